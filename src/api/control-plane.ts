@@ -1,0 +1,126 @@
+/**
+ * What the REST API and the console need from the control plane. The controller
+ * implements it; the API only translates HTTP to these calls and back.
+ */
+
+import type { EndpointSource } from '../gateway/index.js';
+import type { ServiceSpec, ValidationResult } from '../spec/index.js';
+import type { EventRecord, RevisionRecord } from '../store/index.js';
+import type { ProbeKind, ProbeOutcome } from '../probe/index.js';
+import type { ExitInfo } from '../runtime/index.js';
+
+export type ServiceStatus =
+  | 'Creating'
+  | 'Waiting'
+  | 'Running'
+  | 'Updating'
+  | 'Scaling'
+  | 'Stopping'
+  | 'Stopped'
+  | 'Failed'
+  | 'Deleting';
+
+export type InstanceState = 'Pending' | 'Starting' | 'Running' | 'CrashLoopBackOff' | 'Terminating' | 'Failed';
+
+export interface InstanceCounts {
+  total: number;
+  pending: number;
+  running: number;
+  ready: number;
+}
+
+export interface ServiceSummary {
+  name: string;
+  status: ServiceStatus;
+  /** Why the status is what it is, when not plainly Running: "no runtime yet", "instance x: CrashLoopBackOff …". */
+  reason?: string;
+  message?: string;
+  revision: number;
+  desired: number;
+  instances: InstanceCounts;
+  /** Gateway URL of the service: http://host:port/api/predict/<name> */
+  endpoint: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface RevisionSummary {
+  number: number;
+  createdAt: number;
+  summary: string;
+  current: boolean;
+}
+
+export interface ServiceDescription extends ServiceSummary {
+  token: string;
+  /** The current revision's spec with secrets (dockerAuth, token) shown as '***'. */
+  spec: ServiceSpec;
+  revisions: RevisionSummary[];
+  /** Present while a rollout or another operation has something to say (e.g. how to go on). */
+  hint?: string;
+}
+
+export interface InstanceView {
+  id: string;
+  service: string;
+  revision: number;
+  state: InstanceState;
+  ready: boolean;
+  restarts: number;
+  /** "127.0.0.1:40123", or null before the instance has a port. */
+  address: string | null;
+  startedAt: number | null;
+  reason?: string;
+  message?: string;
+  lastState?: ExitInfo;
+  probes: Partial<Record<ProbeKind, ProbeOutcome & { at: number }>>;
+}
+
+export interface ModifyRequest {
+  /** Partial spec merged into the current one: objects merge by key, lists replace. */
+  patch?: unknown;
+  /** Whole spec that replaces the current one (`--replace`). */
+  replace?: unknown;
+  /** Dotted-path sets (`-D metadata.instance=3`); values already parsed (JSON where it parses, else string). */
+  set?: Record<string, unknown>;
+}
+
+export interface ModifyResult {
+  service: ServiceDescription;
+  /** A new revision was made and is being rolled out. */
+  newRevision: boolean;
+  /** Only the instance count changed. */
+  scaled: boolean;
+  warnings: { path: string; message: string }[];
+}
+
+export interface LogQuery {
+  instance?: string;
+  /** Last N lines (default 200). */
+  tail?: number;
+}
+
+export interface ControlPlane {
+  validate(spec: unknown): ValidationResult;
+  /** Throws PierError SPEC_INVALID (with errors) or SERVICE_EXISTS. */
+  create(spec: unknown): Promise<{ service: ServiceDescription; warnings: { path: string; message: string }[] }>;
+  list(): ServiceSummary[];
+  /** Throws PierError SERVICE_NOT_FOUND. */
+  describe(name: string): ServiceDescription;
+  modify(name: string, req: ModifyRequest): Promise<ModifyResult>;
+  delete(name: string): Promise<void>;
+  stop(name: string): Promise<ServiceDescription>;
+  start(name: string): Promise<ServiceDescription>;
+  scale(name: string, instances: number): Promise<ServiceDescription>;
+  /** Rolls revision N out again (`pier version NAME N`); throws REVISION_NOT_FOUND. */
+  rollback(name: string, revision: number): Promise<ServiceDescription>;
+  revisions(name: string): RevisionRecord[];
+  instances(name: string): InstanceView[];
+  events(name: string, query?: { sinceId?: number; limit?: number }): EventRecord[];
+  /** Last lines of an instance's log (or of every instance, each line prefixed with its id). */
+  logs(name: string, query?: LogQuery): Promise<string>;
+  /** Streams new log output until the signal aborts. */
+  followLogs(name: string, query: LogQuery, onChunk: (text: string) => void, signal: AbortSignal): Promise<void>;
+  /** Endpoint snapshots for remote gateways (`pier gateway --control URL`). */
+  readonly endpoints: EndpointSource;
+}

@@ -1,0 +1,79 @@
+/**
+ * How one instance is started on the local platform. A runtime knows nothing of
+ * probes, restarts or services' desired counts: it starts, reports exit, stops.
+ */
+
+import type { ServiceSpec } from '../spec/index.js';
+
+export type TerminationReason = 'Completed' | 'Error' | 'OOMKilled' | 'Killed' | 'StartError';
+
+/** What an instance ended with (Kubernetes' `lastState.terminated`). */
+export interface ExitInfo {
+  exitCode: number | null;
+  signal: string | null;
+  reason: TerminationReason;
+  /** e.g. "spawn python9: ENOENT", "memory 612 MB over the 512 MB limit". */
+  message: string;
+  finishedAt: number; // ms epoch
+}
+
+export interface StartRequest {
+  service: string;
+  revision: number;
+  instanceId: string;
+  spec: ServiceSpec;
+  /** Directory for this instance's log file(s); created by the runtime if missing. */
+  logDir: string;
+  /** Working directory for the process; created by the runtime if missing. */
+  workDir: string;
+  /** Extra environment (e.g. CUDA_VISIBLE_DEVICES, venv PATH) merged over the spec's env. */
+  extraEnv?: Record<string, string>;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  /** stdout+stderr, at most 10 KiB. */
+  output: string;
+  timedOut: boolean;
+}
+
+export interface RunningInstance {
+  readonly instanceId: string;
+  /** Where the serving container's port is reachable from the host. */
+  readonly host: string;
+  readonly port: number;
+  /** Process group id (process runtime) or container id. */
+  readonly pid?: number;
+  readonly startedAt: number;
+  /** Resolves once, when the instance (its serving process) has ended. Never rejects. */
+  readonly exited: Promise<ExitInfo>;
+  /** SIGTERM to the whole group, SIGKILL after graceSeconds. Safe to call twice. */
+  stop(graceSeconds: number): Promise<ExitInfo>;
+  /** Runs argv inside the instance's environment (exec probes); kills the probe's tree on timeout. */
+  exec(argv: string[], timeoutMs: number): Promise<ExecResult>;
+  /** CPU seconds used by the instance's processes so far (for the autoscaler); undefined if unknown. */
+  cpuSeconds(): number | undefined;
+}
+
+export interface InstanceRuntime {
+  readonly kind: 'process' | 'container';
+  /**
+   * Throws PierError('RUNTIME_UNSUPPORTED') when this runtime cannot run the spec
+   * (e.g. the process runtime and an image-only spec). Resolves once the process
+   * is spawned (not when it is ready); a spawn failure resolves to an instance whose
+   * `exited` is already settled with reason 'StartError'.
+   */
+  start(req: StartRequest): Promise<RunningInstance>;
+  /** Re-attaches to an instance left running by an earlier Pier process, or null if it is gone. */
+  adopt(record: AdoptRecord): Promise<RunningInstance | null>;
+  /** Checks up front, without starting anything; returns a user-facing reason or null. */
+  unsupportedReason(spec: ServiceSpec): string | null;
+}
+
+export interface AdoptRecord {
+  instanceId: string;
+  pid: number;
+  port: number;
+  startedAt: number;
+  logDir: string;
+}
