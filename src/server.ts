@@ -3,6 +3,16 @@
  * them in one process (`pier server`), or a gateway alone (`pier gateway`).
  */
 
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { createApiServer } from './api/index.js';
+import { type Clock, createRealClock } from './clock.js';
+import { LocalControlPlane, Reconciler } from './controller/index.js';
+import { createEndpointStore, createGateway, createRemoteEndpointSource } from './gateway/index.js';
+import { createInstanceProber } from './probe/index.js';
+import { createProcessRuntime } from './runtime/index.js';
+import { ensureAdminToken, openStore } from './store/index.js';
+
 export interface PierOptions {
   /** State directory (SQLite file, logs, venvs). Default `./.pier` or PIER_HOME. */
   home: string;
@@ -13,6 +23,12 @@ export interface PierOptions {
   /** Overrides PIER_HOME/admin-token (PIER_ADMIN_TOKEN). */
   adminToken?: string;
   logLevel?: string;
+  /**
+   * On close, drain and stop every instance (default). A crash or `kill -9`
+   * leaves them running instead, and the next start re-adopts them.
+   */
+  stopInstancesOnClose?: boolean;
+  clock?: Clock;
 }
 
 export interface RunningPier {
@@ -22,8 +38,51 @@ export interface RunningPier {
   close(): Promise<void>;
 }
 
-export async function startPier(_opts: PierOptions): Promise<RunningPier> {
-  throw new Error('not wired yet');
+export async function startPier(opts: PierOptions): Promise<RunningPier> {
+  const clock = opts.clock ?? createRealClock();
+  const logger = pino({ level: opts.logLevel ?? 'info', base: undefined });
+  const registry = new Registry();
+  const adminToken = opts.adminToken ?? ensureAdminToken(opts.home, process.env);
+  const store = openStore({ home: opts.home, clock });
+  const runtime = createProcessRuntime({ clock });
+  const endpoints = createEndpointStore();
+
+  const gateway = createGateway({ source: endpoints, clock, logger: logger.child({ component: 'gateway' }), registry });
+  const gatewayPort = await gateway.listen(opts.gatewayPort, opts.gatewayHost);
+  const gatewayUrl = `http://${publicHost(opts.gatewayHost)}:${gatewayPort}`;
+
+  const reconciler = new Reconciler({
+    store,
+    runtime,
+    clock,
+    home: opts.home,
+    createProber: (o) => createInstanceProber(o),
+    publish: (snapshot) => endpoints.set(snapshot),
+    drain: (instanceId, timeoutMs) => gateway.waitForIdle(instanceId, timeoutMs),
+    logger: logger.child({ component: 'controller' }),
+  });
+  const control = new LocalControlPlane({ store, reconciler, runtime, endpoints, home: opts.home, gatewayUrl });
+  await reconciler.start();
+
+  const api = createApiServer({ control, adminToken, registry, logger: logger.child({ component: 'api' }) });
+  const controlPort = await api.listen(opts.controlPort, opts.controlHost);
+  const controlUrl = `http://${publicHost(opts.controlHost)}:${controlPort}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    controlUrl,
+    gatewayUrl,
+    adminToken,
+    close() {
+      closing ??= (async () => {
+        await api.close();
+        await reconciler.close(opts.stopInstancesOnClose ?? true);
+        await gateway.close();
+        store.close();
+      })();
+      return closing;
+    },
+  };
 }
 
 export interface GatewayOnlyOptions {
@@ -34,6 +93,23 @@ export interface GatewayOnlyOptions {
   logLevel?: string;
 }
 
-export async function startGatewayOnly(_opts: GatewayOnlyOptions): Promise<{ url: string; close(): Promise<void> }> {
-  throw new Error('not wired yet');
+export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url: string; close(): Promise<void> }> {
+  const clock = createRealClock();
+  const logger = pino({ level: opts.logLevel ?? 'info', base: undefined });
+  const source = createRemoteEndpointSource({ controlUrl: opts.controlUrl, adminToken: opts.adminToken, clock, logger });
+  await source.ready;
+  const gateway = createGateway({ source, clock, logger: logger.child({ component: 'gateway' }), registry: new Registry() });
+  const port = await gateway.listen(opts.port, opts.host);
+  return {
+    url: `http://${publicHost(opts.host)}:${port}`,
+    async close() {
+      source.close();
+      await gateway.close();
+    },
+  };
+}
+
+function publicHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }

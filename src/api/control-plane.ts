@@ -69,6 +69,8 @@ export interface InstanceView {
   restarts: number;
   /** "127.0.0.1:40123", or null before the instance has a port. */
   address: string | null;
+  /** Process (group) id on the local process runtime. */
+  pid?: number;
   startedAt: number | null;
   reason?: string;
   message?: string;

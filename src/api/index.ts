@@ -1,1 +1,5 @@
 export type * from './control-plane.js';
+export { createApiServer } from './api-server.js';
+export type { ApiServer, ApiServerOptions } from './api-server.js';
+export { OPENAPI_DOCUMENT } from './openapi.js';
+export { API_PREFIX } from './routes.js';

@@ -1,1 +1,6 @@
 export type * from './types.js';
+export { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
+export { pickEndpoint } from './lb/p2c.js';
+export { createRoundRobin } from './lb/round-robin.js';
+export { createRemoteEndpointSource, type RemoteEndpointSource, type RemoteSourceOptions } from './remote-source.js';
+export { createEndpointStore, type EndpointStore } from './store.js';

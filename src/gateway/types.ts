@@ -40,3 +40,38 @@ export interface EndpointSource {
   /** Called with every new snapshot; returns an unsubscribe function. */
   subscribe(listener: (snapshot: EndpointSnapshot) => void): () => void;
 }
+
+/** Load-balancing policy: pick one of `candidates` (never anything else), or undefined when empty. */
+export type LbPolicy = (
+  candidates: readonly Endpoint[],
+  outstanding: (instanceId: string) => number,
+  random: () => number,
+) => Endpoint | undefined;
+
+export interface GatewayLimits {
+  /** Largest request body; beyond it 413. Default 100 MiB. */
+  maxBodyBytes?: number;
+  /** Largest request head; beyond it 431. Default 16 KiB. */
+  maxHeaderBytes?: number;
+  /** Time a client has to send the whole request head. Default 15 s. */
+  headersTimeoutMs?: number;
+  /** Idle time of a kept-alive client connection between requests. Default 75 s. */
+  idleTimeoutMs?: number;
+  /** Time a client has to send the whole request (head and body). Default 300 s. */
+  slowClientTimeoutMs?: number;
+}
+
+export interface InstanceStats {
+  /** Cumulative, every status. */
+  requests: number;
+  /** Running plus queued at this instance, including WebSocket tunnels. */
+  inflight: number;
+}
+
+export interface ServiceStats extends InstanceStats {
+  instances: Record<string, InstanceStats>;
+}
+
+export interface GatewayStats {
+  services: Record<string, ServiceStats>;
+}

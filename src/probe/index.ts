@@ -1,1 +1,11 @@
 export type * from './types.js';
+export { hostPort, resolvePort } from './address.js';
+export { type CounterState, type CountResult, countResult, initialCounterState, type Thresholds } from './counter.js';
+export { DEFAULT_READINESS_CHECK, defaultReadinessCheck, probeSpecsFor } from './defaults.js';
+export { MAX_EXEC_OUTPUT_BYTES, probeExec } from './exec.js';
+export { probeGrpc } from './grpc.js';
+export { buildHeaders, DEFAULT_USER_AGENT_VERSION, MAX_BODY_BYTES, MAX_REDIRECTS, probeHttp } from './http.js';
+export { createInstanceProber, type InstanceProber, type InstanceProberOptions } from './prober.js';
+export { MAX_PROBE_ATTEMPTS, type ProbeHandlers, type RunProbeOptions, runProbe } from './run.js';
+export { probeTcp } from './tcp.js';
+export { INITIAL_PUBLISHED, ProbeWorker, type ProbeWorkerOptions } from './worker.js';

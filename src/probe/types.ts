@@ -4,6 +4,7 @@
  */
 
 import type { ExecResult } from '../runtime/index.js';
+import type { ProbeSpec } from '../spec/index.js';
 
 export type ProbeKind = 'startup' | 'liveness' | 'readiness';
 
@@ -45,3 +46,17 @@ export interface InstanceHealthListener {
   /** Every failed attempt (before thresholds), for `Unhealthy` events. */
   probeFailed(kind: ProbeKind, outcome: ProbeOutcome): void;
 }
+
+/** A published probe value; `undefined` where nothing is published yet (startup before its first verdict). */
+export type PublishedResult = 'success' | 'failure';
+
+/** Options every handler may read. */
+export interface ProbeOptions {
+  /** `User-Agent: pier-probe/<version>`; default '0.1'. */
+  userAgentVersion?: string;
+  /** The serving port as the spec states it (`containers[].port`); a probe port equal to it means `target.port`. */
+  servingPort?: number;
+}
+
+/** Runs one probe attempt; injectable so workers and probers can be tested without sockets. */
+export type ProbeFn = (spec: ProbeSpec, target: ProbeTarget) => Promise<ProbeOutcome>;

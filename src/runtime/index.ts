@@ -1,1 +1,4 @@
 export type * from './types.js';
+export { processUnsupportedReason, type SplitResult, splitCommand } from './command.js';
+export { followLog, logFilePath, readLogTail } from './logs.js';
+export { createProcessRuntime, type ProcessRuntimeOptions } from './process-runtime.js';

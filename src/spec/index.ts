@@ -1,1 +1,28 @@
+/**
+ * The EAS-compatible spec: parse (JSON/YAML), normalize and validate, with
+ * path-precise errors; plus the edits and comparisons `modify` needs.
+ */
+
+import { type ParseOptions, parseSpecText } from './parse.js';
+import type { ValidationResult } from './types.js';
+import { validateSpec } from './validate.js';
+
 export type * from './types.js';
+export type { SpecChange } from './diff.js';
+export type { ParseOptions, ParseResult } from './parse.js';
+
+export { diffSpecs, isScaleOnlyChange, summarizeChange } from './diff.js';
+export { mergeSpec, parseSetValue, redactSpec, setPath } from './edit.js';
+export { parseSpecText } from './parse.js';
+export { HEALTH_CHECK_DEFAULTS, PROBE_DEFAULTS } from './probe.js';
+export { dnsLabel, resolveRollingStrategy, servingContainer } from './rollout.js';
+export { SPEC_DEFAULTS } from './schema.js';
+export { validateSpec } from './validate.js';
+
+/** Parse and validate in one step; parse warnings come first. */
+export function loadSpecText(text: string, opts: ParseOptions = {}): ValidationResult {
+  const parsed = parseSpecText(text, opts);
+  if (parsed.errors.length > 0) return { ok: false, errors: parsed.errors, warnings: parsed.warnings };
+  const result = validateSpec(parsed.value);
+  return { ...result, warnings: [...parsed.warnings, ...result.warnings] };
+}

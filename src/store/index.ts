@@ -1,1 +1,13 @@
 export type * from './types.js';
+export { ADMIN_TOKEN_FILE, ensureAdminToken, generateToken, resolveHome } from './admin-token.js';
+export { MIGRATIONS, migrate } from './migrations.js';
+export {
+  type CreateServiceInput,
+  DB_FILE,
+  type ListEventsOptions,
+  MAX_EVENTS_PER_SERVICE,
+  openStore,
+  type ServicePatch,
+  Store,
+  type StoreOptions,
+} from './store.js';

@@ -1,0 +1,356 @@
+/**
+ * The control API described as OpenAPI 3.1, written by hand next to the route
+ * table; openapi.test.ts checks that both list the same routes.
+ */
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const arrayOf = (schema: object) => ({ type: 'array', items: schema });
+const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+const errorResponse = (description: string) => json(ref('Error'), description);
+const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'Service name' };
+const body = (schema: object) => ({ required: true, content: { 'application/json': { schema } } });
+const common = {
+  '401': errorResponse('Missing or wrong admin token (UNAUTHORIZED)'),
+};
+const withService = {
+  ...common,
+  '404': errorResponse('SERVICE_NOT_FOUND'),
+};
+const int = (minimum: number) => ({ type: 'integer', minimum });
+
+const fieldErrors = arrayOf(ref('FieldError'));
+const instanceCounts = {
+  type: 'object',
+  required: ['total', 'pending', 'running', 'ready'],
+  properties: { total: int(0), pending: int(0), running: int(0), ready: int(0) },
+};
+const serviceStatus = {
+  type: 'string',
+  enum: ['Creating', 'Waiting', 'Running', 'Updating', 'Scaling', 'Stopping', 'Stopped', 'Failed', 'Deleting'],
+};
+const summaryProperties = {
+  name: { type: 'string' },
+  status: serviceStatus,
+  reason: { type: 'string' },
+  message: { type: 'string' },
+  revision: int(1),
+  desired: int(0),
+  instances: instanceCounts,
+  endpoint: { type: 'string', description: 'http://host:port/api/predict/<name>' },
+  createdAt: { type: 'integer', description: 'ms since the epoch' },
+  updatedAt: { type: 'integer', description: 'ms since the epoch' },
+};
+const summaryRequired = ['name', 'status', 'revision', 'desired', 'instances', 'endpoint', 'createdAt', 'updatedAt'];
+
+export const OPENAPI_DOCUMENT = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Pier control API',
+    version: '1',
+    description:
+      'Manages model services described by PAI-EAS service specs. Every route except /healthz and /metrics needs the admin token: `Authorization: Bearer <token>` (or the raw token).',
+  },
+  security: [{ adminToken: [] }],
+  paths: {
+    '/healthz': {
+      get: {
+        summary: 'Liveness of the control plane',
+        security: [],
+        responses: { '200': json({ type: 'object', properties: { ok: { const: true } } }) },
+      },
+    },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics',
+        security: [],
+        responses: {
+          '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+          '404': errorResponse('Metrics are not enabled (ROUTE_NOT_FOUND)'),
+        },
+      },
+    },
+    '/api/v1/openapi.json': {
+      get: { summary: 'This document', responses: { '200': json({ type: 'object' }), ...common } },
+    },
+    '/api/v1/validate': {
+      post: {
+        summary: 'Validate a spec without creating anything',
+        requestBody: body(ref('ServiceSpecInput')),
+        responses: { '200': json(ref('ValidationResult')), '400': errorResponse('Body is not JSON'), ...common },
+      },
+    },
+    '/api/v1/services': {
+      get: { summary: 'List services', responses: { '200': json(arrayOf(ref('ServiceSummary'))), ...common } },
+      post: {
+        summary: 'Create a service from a spec',
+        requestBody: body(ref('ServiceSpecInput')),
+        responses: {
+          '201': json(
+            {
+              type: 'object',
+              required: ['service', 'warnings'],
+              properties: { service: ref('ServiceDescription'), warnings: fieldErrors },
+            },
+            'Created; instances are starting',
+          ),
+          '400': errorResponse('SPEC_INVALID (with errors) or BAD_REQUEST'),
+          '409': errorResponse('SERVICE_EXISTS'),
+          '413': errorResponse('BODY_TOO_LARGE'),
+          '422': errorResponse('RUNTIME_UNSUPPORTED'),
+          ...common,
+        },
+      },
+    },
+    '/api/v1/services/{name}': {
+      parameters: [nameParam],
+      get: { summary: 'Describe a service', responses: { '200': json(ref('ServiceDescription')), ...withService } },
+      patch: {
+        summary: 'Modify a service: merge a partial spec, replace it, or set dotted paths',
+        requestBody: body(ref('ModifyRequest')),
+        responses: {
+          '200': json(ref('ModifyResult')),
+          '400': errorResponse('SPEC_INVALID or BAD_REQUEST'),
+          '409': errorResponse('CONFLICT'),
+          ...withService,
+        },
+      },
+      delete: {
+        summary: 'Delete a service and its instances',
+        responses: {
+          '200': json({ type: 'object', required: ['deleted'], properties: { deleted: { type: 'string' } } }),
+          ...withService,
+        },
+      },
+    },
+    '/api/v1/services/{name}/stop': {
+      parameters: [nameParam],
+      post: { summary: 'Stop all instances, keep the service', responses: { '200': json(ref('ServiceDescription')), ...withService } },
+    },
+    '/api/v1/services/{name}/start': {
+      parameters: [nameParam],
+      post: { summary: 'Start a stopped service', responses: { '200': json(ref('ServiceDescription')), ...withService } },
+    },
+    '/api/v1/services/{name}/scale': {
+      parameters: [nameParam],
+      post: {
+        summary: 'Set the desired instance count',
+        requestBody: body({ type: 'object', required: ['instances'], properties: { instances: int(0) } }),
+        responses: {
+          '200': json(ref('ServiceDescription')),
+          '400': errorResponse('instances is not an integer ≥ 0'),
+          ...withService,
+        },
+      },
+    },
+    '/api/v1/services/{name}/revisions': {
+      parameters: [nameParam],
+      get: { summary: 'List revisions', responses: { '200': json(arrayOf(ref('RevisionRecord'))), ...withService } },
+    },
+    '/api/v1/services/{name}/rollback': {
+      parameters: [nameParam],
+      post: {
+        summary: 'Roll revision N out again',
+        requestBody: body({ type: 'object', required: ['revision'], properties: { revision: int(1) } }),
+        responses: {
+          '200': json(ref('ServiceDescription')),
+          '400': errorResponse('revision is not an integer ≥ 1'),
+          ...withService,
+        },
+      },
+    },
+    '/api/v1/services/{name}/instances': {
+      parameters: [nameParam],
+      get: { summary: 'List instances', responses: { '200': json(arrayOf(ref('InstanceView'))), ...withService } },
+    },
+    '/api/v1/services/{name}/events': {
+      parameters: [
+        nameParam,
+        { name: 'sinceId', in: 'query', schema: int(0), description: 'Only events with a larger id' },
+        { name: 'limit', in: 'query', schema: int(1), description: 'At most this many (the newest)' },
+      ],
+      get: {
+        summary: 'List events',
+        responses: { '200': json(arrayOf(ref('EventRecord'))), '400': errorResponse('Bad query'), ...withService },
+      },
+    },
+    '/api/v1/services/{name}/logs': {
+      parameters: [
+        nameParam,
+        { name: 'instance', in: 'query', schema: { type: 'string' }, description: 'One instance (default: all)' },
+        { name: 'tail', in: 'query', schema: int(0), description: 'Last N lines (default 200)' },
+        { name: 'follow', in: 'query', schema: { type: 'string', enum: ['1', 'true'] }, description: 'Stream new output' },
+      ],
+      get: {
+        summary: 'Instance logs; with follow=1 a chunked stream until the client disconnects',
+        responses: {
+          '200': { description: 'Log text', content: { 'text/plain': { schema: { type: 'string' } } } },
+          '400': errorResponse('Bad query'),
+          ...withService,
+          '404': errorResponse('SERVICE_NOT_FOUND or INSTANCE_NOT_FOUND'),
+        },
+      },
+    },
+    '/api/v1/endpoints/watch': {
+      get: {
+        summary: 'Endpoint snapshots for remote gateways',
+        description:
+          'NDJSON: the current snapshot, then one line per new snapshot, and {"heartbeat":true} every 10 s.',
+        responses: {
+          '200': {
+            description: 'A stream of lines',
+            content: { 'application/x-ndjson': { schema: { oneOf: [ref('EndpointSnapshot'), ref('Heartbeat')] } } },
+          },
+          ...common,
+        },
+      },
+    },
+  },
+  components: {
+    securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: {
+          code: { type: 'string', description: 'Stable code, see docs/errors.md' },
+          message: { type: 'string' },
+          errors: fieldErrors,
+          warnings: fieldErrors,
+        },
+      },
+      FieldError: {
+        type: 'object',
+        required: ['path', 'message'],
+        properties: { path: { type: 'string' }, message: { type: 'string' } },
+      },
+      ServiceSpecInput: {
+        type: 'object',
+        description: 'A PAI-EAS service spec (name, metadata, containers, storage, autoscaler, …)',
+        additionalProperties: true,
+      },
+      ServiceSpec: {
+        type: 'object',
+        description: 'A normalized spec with every default filled in; secrets shown as ***',
+        required: ['name', 'metadata', 'containers', 'storage'],
+        additionalProperties: true,
+      },
+      ValidationResult: {
+        type: 'object',
+        required: ['ok', 'errors', 'warnings'],
+        properties: {
+          ok: { type: 'boolean' },
+          name: { type: 'string' },
+          errors: fieldErrors,
+          warnings: fieldErrors,
+          spec: ref('ServiceSpec'),
+        },
+      },
+      ServiceSummary: { type: 'object', required: summaryRequired, properties: summaryProperties },
+      RevisionSummary: {
+        type: 'object',
+        required: ['number', 'createdAt', 'summary', 'current'],
+        properties: { number: int(1), createdAt: { type: 'integer' }, summary: { type: 'string' }, current: { type: 'boolean' } },
+      },
+      ServiceDescription: {
+        type: 'object',
+        required: [...summaryRequired, 'token', 'spec', 'revisions'],
+        properties: {
+          ...summaryProperties,
+          token: { type: 'string' },
+          spec: ref('ServiceSpec'),
+          revisions: arrayOf(ref('RevisionSummary')),
+          hint: { type: 'string' },
+        },
+      },
+      ModifyRequest: {
+        type: 'object',
+        description: 'At least one of patch, replace, set',
+        properties: {
+          patch: { type: 'object', description: 'Partial spec: objects merge by key, lists replace' },
+          replace: { type: 'object', description: 'Whole spec replacing the current one' },
+          set: { type: 'object', additionalProperties: true, description: 'Dotted path → value' },
+        },
+      },
+      ModifyResult: {
+        type: 'object',
+        required: ['service', 'newRevision', 'scaled', 'warnings'],
+        properties: {
+          service: ref('ServiceDescription'),
+          newRevision: { type: 'boolean' },
+          scaled: { type: 'boolean' },
+          warnings: fieldErrors,
+        },
+      },
+      RevisionRecord: {
+        type: 'object',
+        required: ['service', 'number', 'spec', 'summary', 'createdAt'],
+        properties: {
+          service: { type: 'string' },
+          number: int(1),
+          spec: ref('ServiceSpec'),
+          summary: { type: 'string' },
+          createdAt: { type: 'integer' },
+        },
+      },
+      ExitInfo: {
+        type: 'object',
+        required: ['exitCode', 'signal', 'reason', 'message', 'finishedAt'],
+        properties: {
+          exitCode: { type: ['integer', 'null'] },
+          signal: { type: ['string', 'null'] },
+          reason: { type: 'string', enum: ['Completed', 'Error', 'OOMKilled', 'Killed', 'StartError'] },
+          message: { type: 'string' },
+          finishedAt: { type: 'integer' },
+        },
+      },
+      InstanceView: {
+        type: 'object',
+        required: ['id', 'service', 'revision', 'state', 'ready', 'restarts', 'address', 'startedAt', 'probes'],
+        properties: {
+          id: { type: 'string' },
+          service: { type: 'string' },
+          revision: int(1),
+          state: { type: 'string', enum: ['Pending', 'Starting', 'Running', 'CrashLoopBackOff', 'Terminating', 'Failed'] },
+          ready: { type: 'boolean' },
+          restarts: int(0),
+          address: { type: ['string', 'null'] },
+          startedAt: { type: ['integer', 'null'] },
+          reason: { type: 'string' },
+          message: { type: 'string' },
+          lastState: ref('ExitInfo'),
+          probes: {
+            type: 'object',
+            description: 'Last outcome per probe kind (startup, liveness, readiness)',
+            additionalProperties: {
+              type: 'object',
+              properties: { result: { type: 'string' }, message: { type: 'string' }, at: { type: 'integer' } },
+            },
+          },
+        },
+      },
+      EventRecord: {
+        type: 'object',
+        required: ['id', 'service', 'type', 'reason', 'message', 'time'],
+        properties: {
+          id: int(1),
+          service: { type: 'string' },
+          type: { type: 'string', enum: ['Normal', 'Warning'] },
+          reason: { type: 'string' },
+          message: { type: 'string' },
+          instance: { type: 'string' },
+          revision: int(1),
+          time: { type: 'integer' },
+        },
+      },
+      EndpointSnapshot: {
+        type: 'object',
+        required: ['version', 'services'],
+        properties: {
+          version: { type: 'integer' },
+          services: { type: 'object', additionalProperties: { type: 'object' } },
+        },
+      },
+      Heartbeat: { type: 'object', required: ['heartbeat'], properties: { heartbeat: { const: true } } },
+    },
+  },
+} as const;

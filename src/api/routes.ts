@@ -1,0 +1,92 @@
+/**
+ * The control API's route table. Each handler translates HTTP into one
+ * ControlPlane call and back; nothing here decides anything.
+ */
+
+import type { Registry } from 'prom-client';
+import type { Clock } from '../clock.js';
+import { PierError } from '../errors.js';
+import type { ModifyRequest } from './control-plane.js';
+import { OPENAPI_DOCUMENT } from './openapi.js';
+import { flagQuery, intField, intQuery, objectBody } from './params.js';
+import type { Route, RouteContext } from './router.js';
+import { followLogs, watchEndpoints } from './streams.js';
+
+export const API_PREFIX = '/api/v1';
+
+export interface RouteDeps {
+  registry?: Registry;
+  clock: Clock;
+  heartbeatMs: number;
+}
+
+const svc = (ctx: RouteContext) => ctx.params.name!;
+
+export function createRoutes(deps: RouteDeps): Route[] {
+  const v1 = (method: Route['method'], path: string, handle: Route['handle']): Route => ({
+    method,
+    path: `${API_PREFIX}${path}`,
+    auth: true,
+    handle,
+  });
+  return [
+    { method: 'GET', path: '/healthz', auth: false, handle: () => ({ json: { ok: true } }) },
+    {
+      method: 'GET',
+      path: '/metrics',
+      auth: false,
+      handle: async () => {
+        if (!deps.registry) throw new PierError('ROUTE_NOT_FOUND', 'metrics are not enabled on this server');
+        return { text: await deps.registry.metrics(), contentType: deps.registry.contentType };
+      },
+    },
+    v1('GET', '/openapi.json', () => ({ json: OPENAPI_DOCUMENT })),
+    v1('POST', '/validate', async (ctx) => ({ json: ctx.control.validate(await ctx.body()) })),
+    v1('GET', '/services', (ctx) => ({ json: ctx.control.list() })),
+    v1('POST', '/services', async (ctx) => ({ status: 201, json: await ctx.control.create(await ctx.body()) })),
+    v1('GET', '/services/{name}', (ctx) => ({ json: ctx.control.describe(svc(ctx)) })),
+    v1('PATCH', '/services/{name}', async (ctx) => {
+      const body = objectBody(await ctx.body(), 'a modify request');
+      const req: ModifyRequest = {};
+      if (body.patch !== undefined) req.patch = body.patch;
+      if (body.replace !== undefined) req.replace = body.replace;
+      if (body.set !== undefined) req.set = objectBody(body.set, '"set"');
+      if (req.patch === undefined && req.replace === undefined && req.set === undefined) {
+        throw new PierError('BAD_REQUEST', 'a modify request needs at least one of "patch", "replace" or "set"');
+      }
+      return { json: await ctx.control.modify(svc(ctx), req) };
+    }),
+    v1('DELETE', '/services/{name}', async (ctx) => {
+      await ctx.control.delete(svc(ctx));
+      return { json: { deleted: svc(ctx) } };
+    }),
+    v1('POST', '/services/{name}/stop', async (ctx) => ({ json: await ctx.control.stop(svc(ctx)) })),
+    v1('POST', '/services/{name}/start', async (ctx) => ({ json: await ctx.control.start(svc(ctx)) })),
+    v1('POST', '/services/{name}/scale', async (ctx) => {
+      const instances = intField(await ctx.body(), 'instances', 0);
+      return { json: await ctx.control.scale(svc(ctx), instances) };
+    }),
+    v1('GET', '/services/{name}/revisions', (ctx) => ({ json: ctx.control.revisions(svc(ctx)) })),
+    v1('POST', '/services/{name}/rollback', async (ctx) => {
+      const revision = intField(await ctx.body(), 'revision', 1);
+      return { json: await ctx.control.rollback(svc(ctx), revision) };
+    }),
+    v1('GET', '/services/{name}/instances', (ctx) => ({ json: ctx.control.instances(svc(ctx)) })),
+    v1('GET', '/services/{name}/events', (ctx) => {
+      const sinceId = intQuery(ctx.query, 'sinceId', 0);
+      const limit = intQuery(ctx.query, 'limit', 1);
+      const query: { sinceId?: number; limit?: number } = {};
+      if (sinceId !== undefined) query.sinceId = sinceId;
+      if (limit !== undefined) query.limit = limit;
+      return { json: ctx.control.events(svc(ctx), query) };
+    }),
+    v1('GET', '/services/{name}/logs', async (ctx) => {
+      const instance = ctx.query.get('instance') || undefined;
+      const tail = intQuery(ctx.query, 'tail', 0);
+      const query = { ...(instance ? { instance } : {}), ...(tail !== undefined ? { tail } : {}) };
+      if (flagQuery(ctx.query, 'follow')) return followLogs(ctx, svc(ctx), query);
+      return { text: await ctx.control.logs(svc(ctx), query), contentType: 'text/plain; charset=utf-8' };
+    }),
+    v1('GET', '/endpoints/watch', (ctx) => watchEndpoints(ctx, deps.clock, deps.heartbeatMs)),
+  ];
+}

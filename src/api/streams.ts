@@ -1,0 +1,48 @@
+/**
+ * The two long-lived responses: `logs?follow=1` (chunked text) and
+ * `endpoints/watch` (NDJSON snapshots plus heartbeats). Both end when the
+ * client goes away or the server closes (the context's signal).
+ */
+
+import type { Clock } from '../clock.js';
+import type { LogQuery } from './control-plane.js';
+import type { Reply, RouteContext } from './router.js';
+
+export async function followLogs(ctx: RouteContext, name: string, query: LogQuery): Promise<Reply> {
+  // Reading the tail first also answers 404 for an unknown service before any header is sent.
+  const tail = await ctx.control.logs(name, query);
+  const { res, signal } = ctx;
+  res.writeHead(200, {
+    'content-type': 'text/plain; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  res.flushHeaders();
+  if (tail) res.write(tail.endsWith('\n') ? tail : `${tail}\n`);
+  try {
+    await ctx.control.followLogs(name, query, (text) => res.write(text), signal);
+  } finally {
+    res.end();
+  }
+  return { streamed: true };
+}
+
+export async function watchEndpoints(ctx: RouteContext, clock: Clock, heartbeatMs: number): Promise<Reply> {
+  const { res, signal } = ctx;
+  const source = ctx.control.endpoints;
+  res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+  const line = (value: unknown) => {
+    if (!res.writableEnded) res.write(`${JSON.stringify(value)}\n`);
+  };
+  line(source.current());
+  const unsubscribe = source.subscribe((snapshot) => line(snapshot));
+  const heartbeat = clock.setInterval(() => line({ heartbeat: true }), heartbeatMs);
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  clock.clearInterval(heartbeat);
+  unsubscribe();
+  res.end();
+  return { streamed: true };
+}

@@ -1,0 +1,148 @@
+/**
+ * Foreground verbs: `pier server`, `pier gateway`, `pier up`. The server module is
+ * imported lazily so that `pier validate` and the API verbs do not load the store
+ * or the runtimes.
+ */
+
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { isPierError } from '../../errors.js';
+import { createClient, DEFAULT_CONTROL_URL, readAdminToken } from '../client.js';
+import { type CommandContext, writeLines } from '../context.js';
+import { CliError, formatFieldErrors } from '../errors.js';
+import { parseSpecFile } from '../spec-file.js';
+import { waitForService } from '../wait.js';
+import { parseCount } from './services.js';
+import { timeoutSeconds } from './create.js';
+
+export interface ServerFlags {
+  home?: string;
+  controlHost: string;
+  controlPort: string;
+  gatewayHost: string;
+  gatewayPort: string;
+  logLevel?: string;
+}
+
+function pierOptions(ctx: CommandContext, flags: ServerFlags) {
+  return {
+    home: resolve(ctx.cwd, flags.home ?? (ctx.env.PIER_HOME || '.pier')),
+    controlHost: flags.controlHost,
+    controlPort: parseCount(flags.controlPort, '--control-port', 0),
+    gatewayHost: flags.gatewayHost,
+    gatewayPort: parseCount(flags.gatewayPort, '--gateway-port', 0),
+    ...(ctx.env.PIER_ADMIN_TOKEN ? { adminToken: ctx.env.PIER_ADMIN_TOKEN } : {}),
+    ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
+  };
+}
+
+function untilShutdown(signal: AbortSignal): Promise<void> {
+  return new Promise((done) => {
+    if (signal.aborted) done();
+    else signal.addEventListener('abort', () => done(), { once: true });
+  });
+}
+
+function banner(ctx: CommandContext, home: string, pier: { controlUrl: string; gatewayUrl: string }): string[] {
+  const token = ctx.env.PIER_ADMIN_TOKEN ? 'from PIER_ADMIN_TOKEN' : join(home, 'admin-token');
+  const lines = [`Control API: ${pier.controlUrl}`, `Gateway:     ${pier.gatewayUrl}`, `Admin token: ${token}`];
+  if (pier.controlUrl !== DEFAULT_CONTROL_URL) lines.push(`(other shells: export PIER_CONTROL_URL=${pier.controlUrl})`);
+  return lines;
+}
+
+export async function server(ctx: CommandContext, flags: ServerFlags): Promise<void> {
+  const opts = pierOptions(ctx, flags);
+  const { startPier } = await import('../../server.js');
+  const pier = await startPier(opts);
+  writeLines(ctx.out, [...banner(ctx, opts.home, pier), 'Press Ctrl-C to stop.']);
+  await untilShutdown(ctx.shutdown);
+  writeLines(ctx.err, ['stopping…']);
+  await pier.close();
+}
+
+export async function gateway(
+  ctx: CommandContext,
+  flags: { control?: string; host: string; port: string; logLevel?: string },
+): Promise<void> {
+  const controlUrl = (flags.control ?? (ctx.env.PIER_CONTROL_URL || DEFAULT_CONTROL_URL)).replace(/\/+$/, '');
+  const adminToken = readAdminToken(ctx.env, ctx.cwd);
+  if (!adminToken) {
+    throw new CliError(2, 'no admin token: set PIER_ADMIN_TOKEN or PIER_HOME (the directory holding admin-token)');
+  }
+  const { startGatewayOnly } = await import('../../server.js');
+  const gw = await startGatewayOnly({
+    controlUrl,
+    adminToken,
+    host: flags.host,
+    port: parseCount(flags.port, '--port', 0),
+    ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
+  });
+  writeLines(ctx.out, [`Gateway: ${gw.url} (following ${controlUrl})`, 'Press Ctrl-C to stop.']);
+  await untilShutdown(ctx.shutdown);
+  await gw.close();
+}
+
+export async function up(ctx: CommandContext, file: string, flags: ServerFlags & { timeout: string }): Promise<void> {
+  const timeout = timeoutSeconds(flags.timeout);
+  const { path, value, warnings } = await parseSpecFile(file, ctx.cwd);
+  writeLines(ctx.err, formatFieldErrors(warnings, 'warning: '));
+  const opts = pierOptions(ctx, flags);
+  const { startPier } = await import('../../server.js');
+  const pier = await startPier(opts);
+  try {
+    writeLines(ctx.out, banner(ctx, opts.home, pier));
+    const client = createClient({ baseUrl: pier.controlUrl, token: () => pier.adminToken });
+    const local: CommandContext = { ...ctx, client };
+    let name = nameOf(value);
+    try {
+      const created = await client.create(value);
+      name = created.service.name;
+      writeLines(ctx.err, formatFieldErrors(created.warnings, 'warning: '));
+      writeLines(ctx.out, [`Service ${name} created.`]);
+    } catch (err) {
+      if (!isPierError(err) || err.code !== 'SERVICE_EXISTS' || !name) throw err;
+      writeLines(ctx.out, [`Service ${name} exists already; leaving it as it is (change it with "pier modify").`]);
+    }
+    const service = await waitForService(local, name, {
+      timeoutSeconds: timeout,
+      progress: ctx.out,
+      progressIsTty: ctx.ttyOut,
+    });
+    const body = await exampleBody(path);
+    writeLines(ctx.out, [
+      `Service ${name} is ${service.status}.`,
+      `Endpoint: ${service.endpoint}`,
+      `Token:    ${service.token}`,
+      'Call it:',
+      `  curl ${service.endpoint} -H "Authorization: ${service.token}" -d ${shellQuote(body)}`,
+      'Press Ctrl-C to stop.',
+    ]);
+    await untilShutdown(ctx.shutdown);
+  } finally {
+    await pier.close();
+  }
+}
+
+function nameOf(spec: unknown): string {
+  const s = spec as { name?: unknown; metadata?: { name?: unknown } } | null;
+  const name = s?.name ?? s?.metadata?.name;
+  return typeof name === 'string' ? name : '';
+}
+
+/** `example-request.json` next to the spec file, compacted; `{}` when there is none. */
+async function exampleBody(specPath: string): Promise<string> {
+  try {
+    const text = (await readFile(join(dirname(specPath), 'example-request.json'), 'utf8')).trim();
+    try {
+      return JSON.stringify(JSON.parse(text));
+    } catch {
+      return text;
+    }
+  } catch {
+    return '{}';
+  }
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,96 @@
+/** Listing and lifecycle verbs: ls, desc, delete, stop, start, scale, version, revisions. */
+
+import { createInterface } from 'node:readline/promises';
+import type { ServiceDescription, ServiceSummary } from '../../api/index.js';
+import type { RevisionRecord } from '../../store/index.js';
+import type { CommandContext } from '../context.js';
+import { CliError } from '../errors.js';
+import { isoTime, keyValues, table } from '../output.js';
+
+export const list = (ctx: CommandContext): Promise<ServiceSummary[]> => ctx.client.list();
+
+export function listTable(services: ServiceSummary[]): string[] {
+  return table(
+    ['NAME', 'STATUS', 'REVISION', 'INSTANCES', 'ENDPOINT'],
+    services.map((s) => [s.name, s.status, s.revision, `${s.instances.ready}/${s.desired}`, s.endpoint]),
+  );
+}
+
+export const desc = (ctx: CommandContext, name: string): Promise<ServiceDescription> => ctx.client.describe(name);
+
+export function descTable(s: ServiceDescription): string[] {
+  const i = s.instances;
+  return [
+    ...keyValues([
+      ['Name', s.name],
+      ['Status', s.status],
+      ['Reason', s.reason],
+      ['Message', s.message],
+      ['Endpoint', s.endpoint],
+      ['Token', s.token],
+      ['Revision', s.revision],
+      ['Instances', `${i.ready}/${s.desired} ready (total ${i.total}, pending ${i.pending}, running ${i.running})`],
+      ['Created', isoTime(s.createdAt)],
+      ['Updated', isoTime(s.updatedAt)],
+      ['Hint', s.hint],
+    ]),
+    'Revisions:',
+    ...table(
+      ['  REVISION', 'CREATED', 'SUMMARY'],
+      s.revisions.map((r) => [`  ${r.number}${r.current ? '*' : ''}`, isoTime(r.createdAt), r.summary]),
+    ),
+  ];
+}
+
+export async function remove(ctx: CommandContext, name: string, yes: boolean): Promise<{ deleted: string }> {
+  if (!yes) {
+    if (!ctx.ttyIn) {
+      throw new CliError(2, `not deleting ${name} without confirmation`, {
+        hint: `pass -y to delete without asking: "pier delete ${name} -y"`,
+      });
+    }
+    const rl = createInterface({ input: ctx.stdin, output: ctx.err, terminal: false });
+    const answer = await rl.question(`Delete service ${name} and all its instances? [y/N] `).finally(() => rl.close());
+    if (!/^y(es)?$/i.test(answer.trim())) throw new CliError(1, `not deleted: ${name}`);
+  }
+  return ctx.client.delete(name);
+}
+
+export const stop = (ctx: CommandContext, name: string) => ctx.client.stop(name);
+export const start = (ctx: CommandContext, name: string) => ctx.client.start(name);
+
+export function scale(ctx: CommandContext, name: string, raw: string): Promise<ServiceDescription> {
+  return ctx.client.scale(name, parseCount(raw, 'instances', 0));
+}
+
+export function version(ctx: CommandContext, name: string, raw: string): Promise<ServiceDescription> {
+  return ctx.client.rollback(name, parseCount(raw, 'revision', 1));
+}
+
+/** One line after stop/start/scale/version. */
+export function statusLine(verb: string, s: ServiceDescription): string[] {
+  return [`${verb} ${s.name}: ${s.status}, revision ${s.revision}, ${s.instances.ready}/${s.desired} ready`];
+}
+
+export async function revisions(
+  ctx: CommandContext,
+  name: string,
+): Promise<{ current: number; revisions: RevisionRecord[] }> {
+  const [list, service] = await Promise.all([ctx.client.revisions(name), ctx.client.describe(name)]);
+  return { current: service.revision, revisions: list };
+}
+
+export function revisionsTable(data: { current: number; revisions: RevisionRecord[] }): string[] {
+  return table(
+    ['REVISION', 'CREATED', 'CURRENT', 'SUMMARY'],
+    data.revisions.map((r) => [r.number, isoTime(r.createdAt), r.number === data.current ? 'yes' : '', r.summary]),
+  );
+}
+
+export function parseCount(raw: string, what: string, min: number): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(n) || n < min) {
+    throw new CliError(2, `${what} must be an integer ≥ ${min}, got "${raw}"`);
+  }
+  return n;
+}

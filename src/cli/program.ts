@@ -1,0 +1,203 @@
+/**
+ * The `pier` verbs on commander: each action calls a command function, then
+ * prints what it returned. Errors propagate to main's single handler.
+ */
+
+import { Command, Option } from 'commander';
+import { createClient } from './client.js';
+import * as create from './commands/create.js';
+import * as observe from './commands/observe.js';
+import * as foreground from './commands/server.js';
+import * as services from './commands/services.js';
+import * as check from './commands/validate.js';
+import { type CommandContext, type OutputFormat, writeLines } from './context.js';
+import { print } from './output.js';
+
+type Opts = Record<string, unknown> & { output?: OutputFormat };
+
+const outputOption = () =>
+  new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table');
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function serverFlags(cmd: Command): Command {
+  return cmd
+    .option('--home <dir>', 'state directory (default: $PIER_HOME or ./.pier)')
+    .option('--control-host <host>', 'control API address', '127.0.0.1')
+    .option('--control-port <port>', 'control API port (0 picks a free one)', '9090')
+    .option('--gateway-host <host>', 'gateway address', '0.0.0.0')
+    .option('--gateway-port <port>', 'gateway port (0 picks a free one)', '8080')
+    .option('--log-level <level>', 'trace, debug, info, warn, error');
+}
+
+function waitFlags(cmd: Command): Command {
+  return cmd
+    .option('--no-wait', 'return once the request is accepted')
+    .option('--timeout <seconds>', 'give up waiting after this long (exit 1)', '600');
+}
+
+/** Builds a fresh program; `setExit` receives a command's own exit code (e.g. 2 for an invalid spec). */
+export function buildProgram(ctx: CommandContext, version: string, setExit: (code: number) => void): Command {
+  const { out, err } = ctx;
+  const program = new Command('pier')
+    .description('Self-hosted model serving that reads PAI-EAS service specs')
+    .version(version, '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => out.write(s), writeErr: (s) => err.write(s) })
+    .showSuggestionAfterError(true)
+    .addHelpText('after', '\nExit codes: 0 ok, 1 failure, 2 bad input. Docs: docs/cli.md');
+
+  serverFlags(program.command('server').description('run the control plane and gateway in the foreground')).action(
+    (o) => foreground.server(ctx, o),
+  );
+  program
+    .command('gateway')
+    .description('run a gateway that follows a remote control plane')
+    .option('--control <url>', 'control API URL (default: $PIER_CONTROL_URL or http://127.0.0.1:9090)')
+    .option('--host <host>', 'listen address', '0.0.0.0')
+    .option('--port <port>', 'listen port', '8080')
+    .option('--log-level <level>', 'trace, debug, info, warn, error')
+    .action((o) => foreground.gateway(ctx, o));
+  serverFlags(program.command('up').argument('<file>', 'service spec (JSON or YAML)'))
+    .description('start Pier here, create the service, wait for it, and show how to call it')
+    .option('--timeout <seconds>', 'give up waiting after this long (exit 1)', '600')
+    .action((file, o) => foreground.up(ctx, file, o));
+
+  program
+    .command('validate')
+    .description('check a spec file without a server')
+    .argument('<file>')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (file: string, o: Opts) => {
+      const result = await check.validate(ctx, file);
+      if (o.output === 'json') out.write(`${JSON.stringify(result)}\n`);
+      else {
+        const lines = check.validateLines(file, result);
+        writeLines(out, lines.out);
+        writeLines(err, lines.err);
+      }
+      setExit(result.ok ? 0 : 2);
+    });
+
+  waitFlags(program.command('create').argument('<file>'))
+    .description('create a service from a spec file and wait until it runs')
+    .addOption(outputOption())
+    .action(async (file: string, o: Opts) => {
+      const machine = o.output !== 'table';
+      const s = await create.create(ctx, file, { wait: o.wait as boolean, timeout: o.timeout as string, machine });
+      if (machine) print(out, o.output!, s, () => []);
+    });
+
+  waitFlags(program.command('modify').argument('<name>'))
+    .description('change a service: merge a partial spec (-s), replace it (--replace), or set fields (-D)')
+    .option('-s, --spec <file>', 'partial spec to merge (whole spec with --replace)')
+    .option('--replace', 'replace the whole spec with the file')
+    .option('-D, --set <key=value>', 'set a field by dotted path, e.g. -D metadata.instance=3 (repeatable)', collect, [])
+    .addOption(outputOption())
+    .action(async (name: string, o: Opts) => {
+      const machine = o.output !== 'table';
+      const flags = {
+        wait: o.wait as boolean,
+        timeout: o.timeout as string,
+        machine,
+        set: o.set as string[],
+        ...(o.spec ? { spec: o.spec as string } : {}),
+        ...(o.replace ? { replace: true } : {}),
+      };
+      const result = await create.modify(ctx, name, flags);
+      if (machine) print(out, o.output!, result, () => []);
+    });
+
+  program
+    .command('desc')
+    .alias('describe')
+    .description('show a service: status, endpoint, token, revisions')
+    .argument('<name>')
+    .addOption(outputOption())
+    .action(async (name: string, o: Opts) => {
+      const s = await services.desc(ctx, name);
+      print(out, o.output!, s, () => services.descTable(s));
+    });
+  program
+    .command('ls')
+    .alias('list')
+    .description('list services')
+    .addOption(outputOption())
+    .action(async (o: Opts) => {
+      const list = await services.list(ctx);
+      print(out, o.output!, list, () => services.listTable(list));
+    });
+  program
+    .command('w')
+    .alias('instances')
+    .description("list a service's instances")
+    .argument('<name>')
+    .addOption(outputOption())
+    .action(async (name: string, o: Opts) => {
+      const list = await observe.instances(ctx, name);
+      print(out, o.output!, list, () => observe.instancesTable(list, ctx.clock.now()));
+    });
+  program
+    .command('delete')
+    .description('delete a service and its instances')
+    .argument('<name>')
+    .option('-y, --yes', 'do not ask')
+    .action(async (name: string, o: Opts) => {
+      const r = await services.remove(ctx, name, o.yes === true);
+      writeLines(out, [`Service ${r.deleted} deleted.`]);
+    });
+
+  const oneShot = (verb: string, label: string, fn: (name: string, arg: string) => ReturnType<typeof services.stop>) =>
+    program.command(verb).addOption(outputOption()).action(async (name: string, ...rest: unknown[]) => {
+      const arg = typeof rest[0] === 'string' ? rest[0] : '';
+      const o = rest.find((r): r is Opts => typeof r === 'object' && r !== null && 'output' in r)!;
+      const s = await fn(name, arg);
+      print(out, o.output!, s, () => services.statusLine(label, s));
+    });
+  oneShot('stop', 'Stopping', (name) => services.stop(ctx, name))
+    .description('stop all instances; keep the service')
+    .argument('<name>');
+  oneShot('start', 'Starting', (name) => services.start(ctx, name))
+    .description('start a stopped service')
+    .argument('<name>');
+  oneShot('scale', 'Scaling', (name, n) => services.scale(ctx, name, n))
+    .description('set the number of instances')
+    .argument('<name>')
+    .argument('<instances>');
+  oneShot('version', 'Rolling out', (name, n) => services.version(ctx, name, n))
+    .alias('rollback')
+    .description('roll revision N out again')
+    .argument('<name>')
+    .argument('<revision>');
+
+  program
+    .command('revisions')
+    .description("list a service's revisions")
+    .argument('<name>')
+    .addOption(outputOption())
+    .action(async (name: string, o: Opts) => {
+      const data = await services.revisions(ctx, name);
+      print(out, o.output!, data.revisions, () => services.revisionsTable(data));
+    });
+  program
+    .command('events')
+    .description("list a service's events")
+    .argument('<name>')
+    .option('--since <id>', 'only events after this id')
+    .option('--limit <n>', 'at most this many (the newest)')
+    .addOption(outputOption())
+    .action(async (name: string, o: Opts) => {
+      const list = await observe.events(ctx, name, o as { since?: string; limit?: string });
+      print(out, o.output!, list, () => observe.eventsTable(list));
+    });
+  program
+    .command('logs')
+    .description("print a service's logs; -f follows until Ctrl-C")
+    .argument('<name>')
+    .option('--instance <id>', 'one instance (default: all, each line prefixed)')
+    .option('--tail <n>', 'last N lines (default 200)')
+    .option('-f, --follow', 'stream new output until Ctrl-C')
+    .action((name: string, o: observe.LogsOptions) => observe.logs(ctx, name, o));
+  return program;
+}
+
+export { createClient };

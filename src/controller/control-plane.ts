@@ -1,0 +1,323 @@
+/**
+ * The ControlPlane the API and CLI talk to: validates input, writes the store,
+ * and leaves the instances to the Reconciler.
+ */
+
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type {
+  ControlPlane,
+  InstanceCounts,
+  InstanceView,
+  LogQuery,
+  ModifyRequest,
+  ModifyResult,
+  ServiceDescription,
+  ServiceSummary,
+} from '../api/index.js';
+import { PierError } from '../errors.js';
+import type { EndpointSource } from '../gateway/index.js';
+import { followLog, type InstanceRuntime, readLogTail } from '../runtime/index.js';
+import {
+  isScaleOnlyChange,
+  mergeSpec,
+  redactSpec,
+  type ServiceSpec,
+  setPath,
+  summarizeChange,
+  type ValidationResult,
+  validateSpec,
+} from '../spec/index.js';
+import { type EventRecord, generateToken, type RevisionRecord, type Store } from '../store/index.js';
+import type { Reconciler } from './reconciler.js';
+
+export interface ControlPlaneDeps {
+  store: Store;
+  reconciler: Reconciler;
+  runtime: InstanceRuntime;
+  endpoints: EndpointSource;
+  home: string;
+  /** Public URL of the gateway, e.g. http://127.0.0.1:8080 */
+  gatewayUrl: string;
+}
+
+const DELETE_WAIT_MS = 120_000;
+
+export class LocalControlPlane implements ControlPlane {
+  readonly endpoints: EndpointSource;
+
+  constructor(private readonly deps: ControlPlaneDeps) {
+    this.endpoints = deps.endpoints;
+  }
+
+  validate(spec: unknown): ValidationResult {
+    return validateSpec(spec);
+  }
+
+  async create(input: unknown) {
+    const spec = this.checked(input);
+    const { store, reconciler } = this.deps;
+    const token = typeof spec.token === 'string' && spec.token !== '***' ? spec.token : generateToken();
+    const { token: _dropped, ...stored } = spec;
+    store.createService({
+      name: spec.name,
+      token,
+      spec: stored as ServiceSpec,
+      desiredInstances: initialInstances(spec),
+      summary: 'initial',
+    });
+    reconciler.state(spec.name).everRunning = false;
+    reconciler.enqueue(spec.name);
+    return { service: this.describe(spec.name), warnings: validateSpec(input).warnings };
+  }
+
+  list(): ServiceSummary[] {
+    return this.deps.store.listServices().map((svc) => this.summary(svc.name));
+  }
+
+  describe(name: string): ServiceDescription {
+    const { store } = this.deps;
+    const svc = store.requireService(name);
+    const revisions = store.listRevisions(name);
+    const current = revisions.find((r) => r.number === svc.revision);
+    const summary = this.summary(name);
+    const paused = this.deps.reconciler.states.get(name)?.pausedReason;
+    const previous = revisions.filter((r) => r.number !== svc.revision).at(-1)?.number;
+    return {
+      ...summary,
+      token: svc.token,
+      spec: current ? redactSpec(current.spec) : ({} as ServiceSpec),
+      revisions: revisions.map((r) => ({
+        number: r.number,
+        createdAt: r.createdAt,
+        summary: r.summary,
+        current: r.number === svc.revision,
+      })),
+      ...(paused
+        ? {
+            hint: `The rollout is paused: ${paused}. Roll back with "pier version ${name} ${previous ?? '<N>'}", or change the spec with "pier modify ${name} -s FILE".`,
+          }
+        : {}),
+    };
+  }
+
+  async modify(name: string, req: ModifyRequest): Promise<ModifyResult> {
+    const { store, reconciler } = this.deps;
+    const svc = store.requireService(name);
+    const current = store.requireRevision(name, svc.revision).spec;
+    // The scaled count is the running truth; a patch that leaves it out keeps it.
+    let next: unknown = req.replace ?? mergeSpec({ ...current, metadata: { ...current.metadata, instance: svc.desiredInstances } }, req.patch ?? {});
+    for (const [key, value] of Object.entries(req.set ?? {})) next = setPath(next, key, value);
+    if (next && typeof next === 'object' && !('name' in next) && !hasMetadataName(next)) {
+      next = { ...(next as object), name };
+    }
+    const spec = this.checked(next, name);
+    if (spec.name !== name) {
+      throw new PierError('SPEC_INVALID', `the service name cannot change (${name} → ${spec.name})`, {
+        errors: [{ path: 'name', message: `is "${spec.name}"; it must stay "${name}". Create a new service instead.` }],
+      });
+    }
+    const { token: newToken, ...stored } = spec;
+    if (typeof newToken === 'string' && newToken !== '***' && newToken !== svc.token) {
+      store.updateService(name, { token: newToken });
+    }
+    const warnings = validateSpec(next).warnings;
+    const base = { ...current, metadata: { ...current.metadata, instance: svc.desiredInstances } };
+    if (isScaleOnlyChange(base as ServiceSpec, stored as ServiceSpec) || sameSpec(base, stored)) {
+      const scaled = stored.metadata.instance !== svc.desiredInstances;
+      if (scaled) {
+        store.updateService(name, { desiredInstances: stored.metadata.instance });
+        reconciler.event(name, 'Normal', 'Scaled', `instances ${svc.desiredInstances} → ${stored.metadata.instance}`, svc.revision);
+        reconciler.enqueue(name);
+      }
+      return { service: this.describe(name), newRevision: false, scaled, warnings };
+    }
+    const rev = store.addRevision(name, stored as ServiceSpec, summarizeChange(current, stored as ServiceSpec));
+    store.updateService(name, { revision: rev.number, desiredInstances: initialInstances(stored as ServiceSpec) });
+    reconciler.event(name, 'Normal', 'Updating', `rolling out revision ${rev.number}: ${rev.summary}`, rev.number);
+    reconciler.enqueue(name);
+    return { service: this.describe(name), newRevision: true, scaled: false, warnings };
+  }
+
+  async delete(name: string): Promise<void> {
+    const { store, reconciler } = this.deps;
+    store.requireService(name);
+    store.updateService(name, { deleting: true });
+    reconciler.event(name, 'Normal', 'Deleting', 'stopping every instance before removing the service');
+    reconciler.enqueue(name);
+    await reconciler.waitForNoInstances(name, DELETE_WAIT_MS);
+    store.deleteService(name);
+    reconciler.enqueue(name);
+  }
+
+  async stop(name: string): Promise<ServiceDescription> {
+    return this.setStopped(name, true);
+  }
+
+  async start(name: string): Promise<ServiceDescription> {
+    return this.setStopped(name, false);
+  }
+
+  async scale(name: string, instances: number): Promise<ServiceDescription> {
+    const { store, reconciler } = this.deps;
+    if (!Number.isInteger(instances) || instances < 0) {
+      throw new PierError('BAD_REQUEST', `instances must be a whole number ≥ 0, got ${instances}`, {
+        errors: [{ path: 'instances', message: `must be a whole number ≥ 0, got ${instances}` }],
+      });
+    }
+    const svc = store.requireService(name);
+    store.updateService(name, { desiredInstances: instances });
+    reconciler.event(name, 'Normal', 'Scaled', `instances ${svc.desiredInstances} → ${instances}`, svc.revision);
+    reconciler.enqueue(name);
+    return this.describe(name);
+  }
+
+  async rollback(name: string, revision: number): Promise<ServiceDescription> {
+    const { store, reconciler } = this.deps;
+    const svc = store.requireService(name);
+    store.requireRevision(name, revision);
+    if (svc.revision !== revision) {
+      store.updateService(name, { revision });
+      reconciler.event(name, 'Normal', 'Updating', `rolling out revision ${revision} again (was ${svc.revision})`, revision);
+      reconciler.enqueue(name);
+    }
+    return this.describe(name);
+  }
+
+  revisions(name: string): RevisionRecord[] {
+    this.deps.store.requireService(name);
+    return this.deps.store.listRevisions(name).map((r) => ({ ...r, spec: redactSpec(r.spec) }));
+  }
+
+  instances(name: string): InstanceView[] {
+    this.deps.store.requireService(name);
+    const s = this.deps.reconciler.states.get(name);
+    return [...(s?.instances.values() ?? [])].map((i) => i.view()).sort((a, b) => a.revision - b.revision || a.id.localeCompare(b.id));
+  }
+
+  events(name: string, query?: { sinceId?: number; limit?: number }): EventRecord[] {
+    this.deps.store.requireService(name);
+    return this.deps.store.listEvents(name, query);
+  }
+
+  async logs(name: string, query: LogQuery = {}): Promise<string> {
+    const dirs = this.logDirs(name, query.instance);
+    const tail = query.tail ?? 200;
+    if (dirs.length === 1 && query.instance) return readLogTail(dirs[0].dir, tail);
+    const parts = await Promise.all(dirs.map(async ({ id, dir }) => prefixLines(await readLogTail(dir, tail), id)));
+    return parts.join('');
+  }
+
+  async followLogs(name: string, query: LogQuery, onChunk: (text: string) => void, signal: AbortSignal): Promise<void> {
+    const dirs = this.logDirs(name, query.instance);
+    const single = dirs.length === 1 && query.instance !== undefined;
+    await Promise.all(
+      dirs.map(({ id, dir }) =>
+        followLog(dir, (text) => onChunk(single ? text : prefixLines(text, id)), signal, { fromEnd: true }),
+      ),
+    );
+  }
+
+  private logDirs(name: string, instance?: string): { id: string; dir: string }[] {
+    this.deps.store.requireService(name);
+    const root = path.join(this.deps.home, 'logs', name);
+    if (instance !== undefined) {
+      const dir = path.join(root, instance);
+      if (!/^[A-Za-z0-9_.-]+$/.test(instance) || !existsSync(dir)) {
+        throw new PierError('INSTANCE_NOT_FOUND', `instance "${instance}" of service "${name}" has no logs; see "pier w ${name}"`);
+      }
+      return [{ id: instance, dir }];
+    }
+    const live = this.instances(name).map((i) => i.id);
+    if (live.length > 0) return live.map((id) => ({ id, dir: path.join(root, id) })).filter((d) => existsSync(d.dir));
+    if (!existsSync(root)) return [];
+    // No instance now (stopped, failed): show the most recent ones that left logs.
+    return readdirSync(root)
+      .map((id) => ({ id, dir: path.join(root, id), at: statSync(path.join(root, id)).mtimeMs }))
+      .sort((a, b) => b.at - a.at)
+      .slice(0, 3)
+      .map(({ id, dir }) => ({ id, dir }));
+  }
+
+  private async setStopped(name: string, stopped: boolean): Promise<ServiceDescription> {
+    const { store, reconciler } = this.deps;
+    const svc = store.requireService(name);
+    if (svc.stopped !== stopped) {
+      store.updateService(name, { stopped });
+      reconciler.event(name, 'Normal', stopped ? 'Stopping' : 'Starting', stopped ? 'stopping every instance' : `starting ${svc.desiredInstances} instance(s)`);
+      if (!stopped) reconciler.state(name).everRunning = false;
+      reconciler.enqueue(name);
+    }
+    return this.describe(name);
+  }
+
+  private checked(input: unknown, fallbackName?: string): ServiceSpec {
+    const result = validateSpec(input);
+    if (!result.ok || !result.spec) {
+      const n = result.errors.length;
+      throw new PierError('SPEC_INVALID', `the spec${result.name ?? fallbackName ? ` of "${result.name ?? fallbackName}"` : ''} has ${n} error${n === 1 ? '' : 's'}`, {
+        errors: result.errors,
+        warnings: result.warnings,
+      });
+    }
+    const unsupported = this.deps.runtime.unsupportedReason(result.spec);
+    if (unsupported) throw new PierError('RUNTIME_UNSUPPORTED', unsupported);
+    return result.spec;
+  }
+
+  private summary(name: string): ServiceSummary {
+    const svc = this.deps.store.requireService(name);
+    const state = this.deps.reconciler.states.get(name);
+    const views = [...(state?.instances.values() ?? [])].map((i) => i.view());
+    const status = state?.status ?? { status: 'Creating' as const };
+    return {
+      name,
+      status: status.status,
+      ...(status.reason ? { reason: status.reason } : {}),
+      ...(status.message ? { message: status.message } : {}),
+      revision: svc.revision,
+      desired: svc.stopped ? 0 : svc.desiredInstances,
+      instances: countInstances(views),
+      endpoint: `${this.deps.gatewayUrl}/api/predict/${name}`,
+      createdAt: svc.createdAt,
+      updatedAt: svc.updatedAt,
+    };
+  }
+}
+
+/** `pier create` progress counts: Running means running and ready. */
+export function countInstances(views: InstanceView[]): InstanceCounts {
+  const ready = views.filter((v) => v.ready).length;
+  return { total: views.length, pending: views.length - ready, running: ready, ready };
+}
+
+function initialInstances(spec: ServiceSpec): number {
+  if (spec.autoscaler) return Math.min(spec.autoscaler.max, Math.max(spec.autoscaler.min, spec.metadata.instance));
+  return spec.metadata.instance;
+}
+
+function hasMetadataName(spec: object): boolean {
+  const md = (spec as { metadata?: unknown }).metadata;
+  return typeof md === 'object' && md !== null && 'name' in md;
+}
+
+function sameSpec(a: unknown, b: unknown): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+/** JSON with object keys sorted, so two equal specs compare equal whatever their key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+}
+
+function prefixLines(text: string, id: string): string {
+  if (!text) return '';
+  const lines = text.split('\n');
+  const last = lines.pop();
+  const out = lines.map((l) => `[${id}] ${l}\n`).join('');
+  return last ? `${out}[${id}] ${last}` : out;
+}

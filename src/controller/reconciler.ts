@@ -1,0 +1,334 @@
+/**
+ * Keeps every service at its desired instance count for its current revision.
+ * `reconcile(name)` reads the store and the live instances, asks the pure
+ * `planRolloutStep` what to do next, and carries it out; the instances report
+ * changes, which schedule the next reconcile. A 1 s tick covers time-based
+ * conditions (min_ready_seconds, progress deadlines).
+ */
+
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { ServiceStatus } from '../api/index.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { EndpointSnapshot, ServiceRoute } from '../gateway/index.js';
+import { type CreateProber, LocalInstance } from '../platform/index.js';
+import type { InstanceRuntime } from '../runtime/index.js';
+import { dnsLabel, resolveRollingStrategy } from '../spec/index.js';
+import type { EventType, ServiceRecord, Store } from '../store/index.js';
+import { planRolloutStep, type RolloutInstance } from './rollout.js';
+import { computeServiceStatus, type StatusResult } from './status.js';
+
+export interface ReconcilerDeps {
+  store: Store;
+  runtime: InstanceRuntime;
+  clock: Clock;
+  home: string;
+  createProber: CreateProber;
+  /** Publishes a new endpoint snapshot to the gateways. */
+  publish(snapshot: EndpointSnapshot): void;
+  /** Waits until the gateways have no request in flight to an instance. */
+  drain(instanceId: string, timeoutMs: number): Promise<unknown>;
+  logger?: Logger;
+}
+
+/** What the controller keeps in memory per service, beside the store. */
+export interface ServiceRuntimeState {
+  instances: Map<string, LocalInstance>;
+  everRunning: boolean;
+  status: StatusResult;
+  /** When the current revision's rollout began (progress deadline). */
+  rolloutStartedAt?: number;
+  rolloutRevision?: number;
+  pausedReason?: string;
+}
+
+export class Reconciler {
+  readonly states = new Map<string, ServiceRuntimeState>();
+  private readonly agentStartedAt: number;
+  private readonly queued = new Set<string>();
+  private flushScheduled = false;
+  private tick: TimerHandle | undefined;
+  private snapshotVersion = 0;
+  private lastSnapshotJson = '';
+  private closed = false;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.agentStartedAt = deps.clock.now();
+  }
+
+  /** Loads every service, re-adopts instances a previous Pier left running, and starts the loop. */
+  async start(): Promise<void> {
+    const { store, runtime } = this.deps;
+    for (const svc of store.listServices()) this.state(svc.name, true);
+    for (const rec of store.listInstances()) {
+      const svc = store.getService(rec.service);
+      const running =
+        rec.runtime === runtime.kind && rec.pid !== null && rec.port !== null
+          ? await runtime.adopt({ instanceId: rec.id, pid: rec.pid, port: rec.port, startedAt: rec.startedAt, logDir: rec.logDir })
+          : null;
+      const revision = svc ? store.getRevision(svc.name, rec.revision) : undefined;
+      if (!running || !svc || !revision) {
+        if (running) await running.stop(5);
+        store.deleteInstance(rec.id);
+        continue;
+      }
+      const instance = this.makeInstance(svc.name, rec.revision, rec.id, { adopted: running, restarts: rec.restarts });
+      this.state(svc.name).instances.set(rec.id, instance);
+      instance.start();
+    }
+    for (const name of this.states.keys()) this.enqueue(name);
+    this.tick = this.deps.clock.setInterval(() => {
+      for (const name of this.states.keys()) this.enqueue(name);
+    }, 1000);
+  }
+
+  /** Stops the loop; with `stopInstances`, drains and stops every instance too. */
+  async close(stopInstances: boolean): Promise<void> {
+    this.closed = true;
+    this.deps.clock.clearInterval(this.tick);
+    if (!stopInstances) return;
+    const all = [...this.states.values()].flatMap((s) => [...s.instances.values()]);
+    await Promise.all(all.map((i) => i.stop('Pier is shutting down')));
+  }
+
+  state(name: string, everRunning = false): ServiceRuntimeState {
+    let s = this.states.get(name);
+    if (!s) {
+      s = { instances: new Map(), everRunning, status: { status: 'Creating' } };
+      this.states.set(name, s);
+    }
+    return s;
+  }
+
+  /** Schedules a reconcile of `name` (coalesced; runs after the current tick of the event loop). */
+  enqueue(name: string): void {
+    if (this.closed) return;
+    this.queued.add(name);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const names = [...this.queued];
+      this.queued.clear();
+      for (const n of names) this.reconcile(n);
+      this.publishSnapshot();
+    });
+  }
+
+  /** Waits until every instance of `name` is gone (used by delete and stop). */
+  async waitForNoInstances(name: string, timeoutMs: number): Promise<void> {
+    const s = this.states.get(name);
+    if (!s) return;
+    await Promise.race([
+      Promise.all([...s.instances.values()].map((i) => i.stop('service is being removed'))),
+      this.deps.clock.sleep(timeoutMs),
+    ]);
+  }
+
+  reconcile(name: string): void {
+    const { store } = this.deps;
+    const svc = store.getService(name);
+    const s = this.states.get(name);
+    if (!s) return;
+    if (!svc) {
+      for (const i of s.instances.values()) void i.stop('service deleted');
+      if (s.instances.size === 0) this.states.delete(name);
+      return;
+    }
+    const revision = store.getRevision(name, svc.revision);
+    if (!revision) return;
+    const desired = svc.stopped || svc.deleting ? 0 : svc.desiredInstances;
+    const unsupported = this.deps.runtime.unsupportedReason(revision.spec);
+    const strategy = revision.spec.metadata.rolling_strategy;
+    this.trackRollout(name, svc, s);
+
+    if (!unsupported) {
+      const { maxSurge, maxUnavailable } = resolveRollingStrategy(strategy, desired);
+      const live = [...s.instances.values()].filter((i) => !i.terminating);
+      const step = planRolloutStep({
+        desired,
+        revision: svc.revision,
+        maxSurge,
+        maxUnavailable,
+        instances: live.map((i) => toRolloutInstance(i, strategy.min_ready_seconds)),
+      });
+      if (step.kind === 'create') {
+        for (let n = 0; n < step.count; n++) this.addInstance(name, step.revision);
+      } else if (step.kind === 'remove') {
+        const why = step.reason === 'scale-down' ? 'scaled down' : `replaced by revision ${svc.revision}`;
+        for (const id of step.ids) this.removeInstance(name, id, why);
+      }
+    }
+
+    const status = computeServiceStatus({
+      deleting: svc.deleting,
+      stopped: svc.stopped,
+      desired,
+      revision: svc.revision,
+      everRunning: s.everRunning,
+      unsupportedReason: unsupported,
+      pausedReason: s.pausedReason,
+      instances: [...s.instances.values()].map((i) => {
+        const v = i.view();
+        return { id: v.id, revision: v.revision, state: v.state, ready: v.ready, terminating: i.terminating, message: v.message ?? lastProbeMessage(v) };
+      }),
+    });
+    if (status.status === 'Running') s.everRunning = true;
+    if (status.status !== s.status.status) this.statusEvent(name, svc.revision, s.status.status, status);
+    s.status = status;
+  }
+
+  private trackRollout(name: string, svc: ServiceRecord, s: ServiceRuntimeState): void {
+    const now = this.deps.clock.now();
+    if (s.rolloutRevision !== svc.revision) {
+      s.rolloutRevision = svc.revision;
+      s.rolloutStartedAt = now;
+      s.pausedReason = undefined;
+    }
+    const revision = this.deps.store.getRevision(name, svc.revision);
+    if (!revision) return;
+    const all = [...s.instances.values()].filter((i) => !i.terminating);
+    const old = all.filter((i) => i.revision !== svc.revision);
+    if (old.length === 0) {
+      s.pausedReason = undefined;
+      return;
+    }
+    const crashing = all.find((i) => i.revision === svc.revision && i.view().state === 'CrashLoopBackOff');
+    const deadline = revision.spec.metadata.rolling_strategy.progress_deadline_seconds * 1000;
+    let reason: string | undefined;
+    if (crashing) reason = `revision ${svc.revision} is crash-looping (${crashing.id}: ${crashing.view().message ?? ''})`;
+    else if (s.rolloutStartedAt !== undefined && now - s.rolloutStartedAt > deadline) {
+      reason = `revision ${svc.revision} made no progress for ${deadline / 1000}s (ProgressDeadlineExceeded)`;
+    }
+    if (reason && !s.pausedReason) {
+      const previous = this.deps.store.listRevisions(name).filter((r) => r.number !== svc.revision).at(-1)?.number;
+      this.event(
+        name,
+        'Warning',
+        'RolloutPaused',
+        `${reason}; old instances keep serving. Roll back with "pier version ${name} ${previous ?? '<N>'}" or fix it with "pier modify ${name}"`,
+        svc.revision,
+      );
+    }
+    s.pausedReason = reason;
+  }
+
+  private statusEvent(name: string, revision: number, from: ServiceStatus, to: StatusResult): void {
+    const warn = to.status === 'Failed';
+    const detail = [to.reason, to.message].filter(Boolean).join(': ');
+    this.event(name, warn ? 'Warning' : 'Normal', `Service${to.status}`, `${from} → ${to.status}${detail ? ` (${detail})` : ''}`, revision);
+  }
+
+  private addInstance(name: string, revision: number): void {
+    const id = `${dnsLabel(name)}-${revision}-${randomBytes(3).toString('hex')}`;
+    const instance = this.makeInstance(name, revision, id, {});
+    this.state(name).instances.set(id, instance);
+    this.event(name, 'Normal', 'Scheduled', `Instance ${id} of revision ${revision} scheduled`, revision, id);
+    instance.start();
+  }
+
+  private removeInstance(name: string, id: string, why: string): void {
+    const s = this.state(name);
+    const instance = s.instances.get(id);
+    if (!instance) return;
+    void instance.stop(why).then(() => {
+      s.instances.delete(id);
+      this.enqueue(name);
+    });
+  }
+
+  private makeInstance(
+    name: string,
+    revision: number,
+    id: string,
+    extra: Pick<ConstructorParameters<typeof LocalInstance>[0], 'adopted' | 'restarts'>,
+  ): LocalInstance {
+    const { store, home } = this.deps;
+    const spec = store.getRevision(name, revision)?.spec;
+    if (!spec) throw new Error(`revision ${revision} of ${name} is missing`);
+    return new LocalInstance(
+      {
+        id,
+        service: name,
+        revision,
+        spec,
+        logDir: path.join(home, 'logs', name, id),
+        workDir: path.join(home, 'run', name, id),
+        ...extra,
+      },
+      {
+        runtime: this.deps.runtime,
+        clock: this.deps.clock,
+        createProber: this.deps.createProber,
+        agentStartedAt: this.agentStartedAt,
+        event: (type, reason, message) => this.event(name, type, reason, message, revision, id),
+        changed: () => this.enqueue(name),
+        persist: (rec) => {
+          if (!store.getService(name)) return;
+          if (rec) store.upsertInstance(rec);
+          else store.deleteInstance(id);
+        },
+        drain: this.deps.drain,
+      },
+    );
+  }
+
+  event(name: string, type: EventType, reason: string, message: string, revision?: number, instance?: string): void {
+    if (!this.deps.store.getService(name)) return;
+    this.deps.store.appendEvent({ service: name, type, reason, message, revision, instance });
+    this.deps.logger?.info({ service: name, instance, reason }, message);
+  }
+
+  /** Builds the endpoint snapshot and publishes it when it changed. */
+  publishSnapshot(): void {
+    const services: Record<string, ServiceRoute> = {};
+    for (const svc of this.deps.store.listServices()) {
+      if (svc.deleting) continue;
+      const revision = this.deps.store.getRevision(svc.name, svc.revision);
+      if (!revision) continue;
+      const s = this.states.get(svc.name);
+      const endpoints = [...(s?.instances.values() ?? [])]
+        .map((i) => i.endpoint())
+        .filter((e): e is NonNullable<typeof e> => e !== null)
+        .sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+      const rpc = revision.spec.metadata.rpc;
+      services[svc.name] = {
+        name: svc.name,
+        token: svc.token,
+        endpoints,
+        stopped: svc.stopped || svc.desiredInstances === 0,
+        rpc: {
+          keepalive: rpc.keepalive,
+          worker_threads: rpc.worker_threads,
+          max_queue_size: rpc.max_queue_size,
+          ...(rpc.rate_limit !== undefined ? { rate_limit: rpc.rate_limit } : {}),
+        },
+        enableGrpc: revision.spec.metadata.enable_grpc,
+        enableWebservice: revision.spec.metadata.enable_webservice,
+      };
+    }
+    const json = JSON.stringify(services);
+    if (json === this.lastSnapshotJson) return;
+    this.lastSnapshotJson = json;
+    this.snapshotVersion++;
+    this.deps.publish({ version: this.snapshotVersion, services });
+  }
+}
+
+function toRolloutInstance(i: LocalInstance, minReadySeconds: number): RolloutInstance {
+  return {
+    id: i.id,
+    revision: i.revision,
+    scheduled: i.isScheduled(),
+    ready: i.isReady(),
+    available: i.isAvailable(minReadySeconds),
+    readySince: i.readySinceMs,
+    createdAt: i.createdAt,
+  };
+}
+
+function lastProbeMessage(v: { probes: Partial<Record<string, { result: string; message: string }>> }): string | undefined {
+  const failed = Object.entries(v.probes).find(([, o]) => o && o.result === 'failure');
+  return failed ? `${failed[0]} probe: ${failed[1]?.message}` : undefined;
+}

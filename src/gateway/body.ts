@@ -1,0 +1,106 @@
+import type { IncomingMessage } from 'node:http';
+import type { Writable } from 'node:stream';
+
+/**
+ * Streams a client's request body to the current upstream request with
+ * backpressure, counting bytes (chunked bodies are limited while they stream)
+ * and keeping the first `replayLimit` bytes so that a request whose upstream
+ * connection failed can be replayed on another instance.
+ */
+export class BodyPump {
+  private target: Writable | null = null;
+  private kept: Buffer[] | null = [];
+  private keptBytes = 0;
+  private listening = false;
+  bytes = 0;
+  ended = false;
+
+  constructor(
+    private readonly src: IncomingMessage,
+    private readonly replayLimit: number,
+    private readonly maxBytes: number,
+    private readonly onTooLarge: () => void,
+  ) {}
+
+  /** True while every byte read so far can be sent again. */
+  replayable(): boolean {
+    return this.bytes === 0 || this.kept !== null;
+  }
+
+  attach(target: Writable): void {
+    this.target = target;
+    if (this.kept) for (const chunk of this.kept) target.write(chunk);
+    if (this.ended) {
+      target.end();
+      return;
+    }
+    if (!this.listening) {
+      this.listening = true;
+      this.src.on('data', this.onData);
+      this.src.on('end', this.onEnd);
+    }
+    this.src.resume();
+  }
+
+  detach(): void {
+    this.target = null;
+    this.src.pause();
+  }
+
+  private onData = (chunk: Buffer): void => {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      this.kept = null;
+      this.target = null;
+      this.src.pause();
+      this.onTooLarge();
+      return;
+    }
+    if (this.kept) {
+      if (this.keptBytes + chunk.length <= this.replayLimit) {
+        this.kept.push(chunk);
+        this.keptBytes += chunk.length;
+      } else this.kept = null;
+    }
+    const t = this.target;
+    if (!t) {
+      this.src.pause();
+      return;
+    }
+    if (!t.write(chunk)) {
+      this.src.pause();
+      t.once('drain', () => {
+        if (this.target === t) this.src.resume();
+      });
+    }
+  };
+
+  private onEnd = (): void => {
+    this.ended = true;
+    this.target?.end();
+  };
+}
+
+/** Reads a whole body (signed requests with Content-MD5); undefined when over `max`. */
+export function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        req.off('data', onData);
+        req.pause();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks, size)));
+    req.once('error', reject);
+    req.once('close', () => {
+      if (!req.complete) reject(new Error('client went away'));
+    });
+  });
+}

@@ -1,0 +1,72 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { type TokenSecret, tokenSecret } from './auth.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { ProxyDeps } from './proxy.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { EndpointSnapshot, ServiceRoute } from './types.js';
+import type { Upstreams } from './upstreams.js';
+
+/** What every part of one gateway shares (built once by createGateway). */
+export interface GatewayCore {
+  snapshot: EndpointSnapshot;
+  clock: Clock;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  upstreams: Upstreams;
+  limiter: RateLimiter;
+  proxy: ProxyDeps;
+  maxBodyBytes: number;
+  serviceStats: Map<string, { requests: number; inflight: number }>;
+  secrets: WeakMap<ServiceRoute, TokenSecret>;
+}
+
+export function secretOf(core: GatewayCore, svc: ServiceRoute): TokenSecret {
+  let s = core.secrets.get(svc);
+  if (!s) {
+    s = tokenSecret(svc.token);
+    core.secrets.set(svc, s);
+  }
+  return s;
+}
+
+export function countRequest(core: GatewayCore, service: string): { requests: number; inflight: number } {
+  let st = core.serviceStats.get(service);
+  if (!st) {
+    st = { requests: 0, inflight: 0 };
+    core.serviceStats.set(service, st);
+  }
+  st.requests++;
+  st.inflight++;
+  return st;
+}
+
+export interface AccessEntry {
+  method: string;
+  service: string;
+  instance: string;
+  status: number;
+  startedNs: bigint;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** Metrics and the one access-log line per request; never credentials. */
+export function recordDone(core: GatewayCore, e: AccessEntry): void {
+  const seconds = Number(process.hrtime.bigint() - e.startedNs) / 1e9;
+  if (e.service !== '') core.metrics.done(e.service, e.instance, e.status, seconds, e.bytesIn, e.bytesOut);
+  if (core.logger.isLevelEnabled('info')) {
+    core.logger.info(
+      {
+        method: e.method,
+        service: e.service,
+        instance: e.instance,
+        status: e.status,
+        ms: Math.round(seconds * 1e6) / 1e3,
+        bytesIn: e.bytesIn,
+        bytesOut: e.bytesOut,
+      },
+      'request',
+    );
+  }
+}

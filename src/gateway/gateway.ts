@@ -1,0 +1,149 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import pino, { type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { type Clock, createRealClock } from '../clock.js';
+import type { GatewayCore } from './core.js';
+import { handleRequest } from './handle.js';
+import { pickEndpoint } from './lb/p2c.js';
+import { GatewayMetrics } from './metrics.js';
+import { RateLimiter } from './rate-limit.js';
+import type { EndpointSnapshot, EndpointSource, GatewayLimits, GatewayStats, LbPolicy } from './types.js';
+import { Upstreams } from './upstreams.js';
+import { handleUpgrade } from './websocket.js';
+
+export interface GatewayOptions {
+  source: EndpointSource;
+  clock?: Clock;
+  logger?: Logger;
+  /** Metrics are registered here; a new Registry when absent. */
+  registry?: Registry;
+  random?: () => number;
+  limits?: GatewayLimits;
+  /** Attempts on other instances after a failed connect. Default 2. */
+  retries?: number;
+  /** How long an instance that refused a connection is skipped. Default 5000 ms. */
+  passiveHealthMs?: number;
+  /** Upstream connections per instance. Default 256. */
+  maxSocketsPerInstance?: number;
+  /** Default: power of two choices on least outstanding requests. */
+  policy?: LbPolicy;
+}
+
+export interface Gateway {
+  server: Server;
+  /** Resolves with the bound port. */
+  listen(port: number, host: string): Promise<number>;
+  close(): Promise<void>;
+  stats(): GatewayStats;
+  /** Requests (HTTP, streams, WebSocket tunnels) in flight or queued at an instance. */
+  inflight(instanceId: string): number;
+  /** Resolves true once nothing is in flight to the instance, false after `timeoutMs`. */
+  waitForIdle(instanceId: string, timeoutMs: number): Promise<boolean>;
+}
+
+const MiB = 1024 * 1024;
+
+export function createGateway(opts: GatewayOptions): Gateway {
+  const clock = opts.clock ?? createRealClock();
+  const logger = opts.logger ?? pino({ level: 'silent' });
+  const limits = opts.limits ?? {};
+  const maxBodyBytes = limits.maxBodyBytes ?? 100 * MiB;
+  const headersTimeout = limits.headersTimeoutMs ?? 15_000;
+  const random = opts.random ?? Math.random;
+  const retries = opts.retries ?? 2;
+  if (!(retries >= 0) || !(maxBodyBytes > 0)) throw new Error('createGateway: retries >= 0 and maxBodyBytes > 0');
+  const upstreams = new Upstreams(clock, opts.maxSocketsPerInstance ?? 256);
+  const outstanding = (id: string) => upstreams.inflight(id);
+  const metrics = new GatewayMetrics(opts.registry ?? new Registry());
+  const core: GatewayCore = {
+    snapshot: opts.source.current(),
+    clock,
+    logger,
+    metrics,
+    upstreams,
+    limiter: new RateLimiter(),
+    proxy: {
+      upstreams,
+      policy: opts.policy ?? pickEndpoint,
+      random,
+      clock,
+      retries,
+      passiveHealthMs: opts.passiveHealthMs ?? 5000,
+      maxBodyBytes,
+      replayLimit: Math.min(MiB, maxBodyBytes),
+      outstanding,
+      metrics,
+    },
+    maxBodyBytes,
+    serviceStats: new Map(),
+    secrets: new WeakMap(),
+  };
+  const apply = (snapshot: EndpointSnapshot) => {
+    core.snapshot = snapshot;
+    upstreams.sync(snapshot);
+    core.limiter.retain(new Set(Object.keys(snapshot.services)));
+  };
+  apply(core.snapshot);
+  const unsubscribe = opts.source.subscribe(apply);
+
+  const server = createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes ?? 16 * 1024,
+      headersTimeout,
+      requestTimeout: limits.slowClientTimeoutMs ?? 300_000,
+      keepAliveTimeout: limits.idleTimeoutMs ?? 75_000,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 2))),
+      noDelay: true,
+    },
+    (req, res) => handleRequest(core, req, res),
+  );
+  const tunnels = new Set<Duplex>();
+  server.on('upgrade', (req, socket, head) => handleUpgrade(core, tunnels, req, socket, head));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (socket.writable && !socket.destroyed) {
+      const status =
+        err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
+        : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    }
+    socket.destroy();
+  });
+
+  return {
+    server,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      });
+    },
+    async close() {
+      unsubscribe();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        for (const t of tunnels) t.destroy();
+      });
+      upstreams.close();
+    },
+    stats() {
+      const services: GatewayStats['services'] = {};
+      for (const [name, st] of core.serviceStats) {
+        services[name] = { requests: st.requests, inflight: st.inflight, instances: {} };
+      }
+      for (const [id, st] of upstreams.instanceStats()) {
+        services[st.service] ??= { requests: 0, inflight: 0, instances: {} };
+        services[st.service]!.instances[id] = { requests: st.requests, inflight: st.inflight };
+      }
+      return { services };
+    },
+    inflight: outstanding,
+    waitForIdle: (id, timeoutMs) => upstreams.waitForIdle(id, timeoutMs),
+  };
+}

@@ -1,0 +1,141 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AUTH_FORMS, type AuthVerdict, bodyMatchesMd5, checkAuthorization, tokenMatches } from './auth.js';
+import { readBody } from './body.js';
+import { type GatewayCore, countRequest, recordDone, secretOf } from './core.js';
+import { ProxyCall, upstreamHeaders } from './proxy.js';
+import { sendError, sendJson } from './respond.js';
+import { parseRoute, type Route } from './route.js';
+import type { ServiceRoute } from './types.js';
+import { hasValidCookie, setCookieHeader, takeToken } from './webapp.js';
+
+/** The HTTP pipeline: route → service → auth → (discovery | limits → proxy). */
+export function handleRequest(core: GatewayCore, req: IncomingMessage, res: ServerResponse): void {
+  const startedNs = process.hrtime.bigint();
+  const route = parseRoute(req.url ?? '/');
+  const svc = route ? core.snapshot.services[route.service] : undefined;
+  if (!route || !svc || (route.kind === 'web' && !svc.enableWebservice)) {
+    const what = route ? `service "${route.service}" not found` : 'no such route; use /api/predict/<service>/...';
+    sendError(req, res, 404, route ? 'SERVICE_NOT_FOUND' : 'ROUTE_NOT_FOUND', what);
+    res.once('close', () => log(core, req, '', '', 404, startedNs));
+    return;
+  }
+  const stats = countRequest(core, svc.name);
+  const method = req.method ?? 'GET';
+  let logged = false;
+  const finish = (instance: string, status: number, bytesIn: number, bytesOut: number) => {
+    if (logged) return;
+    logged = true;
+    stats.inflight--;
+    recordDone(core, { method, service: svc.name, instance, status, startedNs, bytesIn, bytesOut });
+  };
+  const reply = (status: number, code: string, message: string, headers?: Record<string, string>) => {
+    res.once('close', () => finish('', status, 0, 0));
+    sendError(req, res, status, code, message, headers);
+  };
+
+  if (route.kind === 'web' && !webAuthorized(core, req, res, svc, route, finish)) return;
+  const verdict: AuthVerdict =
+    route.kind === 'web' ? { kind: 'ok' } : checkAuthorization(req.headers, route, secretOf(core, svc));
+  if (verdict.kind === 'missing') {
+    return reply(401, 'UNAUTHORIZED', `missing Authorization header; ${AUTH_FORMS}`, {
+      'www-authenticate': 'Bearer realm="pier"',
+    });
+  }
+  if (verdict.kind === 'malformed') return reply(400, 'BAD_REQUEST', `malformed Authorization header; ${AUTH_FORMS}`);
+  if (verdict.kind === 'wrong') {
+    return reply(401, 'UNAUTHORIZED', 'wrong token or signature', { 'www-authenticate': 'Bearer realm="pier"' });
+  }
+  if (route.kind === 'discovery') {
+    res.once('close', () => finish('', 200, 0, 0));
+    const items = svc.endpoints.map((e) => ({ ip: e.host, port: e.port, weight: 100 }));
+    return sendJson(req, res, 200, { endpoints: { items } });
+  }
+  if (!core.limiter.allow(svc.name, svc.rpc.rate_limit, core.clock.now())) {
+    return reply(429, 'RATE_LIMITED', `more than rpc.rate_limit (${svc.rpc.rate_limit}) requests per second`);
+  }
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (length > core.maxBodyBytes) {
+    return reply(413, 'BODY_TOO_LARGE', `request body is larger than ${core.maxBodyBytes} bytes`, {
+      connection: 'close',
+    });
+  }
+  if (verdict.kind === 'verify-body') {
+    readBody(req, core.maxBodyBytes).then(
+      (body) => {
+        if (body === undefined) {
+          return reply(413, 'BODY_TOO_LARGE', `request body is larger than ${core.maxBodyBytes} bytes`, {
+            connection: 'close',
+          });
+        }
+        if (!bodyMatchesMd5(body, verdict.contentMd5)) {
+          return reply(401, 'UNAUTHORIZED', 'Content-MD5 does not match the body');
+        }
+        forward(core, req, res, svc, route, body, finish);
+      },
+      () => finish('', 499, 0, 0),
+    );
+    return;
+  }
+  forward(core, req, res, svc, route, undefined, finish);
+}
+
+function forward(
+  core: GatewayCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  svc: ServiceRoute,
+  route: Route,
+  body: Buffer | undefined,
+  finish: (instance: string, status: number, bytesIn: number, bytesOut: number) => void,
+): void {
+  const headers = upstreamHeaders(req, body?.length);
+  const call = new ProxyCall(core.proxy, req, res, svc, route, headers, body, (c) =>
+    finish(c.instance, c.status, c.bytesIn, c.bytesOut),
+  );
+  call.start();
+}
+
+/**
+ * `/web/<name>/?token=…` sets the cookie and redirects without the token; other
+ * web requests pass with the cookie or fall through to header authentication.
+ * Returns false when it has answered.
+ */
+function webAuthorized(
+  core: GatewayCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  svc: ServiceRoute,
+  route: Route,
+  finish: (instance: string, status: number, bytesIn: number, bytesOut: number) => void,
+): boolean {
+  const redirect = (location: string, cookie?: string) => {
+    res.once('close', () => finish('', 302, 0, 0));
+    res.writeHead(302, cookie ? { location, 'set-cookie': cookie } : { location });
+    res.end();
+    return false;
+  };
+  if (route.rawSubPath === '') {
+    return redirect(route.prefix + '/' + (route.query === '' ? '' : '?' + route.query));
+  }
+  const { token, rest } = takeToken(route.query);
+  if (token !== undefined) {
+    if (!tokenMatches(token, secretOf(core, svc))) {
+      res.once('close', () => finish('', 401, 0, 0));
+      sendError(req, res, 401, 'UNAUTHORIZED', 'wrong token');
+      return false;
+    }
+    return redirect(route.prefix + route.rawSubPath + (rest === '' ? '' : '?' + rest), setCookieHeader(svc.name, svc.token));
+  }
+  if (hasValidCookie(req.headers, svc.name, svc.token)) return true;
+  const verdict = checkAuthorization(req.headers, route, secretOf(core, svc));
+  if (verdict.kind === 'ok') return true;
+  res.once('close', () => finish('', 401, 0, 0));
+  sendError(req, res, 401, 'UNAUTHORIZED', `open /web/${svc.name}/?token=<token> first, or send Authorization`, {
+    'www-authenticate': 'Bearer realm="pier"',
+  });
+  return false;
+}
+
+function log(core: GatewayCore, req: IncomingMessage, service: string, instance: string, status: number, ns: bigint) {
+  recordDone(core, { method: req.method ?? 'GET', service, instance, status, startedNs: ns, bytesIn: 0, bytesOut: 0 });
+}

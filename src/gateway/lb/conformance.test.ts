@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import type { Endpoint, LbPolicy } from '../types.js';
+import { pickEndpoint } from './p2c.js';
+import { createRoundRobin } from './round-robin.js';
+
+/** Every policy passes this one suite (hono's common router cases). */
+const policies: [string, () => LbPolicy][] = [
+  ['p2c', () => pickEndpoint],
+  ['round-robin', createRoundRobin],
+];
+
+const ep = (id: string): Endpoint => ({ instanceId: id, host: '127.0.0.1', port: 1, revision: 1 });
+
+function lcg(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1664525 + 1013904223) % 4294967296;
+    return s / 4294967296;
+  };
+}
+
+describe.each(policies)('LB policy %s', (_name, make) => {
+  it('returns undefined for no candidates', () => {
+    expect(make()([], () => 0, Math.random)).toBeUndefined();
+  });
+
+  it('returns the only candidate', () => {
+    const policy = make();
+    for (let i = 0; i < 10; i++) expect(policy([ep('x')], () => i, Math.random)?.instanceId).toBe('x');
+  });
+
+  it('uses both of two candidates under equal load', () => {
+    const policy = make();
+    const seen = new Set<string>();
+    const random = lcg(7);
+    for (let i = 0; i < 50; i++) seen.add(policy([ep('a'), ep('b')], () => 0, random)!.instanceId);
+    expect([...seen].sort()).toEqual(['a', 'b']);
+  });
+
+  it('never picks an endpoint outside the candidates (excluded ones)', () => {
+    const policy = make();
+    const all = ['a', 'b', 'c', 'd', 'e'].map(ep);
+    const random = lcg(3);
+    for (let i = 0; i < 500; i++) {
+      const excluded = all[i % all.length]!.instanceId;
+      const cands = all.filter((e) => e.instanceId !== excluded);
+      const got = policy(cands, () => 0, random)!;
+      expect(got.instanceId).not.toBe(excluded);
+      expect(cands).toContain(got);
+    }
+  });
+
+  it('spreads load: with outstanding counts tracked, no endpoint gets more than twice its share', () => {
+    const policy = make();
+    const all = ['a', 'b', 'c', 'd'].map(ep);
+    const load: Record<string, number> = { a: 0, b: 0, c: 0, d: 0 };
+    const random = lcg(11);
+    for (let i = 0; i < 4000; i++) load[policy(all, (id) => load[id]!, random)!.instanceId]!++;
+    for (const id of Object.keys(load)) expect(load[id]!).toBeLessThan(2000);
+    for (const id of Object.keys(load)) expect(load[id]!).toBeGreaterThan(500);
+  });
+});

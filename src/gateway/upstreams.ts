@@ -1,0 +1,202 @@
+import { Agent } from 'node:http';
+import type { Clock } from '../clock.js';
+import type { Endpoint, EndpointSnapshot, InstanceStats } from './types.js';
+
+/**
+ * Per-instance state: the keep-alive connection pool, the `worker_threads`
+ * concurrency slots with their `max_queue_size` queue, passive health, and the
+ * in-flight count that graceful drain waits on. A pool is closed once its
+ * endpoint has left the snapshot and its last request has finished.
+ */
+
+export interface Waiter {
+  grant(): void;
+}
+
+export interface InstanceState {
+  readonly id: string;
+  readonly service: string;
+  endpoint: Endpoint;
+  agent: Agent;
+  /** Requests holding a worker slot. */
+  active: number;
+  queue: Waiter[];
+  /** WebSocket tunnels (counted in flight, not against worker slots). */
+  tunnels: number;
+  requests: number;
+  downUntil: number;
+  removed: boolean;
+  idleWaiters: (() => void)[];
+}
+
+export type Acquire = 'run' | 'queued' | 'full';
+
+export class Upstreams {
+  private readonly states = new Map<string, InstanceState>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly maxSockets: number,
+  ) {}
+
+  sync(snapshot: EndpointSnapshot): void {
+    const seen = new Set<string>();
+    for (const svc of Object.values(snapshot.services)) {
+      for (const ep of svc.endpoints) {
+        seen.add(ep.instanceId);
+        const state = this.states.get(ep.instanceId);
+        if (!state) this.states.set(ep.instanceId, this.create(svc.name, ep));
+        else {
+          state.removed = false;
+          if (state.endpoint.host !== ep.host || state.endpoint.port !== ep.port) {
+            state.agent.destroy();
+            state.agent = this.agent();
+          }
+          state.endpoint = ep;
+        }
+      }
+    }
+    for (const state of this.states.values()) {
+      if (!seen.has(state.id)) {
+        state.removed = true;
+        this.maybeDispose(state);
+      }
+    }
+  }
+
+  /** The state for a ready endpoint (created if a snapshot raced ahead of sync). */
+  state(service: string, ep: Endpoint): InstanceState {
+    let state = this.states.get(ep.instanceId);
+    if (!state) {
+      state = this.create(service, ep);
+      this.states.set(ep.instanceId, state);
+    }
+    return state;
+  }
+
+  get(instanceId: string): InstanceState | undefined {
+    return this.states.get(instanceId);
+  }
+
+  inflight(instanceId: string): number {
+    const s = this.states.get(instanceId);
+    return s ? s.active + s.queue.length + s.tunnels : 0;
+  }
+
+  isFull(state: InstanceState, workers: number, maxQueue: number): boolean {
+    return state.active >= workers && state.queue.length >= maxQueue;
+  }
+
+  acquire(state: InstanceState, workers: number, maxQueue: number, waiter: Waiter): Acquire {
+    state.requests++;
+    if (state.active < Math.max(1, workers)) {
+      state.active++;
+      return 'run';
+    }
+    if (state.queue.length < maxQueue) {
+      state.queue.push(waiter);
+      return 'queued';
+    }
+    state.requests--;
+    return 'full';
+  }
+
+  /** Removes a waiter that gave up (timeout, client gone). */
+  cancel(state: InstanceState, waiter: Waiter): void {
+    const i = state.queue.indexOf(waiter);
+    if (i !== -1) state.queue.splice(i, 1);
+    this.maybeIdle(state);
+  }
+
+  release(state: InstanceState): void {
+    state.active--;
+    const next = state.queue.shift();
+    if (next) {
+      state.active++;
+      next.grant();
+    }
+    this.maybeIdle(state);
+  }
+
+  openTunnel(state: InstanceState): void {
+    state.requests++;
+    state.tunnels++;
+  }
+
+  closeTunnel(state: InstanceState): void {
+    state.tunnels--;
+    this.maybeIdle(state);
+  }
+
+  markDown(state: InstanceState, forMs: number): void {
+    state.downUntil = this.clock.now() + forMs;
+  }
+
+  isDown(state: InstanceState): boolean {
+    return state.downUntil > this.clock.now();
+  }
+
+  waitForIdle(instanceId: string, timeoutMs: number): Promise<boolean> {
+    const state = this.states.get(instanceId);
+    if (!state || this.inflight(instanceId) === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (idle: boolean) => {
+        this.clock.clearTimeout(timer);
+        const i = state.idleWaiters.indexOf(onIdle);
+        if (i !== -1) state.idleWaiters.splice(i, 1);
+        resolve(idle);
+      };
+      const onIdle = () => done(true);
+      const timer = this.clock.setTimeout(() => done(false), timeoutMs);
+      state.idleWaiters.push(onIdle);
+    });
+  }
+
+  instanceStats(): Map<string, InstanceStats & { service: string }> {
+    const out = new Map<string, InstanceStats & { service: string }>();
+    for (const s of this.states.values()) {
+      out.set(s.id, { service: s.service, requests: s.requests, inflight: s.active + s.queue.length + s.tunnels });
+    }
+    return out;
+  }
+
+  close(): void {
+    for (const s of this.states.values()) s.agent.destroy();
+    this.states.clear();
+  }
+
+  private maybeIdle(state: InstanceState): void {
+    if (state.active + state.queue.length + state.tunnels !== 0) return;
+    for (const fn of state.idleWaiters.splice(0)) fn();
+    this.maybeDispose(state);
+  }
+
+  private maybeDispose(state: InstanceState): void {
+    if (!state.removed || state.active + state.queue.length + state.tunnels !== 0) return;
+    state.agent.destroy();
+    this.states.delete(state.id);
+  }
+
+  private create(service: string, endpoint: Endpoint): InstanceState {
+    return {
+      id: endpoint.instanceId,
+      service,
+      endpoint,
+      agent: this.agent(),
+      active: 0,
+      queue: [],
+      tunnels: 0,
+      requests: 0,
+      downUntil: 0,
+      removed: false,
+      idleWaiters: [],
+    };
+  }
+
+  private agent(): Agent {
+    // `timeout` only closes idle pooled sockets: in-use ones just emit 'timeout'
+    // on their request, which the proxy does not listen to. It stays below the
+    // 5 s keep-alive of node backends so the pool rarely reuses a closing socket.
+    return new Agent({ keepAlive: true, maxSockets: this.maxSockets, maxFreeSockets: this.maxSockets, timeout: 4000 });
+  }
+}

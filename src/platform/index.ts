@@ -1,0 +1,2 @@
+export { backoffOnExit, type BackoffEntry } from './local/backoff.js';
+export { type CreateProber, type InstanceDeps, type InstanceInit, LocalInstance } from './local/instance.js';

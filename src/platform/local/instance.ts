@@ -1,0 +1,342 @@
+/**
+ * One instance slot on the local platform, as the kubelet keeps one pod: it
+ * starts the instance through the runtime, runs its probes, restarts it in place
+ * with CrashLoopBackOff when it exits or fails liveness, and drains it on stop.
+ * The controller decides how many slots exist; this class only keeps one alive.
+ */
+
+import type { InstanceState, InstanceView } from '../../api/index.js';
+import type { Clock } from '../../clock.js';
+import { backoffOnExit, type BackoffEntry } from './backoff.js';
+import { isPierError } from '../../errors.js';
+import type { Endpoint } from '../../gateway/index.js';
+import type { InstanceHealth, InstanceHealthListener, ProbeKind, ProbeOutcome, ProbeTarget } from '../../probe/index.js';
+import type { ExitInfo, InstanceRuntime, RunningInstance } from '../../runtime/index.js';
+import type { ContainerSpec, ServiceSpec } from '../../spec/index.js';
+import type { EventType, InstanceRecord } from '../../store/index.js';
+
+export interface InstanceProberHandle {
+  start(): void;
+  stop(): void;
+  terminating(): void;
+  health(): InstanceHealth;
+}
+
+export type CreateProber = (opts: {
+  container: ContainerSpec;
+  target: ProbeTarget;
+  clock: Clock;
+  listener: InstanceHealthListener;
+  agentStartedAt: number;
+  containerStartedAt: number;
+}) => InstanceProberHandle;
+
+export interface InstanceDeps {
+  runtime: InstanceRuntime;
+  clock: Clock;
+  createProber: CreateProber;
+  agentStartedAt: number;
+  /** Writes an event for this instance. */
+  event(type: EventType, reason: string, message: string): void;
+  /** Called whenever something the controller or the gateway reads has changed. */
+  changed(): void;
+  /** Saves (or, with null, forgets) what a restarted Pier needs to re-adopt the process. */
+  persist(record: InstanceRecord | null): void;
+  /** Waits until the gateway has no request in flight to this instance. */
+  drain(instanceId: string, timeoutMs: number): Promise<unknown>;
+}
+
+export interface InstanceInit {
+  id: string;
+  service: string;
+  revision: number;
+  spec: ServiceSpec;
+  logDir: string;
+  workDir: string;
+  extraEnv?: Record<string, string>;
+  /** A process left running by an earlier Pier, to supervise instead of starting one. */
+  adopted?: RunningInstance;
+  restarts?: number;
+}
+
+/** Unhealthy events for the same failure are written at most this often. */
+const UNHEALTHY_EVENT_EVERY_MS = 10_000;
+
+export class LocalInstance {
+  readonly id: string;
+  readonly service: string;
+  readonly revision: number;
+  readonly createdAt: number;
+  private state: InstanceState = 'Pending';
+  private ready = false;
+  private readySince: number | undefined;
+  private restarts: number;
+  private running: RunningInstance | undefined;
+  private prober: InstanceProberHandle | undefined;
+  private backoff: BackoffEntry | undefined;
+  private lastState: ExitInfo | undefined;
+  private reason: string | undefined;
+  private message: string | undefined;
+  private terminatingFlag = false;
+  private stopped: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+  private readonly lastUnhealthy = new Map<string, { message: string; at: number }>();
+  private loopDone: Promise<void> | undefined;
+
+  constructor(
+    private readonly init: InstanceInit,
+    private readonly deps: InstanceDeps,
+  ) {
+    this.id = init.id;
+    this.service = init.service;
+    this.revision = init.revision;
+    this.restarts = init.restarts ?? 0;
+    this.createdAt = deps.clock.now();
+  }
+
+  start(): void {
+    this.loopDone ??= this.loop();
+  }
+
+  get terminating(): boolean {
+    return this.terminatingFlag;
+  }
+
+  isReady(): boolean {
+    return this.ready && !this.terminatingFlag;
+  }
+
+  /** Ready continuously for at least minReadySeconds. */
+  isAvailable(minReadySeconds: number): boolean {
+    return this.isReady() && this.readySince !== undefined && this.deps.clock.now() - this.readySince >= minReadySeconds * 1000;
+  }
+
+  /** Has a process (or is about to be given one) rather than waiting in back-off or refused. */
+  isScheduled(): boolean {
+    return this.state !== 'Pending' && this.state !== 'Failed';
+  }
+
+  get readySinceMs(): number | undefined {
+    return this.readySince;
+  }
+
+  endpoint(): Endpoint | null {
+    if (!this.isReady() || !this.running) return null;
+    return { instanceId: this.id, host: this.running.host, port: this.running.port, revision: this.revision };
+  }
+
+  view(): InstanceView {
+    const r = this.running;
+    return {
+      id: this.id,
+      service: this.service,
+      revision: this.revision,
+      state: this.terminatingFlag ? 'Terminating' : this.state,
+      ready: this.isReady(),
+      restarts: this.restarts,
+      address: r ? `${r.host}:${r.port}` : null,
+      ...(r?.pid !== undefined ? { pid: r.pid } : {}),
+      startedAt: r ? r.startedAt : null,
+      ...(this.reason ? { reason: this.reason } : {}),
+      ...(this.message ? { message: this.message } : {}),
+      ...(this.lastState ? { lastState: this.lastState } : {}),
+      probes: this.prober?.health().last ?? {},
+    };
+  }
+
+  cpuSeconds(): number | undefined {
+    return this.running?.cpuSeconds();
+  }
+
+  /** Drains and stops the instance; safe to call more than once. */
+  stop(reason: string): Promise<void> {
+    this.stopped ??= this.stopNow(reason);
+    return this.stopped;
+  }
+
+  private async stopNow(reason: string): Promise<void> {
+    this.terminatingFlag = true;
+    this.abort.abort();
+    this.prober?.terminating();
+    this.deps.changed();
+    const grace = this.init.spec.metadata.eas.termination_grace_period;
+    const running = this.running;
+    if (running) {
+      this.deps.event('Normal', 'Killing', `Stopping instance ${this.id}: ${reason}`);
+      // The gateway stopped sending new requests when the endpoint left the
+      // snapshot above; let the ones in flight finish before the signal.
+      await this.deps.drain(this.id, Math.max(1000, grace * 1000));
+      await running.stop(grace);
+    }
+    await this.loopDone;
+    this.prober?.stop();
+    this.deps.persist(null);
+    this.deps.changed();
+  }
+
+  private async loop(): Promise<void> {
+    let adopted = this.init.adopted;
+    while (!this.terminatingFlag) {
+      let running: RunningInstance;
+      try {
+        this.setState('Pending');
+        running =
+          adopted ??
+          (await this.deps.runtime.start({
+            service: this.service,
+            revision: this.revision,
+            instanceId: this.id,
+            spec: this.init.spec,
+            logDir: this.init.logDir,
+            workDir: this.init.workDir,
+            extraEnv: this.init.extraEnv,
+          }));
+      } catch (err) {
+        this.state = 'Failed';
+        this.reason = isPierError(err) ? err.code : 'StartError';
+        this.message = err instanceof Error ? err.message : String(err);
+        this.deps.event('Warning', 'FailedCreate', this.message);
+        this.deps.changed();
+        return;
+      }
+      const wasAdopted = adopted !== undefined;
+      adopted = undefined;
+      this.running = running;
+      if (this.terminatingFlag) {
+        await running.stop(this.init.spec.metadata.eas.termination_grace_period);
+        return;
+      }
+      this.reason = undefined;
+      this.message = undefined;
+      this.deps.persist({
+        id: this.id,
+        service: this.service,
+        revision: this.revision,
+        runtime: this.deps.runtime.kind,
+        pid: running.pid ?? null,
+        port: running.port,
+        logDir: this.init.logDir,
+        startedAt: running.startedAt,
+        restarts: this.restarts,
+      });
+      this.setState('Starting');
+      this.deps.event(
+        'Normal',
+        wasAdopted ? 'Adopted' : 'Started',
+        `${wasAdopted ? 'Re-adopted' : 'Started'} instance ${this.id} (pid ${running.pid ?? '?'}, port ${running.port})`,
+      );
+
+      const exit = await this.supervise(running);
+      this.ready = false;
+      this.readySince = undefined;
+      this.prober?.stop();
+      if (this.terminatingFlag) return;
+
+      this.lastState = exit;
+      const oom = exit.reason === 'OOMKilled';
+      this.deps.event(
+        'Warning',
+        oom ? 'OOMKilled' : exit.reason === 'StartError' ? 'Failed' : 'Exited',
+        `Instance ${this.id} ${describeExit(exit)}`,
+      );
+      const decision = backoffOnExit(this.backoff, exit.finishedAt);
+      this.backoff = decision.entry;
+      const wait = Math.max(0, exit.finishedAt + decision.waitMs - this.deps.clock.now());
+      if (wait > 0) {
+        this.state = 'CrashLoopBackOff';
+        this.reason = 'CrashLoopBackOff';
+        this.message = `back-off ${Math.round(decision.waitMs / 1000)}s restarting failed instance: ${describeExit(exit)}`;
+        this.deps.event('Warning', 'BackOff', `Back-off ${Math.round(decision.waitMs / 1000)}s restarting instance ${this.id}`);
+        this.deps.changed();
+        try {
+          await this.deps.clock.sleep(wait, this.abort.signal);
+        } catch {
+          return; // stopped while waiting
+        }
+      }
+      this.restarts++;
+    }
+  }
+
+  /** Runs probes until the instance exits or a liveness/startup probe asks for a kill. */
+  private async supervise(running: RunningInstance): Promise<ExitInfo> {
+    let requestKill!: (why: { kind: ProbeKind; outcome: ProbeOutcome; grace?: number }) => void;
+    const killed = new Promise<{ kind: ProbeKind; outcome: ProbeOutcome; grace?: number }>((r) => {
+      requestKill = r;
+    });
+    const serving = this.init.spec.containers.find((c) => c.port !== undefined) ?? this.init.spec.containers[0];
+    const listener: InstanceHealthListener = {
+      readinessChanged: (ready, outcome) => {
+        if (this.terminatingFlag) return;
+        this.ready = ready;
+        if (ready) {
+          this.readySince = this.deps.clock.now();
+          this.setState('Running');
+          this.deps.event('Normal', 'Ready', `Instance ${this.id} is ready`);
+        } else {
+          this.readySince = undefined;
+          this.deps.event('Warning', 'NotReady', `Instance ${this.id} is not ready: ${outcome.message}`);
+        }
+        this.deps.changed();
+      },
+      started: () => this.deps.changed(),
+      killRequested: (kind, outcome, grace) => requestKill({ kind, outcome, grace }),
+      probeFailed: (kind, outcome) => this.unhealthy(kind, outcome),
+    };
+    this.prober = this.deps.createProber({
+      container: serving,
+      target: {
+        host: running.host,
+        port: running.port,
+        containerPort: serving.port,
+        exec: (argv, timeoutMs) => running.exec(argv, timeoutMs),
+      },
+      clock: this.deps.clock,
+      listener,
+      agentStartedAt: this.deps.agentStartedAt,
+      containerStartedAt: running.startedAt,
+    });
+    this.prober.start();
+    const first = await Promise.race([running.exited.then((exit) => ({ exit })), killed.then((kill) => ({ kill }))]);
+    if ('exit' in first) return first.exit;
+    const { kind, outcome, grace } = first.kill;
+    this.ready = false;
+    this.deps.changed();
+    this.deps.event(
+      'Normal',
+      'Killing',
+      `Instance ${this.id} failed ${kind} probe, will be restarted: ${outcome.message}`,
+    );
+    const exit = await running.stop(grace ?? this.init.spec.metadata.eas.termination_grace_period);
+    return { ...exit, reason: exit.reason === 'Completed' ? 'Killed' : exit.reason, message: `${kind} probe failed: ${outcome.message}` };
+  }
+
+  private unhealthy(kind: ProbeKind, outcome: ProbeOutcome): void {
+    const now = this.deps.clock.now();
+    const last = this.lastUnhealthy.get(kind);
+    if (last && last.message === outcome.message && now - last.at < UNHEALTHY_EVENT_EVERY_MS) return;
+    this.lastUnhealthy.set(kind, { message: outcome.message, at: now });
+    this.deps.event('Warning', 'Unhealthy', `${capitalize(kind)} probe failed: ${outcome.message}`);
+    this.deps.changed();
+  }
+
+  private setState(state: InstanceState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.deps.changed();
+  }
+}
+
+function describeExit(exit: ExitInfo): string {
+  const how =
+    exit.reason === 'StartError'
+      ? 'could not start'
+      : exit.signal
+        ? `was killed by ${exit.signal}`
+        : `exited with code ${exit.exitCode ?? '?'}`;
+  return exit.message ? `${how}: ${exit.message}` : how;
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

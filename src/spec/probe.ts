@@ -1,0 +1,116 @@
+/** Probe fields (liveness/readiness/startup and the older health_check), with Kubernetes semantics. */
+
+import { z } from 'zod';
+import { parse as shellParse } from 'shell-quote';
+import { type Ctx, isSet, issue, list, num, obj, oneOf, port, str } from './fields.js';
+import { describe } from './format.js';
+
+export type ProbeKind = 'liveness_check' | 'readiness_check' | 'startup_check' | 'health_check';
+export const PROBE_KINDS: readonly ProbeKind[] = ['liveness_check', 'readiness_check', 'startup_check', 'health_check'];
+export const PROBE_HANDLERS = ['http_get', 'tcp_socket', 'exec', 'grpc'] as const;
+
+export const PROBE_DEFAULTS = {
+  initial_delay_seconds: 0,
+  period_seconds: 10,
+  timeout_seconds: 1,
+  success_threshold: 1,
+  failure_threshold: 3,
+} as const;
+
+/** orchestration-semantics §6.3: the older readiness-style check of the custom-image page. */
+export const HEALTH_CHECK_DEFAULTS = {
+  initial_delay_seconds: 3,
+  period_seconds: 3,
+  timeout_seconds: 1,
+  success_threshold: 1,
+  failure_threshold: 3,
+} as const;
+
+const httpGet = obj(
+  {
+    path: str({ default: '/', example: '/health' }),
+    port: port(),
+    host: str({ nonEmpty: true }),
+    scheme: oneOf(['HTTP', 'HTTPS'] as const, { default: 'HTTP' }),
+    http_headers: list(obj({ name: str({ required: true, example: 'Host' }), value: str({ coerce: true, default: '' }) })),
+  },
+  { optional: true, example: '{"path": "/health", "port": 8000}' },
+);
+
+const tcpSocket = obj({ port: port(), host: str({ nonEmpty: true }) }, { optional: true, example: '{"port": 8000}' });
+
+/** exec.command is an argv list; for a string, the error shows the list it would split into. */
+const argv = z.unknown().transform((raw, ctx) => {
+  const example = '["cat", "/tmp/healthy"]';
+  if (raw === undefined || raw === null) return issue(ctx, `command is required: a list of program and arguments, e.g. ${example}`);
+  if (typeof raw === 'string') {
+    const words = shellParse(raw);
+    if (words.length > 0 && words.every((w) => typeof w === 'string')) {
+      return issue(
+        ctx,
+        `command ${describe(raw)} is a string; exec runs without a shell and takes a list: ${JSON.stringify(words)}`,
+      );
+    }
+    return issue(ctx, `command ${describe(raw)} is a string; give a list such as ${example}`);
+  }
+  if (!Array.isArray(raw) || raw.length === 0) {
+    return issue(ctx, `command ${describe(raw)} must be a list with at least one item, e.g. ${example}`);
+  }
+  const bad = raw.findIndex((w) => typeof w !== 'string' && typeof w !== 'number');
+  if (bad >= 0) return issue(ctx, `command[${bad}] ${describe(raw[bad])} is not a string; every item is one argument`);
+  return raw.map(String);
+});
+
+const exec = obj({ command: argv }, { optional: true, example: '{"command": ["cat", "/tmp/healthy"]}' });
+
+const grpc = obj({ port: port(), service: str() }, { optional: true, example: '{"port": 8000}' });
+
+export function probeSchema(kind: ProbeKind) {
+  const d = kind === 'health_check' ? HEALTH_CHECK_DEFAULTS : PROBE_DEFAULTS;
+  const timing = (def: number, min: number, zeroIsDefault: boolean) =>
+    num({ int: true, min, default: def, zeroIsDefault, unit: 'seconds' });
+  return obj(
+    {
+      http_get: httpGet,
+      tcp_socket: tcpSocket,
+      exec,
+      grpc,
+      initial_delay_seconds: num({ int: true, min: 0, default: d.initial_delay_seconds, unit: 'seconds' }),
+      period_seconds: timing(d.period_seconds, 1, true),
+      timeout_seconds: timing(d.timeout_seconds, 1, true),
+      success_threshold: num({ int: true, min: 1, default: d.success_threshold, zeroIsDefault: true }),
+      failure_threshold: num({ int: true, min: 1, default: d.failure_threshold, zeroIsDefault: true }),
+      termination_grace_period_seconds: num({ int: true, min: 1, unit: 'seconds', example: 30 }),
+    },
+    { optional: true, example: '{"http_get": {"path": "/", "port": 8000}}' },
+    (probe, ctx) => checkProbe(kind, probe, ctx),
+  );
+}
+
+function checkProbe(kind: ProbeKind, probe: Record<string, unknown>, ctx: Ctx): void {
+  const handlers = PROBE_HANDLERS.filter((h) => probe[h] !== undefined);
+  if (handlers.length === 0) {
+    issue(
+      ctx,
+      `${kind} has no handler; give exactly one of http_get, tcp_socket, exec, grpc, e.g. "${kind}": {"http_get": {"path": "/", "port": 8000}}`,
+    );
+  } else if (handlers.length > 1) {
+    issue(ctx, `${kind} has ${handlers.length} handlers (${handlers.join(', ')}); keep exactly one of them`);
+  }
+  const mustBeOne = kind === 'liveness_check' || kind === 'startup_check';
+  if (mustBeOne && typeof probe.success_threshold === 'number' && probe.success_threshold !== 1) {
+    issue(
+      ctx,
+      `success_threshold ${probe.success_threshold} is not allowed on ${kind}: Kubernetes requires 1 for liveness and startup probes; set it to 1 or remove it (readiness_check may ask for several successes)`,
+      ['success_threshold'],
+    );
+  }
+  if (!mustBeOne && isSet(probe.termination_grace_period_seconds) && probe.termination_grace_period_seconds !== undefined) {
+    issue(
+      ctx,
+      `termination_grace_period_seconds is only allowed on liveness_check and startup_check, not on ${kind}; remove it (use metadata.eas.termination_grace_period for the service)`,
+      ['termination_grace_period_seconds'],
+    );
+  }
+}
+

@@ -1,0 +1,50 @@
+/** validateSpec: prepare → schema (shape, defaults, per-field rules) → cross-field rules, all errors at once. */
+
+import type { FieldError } from '../errors.js';
+import { isPlainObject } from './coerce.js';
+import { formatPath } from './format.js';
+import { prepare } from './prepare.js';
+import { specSchema } from './schema.js';
+import type { ScaleStrategy, ServiceSpec, ValidationResult } from './types.js';
+import { collectWarnings } from './warnings.js';
+
+function unique(errors: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.path}\u0000${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The last touches the schema cannot make without aborting on a partly invalid spec. */
+function finish(data: Record<string, unknown>): ServiceSpec {
+  const spec = data as ServiceSpec;
+  spec.metadata.name = spec.name;
+  const autoscaler = spec.autoscaler;
+  if (autoscaler && isPlainObject(autoscaler.strategies)) {
+    const short = autoscaler.strategies as Record<string, number>;
+    autoscaler.scaleStrategies = Object.entries(short).map(
+      ([metricName, threshold]) => ({ metricName, threshold }) as ScaleStrategy,
+    );
+    delete autoscaler.strategies;
+  }
+  return spec;
+}
+
+export function validateSpec(input: unknown): ValidationResult {
+  const prepared = prepare(input);
+  const errors = [...prepared.errors];
+  const name = prepared.name;
+  const base = name === undefined ? {} : { name };
+  if (prepared.stop || !prepared.value) return { ok: false, ...base, errors: unique(errors), warnings: [] };
+
+  const warnings = collectWarnings(prepared.value, specSchema);
+  const parsed = specSchema.safeParse(prepared.value);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) errors.push({ path: formatPath(i.path), message: i.message });
+  }
+  if (errors.length > 0 || !parsed.success) return { ok: false, ...base, errors: unique(errors), warnings };
+  return { ok: true, ...base, errors: [], warnings, spec: finish(parsed.data as Record<string, unknown>) };
+}

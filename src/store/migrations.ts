@@ -1,0 +1,98 @@
+/**
+ * Schema migrations: an ordered list of SQL steps. `PRAGMA user_version` holds how
+ * many have been applied; each step runs in its own transaction together with the
+ * bump of user_version, so a crash leaves the database at a whole step.
+ *
+ * Append new steps at the end; never edit or reorder a released one.
+ */
+
+import type Database from 'better-sqlite3';
+import { PierError } from '../errors.js';
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: services, revisions, events, instances, settings.
+  `
+  CREATE TABLE services (
+    name              TEXT    PRIMARY KEY,
+    token             TEXT    NOT NULL,
+    revision          INTEGER NOT NULL,
+    desired_instances INTEGER NOT NULL,
+    stopped           INTEGER NOT NULL DEFAULT 0,
+    deleting          INTEGER NOT NULL DEFAULT 0,
+    -- events currently kept for the service, so trimming needs no count(*)
+    event_count       INTEGER NOT NULL DEFAULT 0,
+    created_at        INTEGER NOT NULL,
+    updated_at        INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE revisions (
+    service    TEXT    NOT NULL REFERENCES services(name) ON DELETE CASCADE,
+    number     INTEGER NOT NULL,
+    spec       TEXT    NOT NULL,
+    summary    TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (service, number)
+  ) STRICT, WITHOUT ROWID;
+
+  -- AUTOINCREMENT: ids never come back after a trim or a delete, so sinceId cursors stay valid.
+  CREATE TABLE events (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    service  TEXT    NOT NULL REFERENCES services(name) ON DELETE CASCADE,
+    type     TEXT    NOT NULL CHECK (type IN ('Normal', 'Warning')),
+    reason   TEXT    NOT NULL,
+    message  TEXT    NOT NULL,
+    instance TEXT,
+    revision INTEGER,
+    time     INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX events_by_service ON events (service, id);
+
+  CREATE TABLE instances (
+    id         TEXT    PRIMARY KEY,
+    service    TEXT    NOT NULL REFERENCES services(name) ON DELETE CASCADE,
+    revision   INTEGER NOT NULL,
+    runtime    TEXT    NOT NULL CHECK (runtime IN ('process', 'container')),
+    pid        INTEGER,
+    port       INTEGER,
+    log_dir    TEXT    NOT NULL,
+    started_at INTEGER NOT NULL,
+    restarts   INTEGER NOT NULL DEFAULT 0
+  ) STRICT;
+  CREATE INDEX instances_by_service ON instances (service);
+
+  CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  `,
+];
+
+/** Brings `db` up to `steps.length`; returns the version it found. */
+export function migrate(db: Database.Database, steps: readonly string[] = MIGRATIONS): number {
+  const found = db.pragma('user_version', { simple: true }) as number;
+  if (found > steps.length) {
+    throw new PierError(
+      'INTERNAL',
+      `database ${db.name} has schema version ${found}, but this Pier knows versions up to ${steps.length}; ` +
+        'it was written by a newer Pier: upgrade Pier, or point PIER_HOME at another directory',
+    );
+  }
+  for (let version = found; version < steps.length; version++) {
+    const apply = db.transaction(() => {
+      db.exec(steps[version]);
+      db.pragma(`user_version = ${version + 1}`);
+    });
+    try {
+      apply();
+    } catch (err) {
+      throw new PierError(
+        'INTERNAL',
+        `schema migration ${version + 1} of ${db.name} failed: ${err instanceof Error ? err.message : String(err)}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+  return found;
+}

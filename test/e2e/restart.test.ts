@@ -1,0 +1,58 @@
+/**
+ * `kill -9` of the Pier server loses nothing: the services come back from the
+ * store and the instances that kept running are re-adopted (same pids).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
+import { callApi, fixtureSpec, freePort, type PierChild, startPierProcess, waitFor } from './helpers.js';
+
+const token = 'restart-admin-token-0123456789abcdef';
+const home = mkdtempSync(path.join(tmpdir(), 'pier-restart-'));
+const children: PierChild[] = [];
+
+afterAll(async () => {
+  for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGTERM');
+  await waitFor('servers to exit', () => children.every((c) => c.child.exitCode !== null || c.child.signalCode !== null), 60_000);
+  rmSync(home, { recursive: true, force: true });
+});
+
+it('a server killed with kill -9 comes back with the same services and re-adopts the instances', async () => {
+  const controlPort = await freePort();
+  const gatewayPort = await freePort();
+  const first = await startPierProcess(home, controlPort, gatewayPort, token);
+  children.push(first);
+  const api = <T>(method: string, route: string, body?: unknown) => callApi<T>(first.controlUrl, token, method, route, body);
+
+  expect((await api('POST', '/api/v1/services', fixtureSpec('survivor', {}, {}, { instance: 2 }))).status).toBe(201);
+  await waitFor('Running', async () => (await api<ServiceDescription>('GET', '/api/v1/services/survivor')).body.status === 'Running');
+  const before = (await api<InstanceView[]>('GET', '/api/v1/services/survivor/instances')).body;
+  const d = (await api<ServiceDescription>('GET', '/api/v1/services/survivor')).body;
+
+  first.child.kill('SIGKILL');
+  await waitFor('the server to die', () => first.child.signalCode === 'SIGKILL');
+  // The instances outlive their supervisor.
+  for (const i of before) expect(() => process.kill(i.pid!, 0)).not.toThrow();
+
+  const second = await startPierProcess(home, controlPort, gatewayPort, token);
+  children.push(second);
+  const after = await waitFor('Running again', async () => {
+    const s = (await api<ServiceDescription>('GET', '/api/v1/services/survivor')).body;
+    return s.status === 'Running' ? s : undefined;
+  });
+  expect(after.token).toBe(d.token);
+  expect(after.revision).toBe(1);
+  const instances = (await api<InstanceView[]>('GET', '/api/v1/services/survivor/instances')).body;
+  expect(instances.map((i) => i.pid).sort()).toEqual(before.map((i) => i.pid).sort());
+  expect(instances.every((i) => i.restarts === 0)).toBe(true);
+
+  const res = await fetch(`${second.gatewayUrl}/api/predict/survivor/hello`, { headers: { authorization: d.token } });
+  expect(res.status).toBe(200);
+
+  // A clean stop drains and stops the instances.
+  second.child.kill('SIGTERM');
+  await waitFor('clean exit', () => second.child.exitCode === 0, 60_000);
+  for (const i of before) expect(() => process.kill(i.pid!, 0)).toThrow();
+});
