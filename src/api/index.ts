@@ -3,3 +3,5 @@ export { createApiServer } from './api-server.js';
 export type { ApiServer, ApiServerOptions } from './api-server.js';
 export { OPENAPI_DOCUMENT } from './openapi.js';
 export { API_PREFIX } from './routes.js';
+/** In-memory ControlPlane for tests of API clients (the CLI's tests use it). */
+export { createFakeControl, createFakeEndpoints, fakeDescription } from './fake-control.js';

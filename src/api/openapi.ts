@@ -124,11 +124,17 @@ export const OPENAPI_DOCUMENT = {
     },
     '/api/v1/services/{name}/stop': {
       parameters: [nameParam],
-      post: { summary: 'Stop all instances, keep the service', responses: { '200': json(ref('ServiceDescription')), ...withService } },
+      post: {
+        summary: 'Stop all instances, keep the service',
+        responses: { '200': json(ref('ServiceDescription')), ...withService },
+      },
     },
     '/api/v1/services/{name}/start': {
       parameters: [nameParam],
-      post: { summary: 'Start a stopped service', responses: { '200': json(ref('ServiceDescription')), ...withService } },
+      post: {
+        summary: 'Start a stopped service',
+        responses: { '200': json(ref('ServiceDescription')), ...withService },
+      },
     },
     '/api/v1/services/{name}/scale': {
       parameters: [nameParam],
@@ -178,7 +184,12 @@ export const OPENAPI_DOCUMENT = {
         nameParam,
         { name: 'instance', in: 'query', schema: { type: 'string' }, description: 'One instance (default: all)' },
         { name: 'tail', in: 'query', schema: int(0), description: 'Last N lines (default 200)' },
-        { name: 'follow', in: 'query', schema: { type: 'string', enum: ['1', 'true'] }, description: 'Stream new output' },
+        {
+          name: 'follow',
+          in: 'query',
+          schema: { type: 'string', enum: ['1', 'true'] },
+          description: 'Stream new output',
+        },
       ],
       get: {
         summary: 'Instance logs; with follow=1 a chunked stream until the client disconnects',
@@ -193,8 +204,7 @@ export const OPENAPI_DOCUMENT = {
     '/api/v1/endpoints/watch': {
       get: {
         summary: 'Endpoint snapshots for remote gateways',
-        description:
-          'NDJSON: the current snapshot, then one line per new snapshot, and {"heartbeat":true} every 10 s.',
+        description: 'NDJSON: the current snapshot, then one line per new snapshot, and {"heartbeat":true} every 10 s.',
         responses: {
           '200': {
             description: 'A stream of lines',
@@ -249,7 +259,12 @@ export const OPENAPI_DOCUMENT = {
       RevisionSummary: {
         type: 'object',
         required: ['number', 'createdAt', 'summary', 'current'],
-        properties: { number: int(1), createdAt: { type: 'integer' }, summary: { type: 'string' }, current: { type: 'boolean' } },
+        properties: {
+          number: int(1),
+          createdAt: { type: 'integer' },
+          summary: { type: 'string' },
+          current: { type: 'boolean' },
+        },
       },
       ServiceDescription: {
         type: 'object',
@@ -310,7 +325,10 @@ export const OPENAPI_DOCUMENT = {
           id: { type: 'string' },
           service: { type: 'string' },
           revision: int(1),
-          state: { type: 'string', enum: ['Pending', 'Starting', 'Running', 'CrashLoopBackOff', 'Terminating', 'Failed'] },
+          state: {
+            type: 'string',
+            enum: ['Pending', 'Starting', 'Running', 'CrashLoopBackOff', 'Terminating', 'Failed'],
+          },
           ready: { type: 'boolean' },
           restarts: int(0),
           address: { type: ['string', 'null'] },

@@ -13,14 +13,15 @@ afterEach(async () => {
 
 /** Reads a streamed body line by line (or chunk by chunk) as it arrives. */
 function reader(body: ReadableStream<Uint8Array>) {
-  const it = body.pipeThrough(new TextDecoderStream())[Symbol.asyncIterator]();
+  const it = body[Symbol.asyncIterator]();
+  const decoder = new TextDecoder();
   let buffer = '';
   return {
     async until(predicate: (text: string) => boolean): Promise<string> {
       while (!predicate(buffer)) {
         const next = await it.next();
         if (next.done) throw new Error(`stream ended early; got: ${buffer}`);
-        buffer += next.value;
+        buffer += decoder.decode(next.value, { stream: true });
       }
       return buffer;
     },
@@ -28,7 +29,7 @@ function reader(body: ReadableStream<Uint8Array>) {
       for (;;) {
         const next = await it.next();
         if (next.done) return buffer;
-        buffer += next.value;
+        buffer += decoder.decode(next.value, { stream: true });
       }
     },
   };

@@ -85,8 +85,7 @@ export function createClient(opts: ClientOptions) {
     delete: (name: string) => json<{ deleted: string }>('DELETE', svc(name)),
     stop: (name: string) => json<ServiceDescription>('POST', `${svc(name)}/stop`),
     start: (name: string) => json<ServiceDescription>('POST', `${svc(name)}/start`),
-    scale: (name: string, instances: number) =>
-      json<ServiceDescription>('POST', `${svc(name)}/scale`, { instances }),
+    scale: (name: string, instances: number) => json<ServiceDescription>('POST', `${svc(name)}/scale`, { instances }),
     rollback: (name: string, revision: number) =>
       json<ServiceDescription>('POST', `${svc(name)}/rollback`, { revision }),
     revisions: (name: string) => json<ReturnType<ControlPlane['revisions']>>('GET', `${svc(name)}/revisions`),

@@ -57,7 +57,7 @@ export function hintFor(err: unknown): string | undefined {
 }
 
 export function formatFieldErrors(list: FieldError[] | undefined, prefix = '  '): string[] {
-  return (list ?? []).map((e) => `${prefix}${e.path}: ${e.message}`);
+  return (list ?? []).map((e) => (e.path ? `${prefix}${e.path}: ${e.message}` : `${prefix}${e.message}`));
 }
 
 /** Prints `error: …`, the field lines, the details and a hint; returns the exit code. */

@@ -17,7 +17,10 @@ export function print(out: Writable, format: OutputFormat, data: unknown, table:
 
 /** Columns padded to their widest cell; the last column is not padded. */
 export function table(headers: string[], rows: (string | number | boolean | null | undefined)[][]): string[] {
-  const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined || c === '' ? '-' : String(c))))];
+  const cells = [
+    headers,
+    ...rows.map((r) => r.map((c) => (c === null || c === undefined || c === '' ? '-' : String(c)))),
+  ];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   return cells.map((r) =>
     r

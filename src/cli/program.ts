@@ -91,7 +91,12 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
     .description('change a service: merge a partial spec (-s), replace it (--replace), or set fields (-D)')
     .option('-s, --spec <file>', 'partial spec to merge (whole spec with --replace)')
     .option('--replace', 'replace the whole spec with the file')
-    .option('-D, --set <key=value>', 'set a field by dotted path, e.g. -D metadata.instance=3 (repeatable)', collect, [])
+    .option(
+      '-D, --set <key=value>',
+      'set a field by dotted path, e.g. -D metadata.instance=3 (repeatable)',
+      collect,
+      [],
+    )
     .addOption(outputOption())
     .action(async (name: string, o: Opts) => {
       const machine = o.output !== 'table';
@@ -147,12 +152,15 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
     });
 
   const oneShot = (verb: string, label: string, fn: (name: string, arg: string) => ReturnType<typeof services.stop>) =>
-    program.command(verb).addOption(outputOption()).action(async (name: string, ...rest: unknown[]) => {
-      const arg = typeof rest[0] === 'string' ? rest[0] : '';
-      const o = rest.find((r): r is Opts => typeof r === 'object' && r !== null && 'output' in r)!;
-      const s = await fn(name, arg);
-      print(out, o.output!, s, () => services.statusLine(label, s));
-    });
+    program
+      .command(verb)
+      .addOption(outputOption())
+      .action(async (name: string, ...rest: unknown[]) => {
+        const arg = typeof rest[0] === 'string' ? rest[0] : '';
+        const o = rest.find((r): r is Opts => typeof r === 'object' && r !== null && 'output' in r)!;
+        const s = await fn(name, arg);
+        print(out, o.output!, s, () => services.statusLine(label, s));
+      });
   oneShot('stop', 'Stopping', (name) => services.stop(ctx, name))
     .description('stop all instances; keep the service')
     .argument('<name>');

@@ -13,7 +13,8 @@ export async function readSpecText(file: string, cwd: string): Promise<{ path: s
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new CliError(2, `file not found: ${file} (looked at ${path})`);
-    if (code === 'EISDIR') throw new CliError(2, `${file} is a directory; pass the spec file (e.g. ${file}/service.json)`);
+    if (code === 'EISDIR')
+      throw new CliError(2, `${file} is a directory; pass the spec file (e.g. ${file}/service.json)`);
     throw new CliError(2, `cannot read ${file}: ${(err as Error).message}`);
   }
 }

@@ -77,7 +77,9 @@ export async function failureReport(ctx: CommandContext, service: ServiceDescrip
     if (failing.lastState) {
       const ls = failing.lastState;
       const how = ls.signal ? `signal ${ls.signal}` : `exit code ${ls.exitCode}`;
-      lines.push(`  last state: ${ls.reason}, ${how}, at ${isoTime(ls.finishedAt)}${ls.message ? `: ${ls.message}` : ''}`);
+      lines.push(
+        `  last state: ${ls.reason}, ${how}, at ${isoTime(ls.finishedAt)}${ls.message ? `: ${ls.message}` : ''}`,
+      );
     }
     for (const [kind, probe] of Object.entries(failing.probes ?? {})) {
       if (probe && probe.result === 'failure') lines.push(`  ${kind} probe: ${probe.message}`);

@@ -37,38 +37,48 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
   const verdict: AuthVerdict =
     route.kind === 'web' ? { kind: 'ok' } : checkAuthorization(req.headers, route, secretOf(core, svc));
   if (verdict.kind === 'missing') {
-    return reply(401, 'UNAUTHORIZED', `missing Authorization header; ${AUTH_FORMS}`, {
+    reply(401, 'UNAUTHORIZED', `missing Authorization header; ${AUTH_FORMS}`, {
       'www-authenticate': 'Bearer realm="pier"',
     });
+    return;
   }
-  if (verdict.kind === 'malformed') return reply(400, 'BAD_REQUEST', `malformed Authorization header; ${AUTH_FORMS}`);
+  if (verdict.kind === 'malformed') {
+    reply(400, 'BAD_REQUEST', `malformed Authorization header; ${AUTH_FORMS}`);
+    return;
+  }
   if (verdict.kind === 'wrong') {
-    return reply(401, 'UNAUTHORIZED', 'wrong token or signature', { 'www-authenticate': 'Bearer realm="pier"' });
+    reply(401, 'UNAUTHORIZED', 'wrong token or signature', { 'www-authenticate': 'Bearer realm="pier"' });
+    return;
   }
   if (route.kind === 'discovery') {
     res.once('close', () => finish('', 200, 0, 0));
     const items = svc.endpoints.map((e) => ({ ip: e.host, port: e.port, weight: 100 }));
-    return sendJson(req, res, 200, { endpoints: { items } });
+    sendJson(req, res, 200, { endpoints: { items } });
+    return;
   }
   if (!core.limiter.allow(svc.name, svc.rpc.rate_limit, core.clock.now())) {
-    return reply(429, 'RATE_LIMITED', `more than rpc.rate_limit (${svc.rpc.rate_limit}) requests per second`);
+    reply(429, 'RATE_LIMITED', `more than rpc.rate_limit (${svc.rpc.rate_limit}) requests per second`);
+    return;
   }
   const length = Number(req.headers['content-length'] ?? 0);
   if (length > core.maxBodyBytes) {
-    return reply(413, 'BODY_TOO_LARGE', `request body is larger than ${core.maxBodyBytes} bytes`, {
+    reply(413, 'BODY_TOO_LARGE', `request body is larger than ${core.maxBodyBytes} bytes`, {
       connection: 'close',
     });
+    return;
   }
   if (verdict.kind === 'verify-body') {
     readBody(req, core.maxBodyBytes).then(
       (body) => {
         if (body === undefined) {
-          return reply(413, 'BODY_TOO_LARGE', `request body is larger than ${core.maxBodyBytes} bytes`, {
+          reply(413, 'BODY_TOO_LARGE', `request body is larger than ${core.maxBodyBytes} bytes`, {
             connection: 'close',
           });
+          return;
         }
         if (!bodyMatchesMd5(body, verdict.contentMd5)) {
-          return reply(401, 'UNAUTHORIZED', 'Content-MD5 does not match the body');
+          reply(401, 'UNAUTHORIZED', 'Content-MD5 does not match the body');
+          return;
         }
         forward(core, req, res, svc, route, body, finish);
       },
@@ -124,7 +134,10 @@ function webAuthorized(
       sendError(req, res, 401, 'UNAUTHORIZED', 'wrong token');
       return false;
     }
-    return redirect(route.prefix + route.rawSubPath + (rest === '' ? '' : '?' + rest), setCookieHeader(svc.name, svc.token));
+    return redirect(
+      route.prefix + route.rawSubPath + (rest === '' ? '' : '?' + rest),
+      setCookieHeader(svc.name, svc.token),
+    );
   }
   if (hasValidCookie(req.headers, svc.name, svc.token)) return true;
   const verdict = checkAuthorization(req.headers, route, secretOf(core, svc));

@@ -106,6 +106,10 @@ export class ProxyCall implements ProxyResult {
     this.state = state;
     this.instance = ep.instanceId;
     const got = upstreams.acquire(state, workers, maxQueue, this);
+    if (got === 'full') {
+      this.fail(450, 'QUEUE_FULL', `every instance of "${svc.name}" is busy`);
+      return;
+    }
     this.deps.metrics.inflightInc(svc.name, ep.instanceId);
     if (got === 'run') {
       this.holding = 'active';
@@ -134,29 +138,20 @@ export class ProxyCall implements ProxyResult {
     this.connected = false;
     up.on('response', this.onResponse);
     up.on('error', (err) => this.onUpstreamError(up, err as NodeJS.ErrnoException));
-    if (this.body !== undefined) {
-      up.end(this.body);
-      return;
-    }
-    if (!this.pump) {
-      up.end();
-      return;
-    }
     // Send no body byte before the connection exists: a refused connect then
     // leaves the body untouched and the request can go to another instance.
     up.once('socket', (socket) => {
-      if (socket.connecting) {
-        socket.once('connect', () => {
-          if (this.upReq === up) {
-            this.connected = true;
-            this.pump!.attach(up);
-          }
-        });
-      } else {
-        this.connected = true;
-        this.pump!.attach(up);
-      }
+      if (socket.connecting) socket.once('connect', () => this.onConnect(up));
+      else this.onConnect(up);
     });
+    if (this.body !== undefined) up.end(this.body);
+    else if (!this.pump) up.end();
+  }
+
+  private onConnect(up: ClientRequest): void {
+    if (this.upReq !== up) return;
+    this.connected = true;
+    this.pump?.attach(up);
   }
 
   private onResponse = (upRes: IncomingMessage): void => {
@@ -196,7 +191,8 @@ export class ProxyCall implements ProxyResult {
     const replayable = this.body !== undefined || !this.pump || this.pump.replayable();
     if ((refused || stale) && replayable && this.tries < this.deps.retries) {
       this.tries++;
-      (this.excluded ??= []).push(this.instance);
+      this.excluded ??= [];
+      this.excluded.push(this.instance);
       this.pump?.detach();
       this.upReq = undefined;
       this.releaseSlot();

@@ -48,7 +48,7 @@ const HOP = new Set([
 ]);
 
 export function isHopByHop(lowerName: string, listed: Set<string> | undefined): boolean {
-  return HOP.has(lowerName) || (listed !== undefined && listed.has(lowerName));
+  return HOP.has(lowerName) || listed?.has(lowerName) === true;
 }
 
 /** The extra names a `Connection` header lists (besides keep-alive/close). */

@@ -13,7 +13,9 @@ export function cookieName(service: string): string {
 }
 
 export function cookieValue(service: string, token: string): string {
-  return createHmac('sha256', token).update('pier-web:' + service).digest('base64url');
+  return createHmac('sha256', token)
+    .update('pier-web:' + service)
+    .digest('base64url');
 }
 
 export function setCookieHeader(service: string, token: string): string {

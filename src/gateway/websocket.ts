@@ -15,7 +15,13 @@ import { hasValidCookie } from './webapp.js';
  * rewritten path, and the two sockets are piped until either side closes. A tunnel
  * counts as in flight for drain but does not hold a worker slot.
  */
-export function handleUpgrade(core: GatewayCore, tunnels: Set<Duplex>, req: IncomingMessage, client: Duplex, head: Buffer) {
+export function handleUpgrade(
+  core: GatewayCore,
+  tunnels: Set<Duplex>,
+  req: IncomingMessage,
+  client: Duplex,
+  head: Buffer,
+) {
   const startedNs = process.hrtime.bigint();
   const route = parseRoute(req.url ?? '/');
   const svc = route && route.kind !== 'discovery' ? core.snapshot.services[route.service] : undefined;
@@ -26,23 +32,36 @@ export function handleUpgrade(core: GatewayCore, tunnels: Set<Duplex>, req: Inco
       `HTTP/1.1 ${status} ${text.split(';')[0]}\r\nconnection: close\r\ncontent-type: application/json\r\n${extra}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
     if (stats) stats.inflight--;
-    if (svc) recordDone(core, { method: 'GET', service: svc.name, instance: '', status, startedNs, bytesIn: 0, bytesOut: 0 });
+    if (svc)
+      recordDone(core, { method: 'GET', service: svc.name, instance: '', status, startedNs, bytesIn: 0, bytesOut: 0 });
   };
   client.on('error', () => client.destroy());
-  if (!route || !svc || (route.kind === 'web' && !svc.enableWebservice)) return refuse(404, 'Not Found');
+  if (!route || !svc || (route.kind === 'web' && !svc.enableWebservice)) {
+    refuse(404, 'Not Found');
+    return;
+  }
   stats = countRequest(core, svc.name);
   const counted = stats;
   const cookieOk = route.kind === 'web' && hasValidCookie(req.headers, svc.name, svc.token);
   const verdict = cookieOk ? 'ok' : checkAuthorization(req.headers, route, secretOf(core, svc)).kind;
-  if (verdict === 'missing') return refuse(401, `Unauthorized; ${AUTH_FORMS}`, 'www-authenticate: Bearer realm="pier"\r\n');
-  if (verdict !== 'ok') return refuse(401, `Unauthorized; ${AUTH_FORMS}`);
+  if (verdict === 'missing') {
+    refuse(401, `Unauthorized; ${AUTH_FORMS}`, 'www-authenticate: Bearer realm="pier"\r\n');
+    return;
+  }
+  if (verdict !== 'ok') {
+    refuse(401, `Unauthorized; ${AUTH_FORMS}`);
+    return;
+  }
   const candidates = svc.endpoints.filter((e) => !core.upstreams.isDown(core.upstreams.state(svc.name, e)));
   const list = candidates.length > 0 ? candidates : svc.endpoints;
   const tried = new Set<string>();
   const attempt = (): void => {
     const open = list.filter((e) => !tried.has(e.instanceId));
     const ep = core.proxy.policy(open, core.proxy.outstanding, core.proxy.random);
-    if (!ep || tried.size > core.proxy.retries) return refuse(503, 'Service Unavailable; no healthy upstream');
+    if (!ep || tried.size > core.proxy.retries) {
+      refuse(503, 'Service Unavailable; no healthy upstream');
+      return;
+    }
     tried.add(ep.instanceId);
     tunnel(ep, () => attempt());
   };

@@ -18,6 +18,12 @@ export const DEFAULT_USER_AGENT_VERSION = '0.1';
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
+interface Deadline {
+  expired: boolean;
+  /** The request in flight, destroyed when the deadline passes. */
+  request?: http.ClientRequest;
+}
+
 interface Answer {
   status: number;
   location?: string;
@@ -43,16 +49,16 @@ export async function probeHttp(
   const headers = buildHeaders(action.http_headers ?? [], opts.userAgentVersion ?? DEFAULT_USER_AGENT_VERSION);
 
   // One deadline for the whole attempt: connect, headers, body and every redirect.
-  const controller = new AbortController();
-  let timedOut = false;
+  // (A plain timer destroying the open request costs less than an AbortSignal per request.)
+  const deadline: Deadline = { expired: false };
   const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
+    deadline.expired = true;
+    deadline.request?.destroy(new Error('probe timeout'));
   }, timeoutMs);
   let current = first;
   try {
     for (let requests = 1; ; requests++) {
-      const answer = await get(current, sameHostHeaders(headers, first, current), controller.signal);
+      const answer = await get(current, sameHostHeaders(headers, first, current), deadline);
       if (!REDIRECT_STATUSES.has(answer.status) || !answer.location) return verdict(answer.status);
       let next: URL;
       try {
@@ -72,7 +78,7 @@ export async function probeHttp(
       current = next;
     }
   } catch (err) {
-    if (timedOut) {
+    if (deadline.expired) {
       return { result: 'failure', message: `Get "${current.href}": timed out after ${timeoutMs} ms` };
     }
     return { result: 'failure', message: `Get "${current.href}": ${describeNetError(err)}` };
@@ -135,7 +141,8 @@ function sameHostHeaders(headers: Headers, first: URL, current: URL): Headers {
 }
 
 /** One GET on a fresh connection; resolves with the status once at most 10 KiB of body is read. */
-function get(url: URL, headers: Headers, signal: AbortSignal): Promise<Answer> {
+function get(url: URL, headers: Headers, deadline: Deadline): Promise<Answer> {
+  if (deadline.expired) return Promise.reject(new Error('probe timeout'));
   return new Promise<Answer>((resolve, reject) => {
     let done = false;
     const finish = (err: unknown, answer?: Answer) => {
@@ -145,11 +152,12 @@ function get(url: URL, headers: Headers, signal: AbortSignal): Promise<Answer> {
       if (answer) resolve(answer);
       else reject(err);
     };
-    const options = { method: 'GET', headers, agent: false as const, signal };
+    const options = { method: 'GET', headers, agent: false as const };
     const req =
       url.protocol === 'https:'
         ? https.request(url, { ...options, rejectUnauthorized: false })
         : http.request(url, options);
+    deadline.request = req;
     req.on('error', (err) => finish(err));
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;

@@ -94,7 +94,11 @@ export const containersSchema = list(
       if (typeof p !== 'number') return;
       const first = seen.get(p);
       if (first !== undefined) {
-        issue(ctx, `port ${p} is already used by containers[${first}]; containers of one instance share its network, so give each its own port`, [i, 'port']);
+        issue(
+          ctx,
+          `port ${p} is already used by containers[${first}]; containers of one instance share its network, so give each its own port`,
+          [i, 'port'],
+        );
       } else seen.set(p, i);
     });
   },
@@ -121,7 +125,8 @@ const storageItem = obj(
         path: str({
           required: true,
           example: 'oss://bucket/models/',
-          check: (v) => (v.startsWith('oss://') ? undefined : 'does not start with oss://; write it as "oss://bucket/dir/"'),
+          check: (v) =>
+            v.startsWith('oss://') ? undefined : 'does not start with oss://; write it as "oss://bucket/dir/"',
         }),
         readOnly: bool(false),
         endpoint: str({ nonEmpty: true }),
@@ -146,7 +151,10 @@ const storageItem = obj(
   (item, ctx) => {
     const kinds = STORAGE_KINDS.filter((k) => item[k] !== undefined);
     if (kinds.length === 0) {
-      issue(ctx, 'storage item has no source; give exactly one of oss, nfs, empty_dir, local, e.g. "local": {"path": "/data/models"}');
+      issue(
+        ctx,
+        'storage item has no source; give exactly one of oss, nfs, empty_dir, local, e.g. "local": {"path": "/data/models"}',
+      );
     } else if (kinds.length > 1) {
       issue(ctx, `storage item has ${kinds.length} sources (${kinds.join(', ')}); keep exactly one`);
     }
@@ -160,7 +168,11 @@ export const storageSchema = list(storageItem, {}, (items, ctx) => {
     if (typeof mp !== 'string') return;
     const key = mp.replace(/\/+$/, '') || '/';
     const first = seen.get(key);
-    if (first !== undefined) issue(ctx, `mount_path ${describe(mp)} is already used by storage[${first}]; give each mount its own path`, [i, 'mount_path']);
+    if (first !== undefined)
+      issue(ctx, `mount_path ${describe(mp)} is already used by storage[${first}]; give each mount its own path`, [
+        i,
+        'mount_path',
+      ]);
     else seen.set(key, i);
   });
 });

@@ -4,7 +4,12 @@ const FIELDS = [
   { name: 'minute', min: 0, max: 59 },
   { name: 'hour', min: 0, max: 23 },
   { name: 'day of month', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] },
+  {
+    name: 'month',
+    min: 1,
+    max: 12,
+    names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'],
+  },
   { name: 'day of week', min: 0, max: 7, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
 ] as const;
 
@@ -22,7 +27,8 @@ function atom(text: string, field: (typeof FIELDS)[number]): number | undefined 
 function checkPart(part: string, field: (typeof FIELDS)[number]): string | undefined {
   const [range, step, extra] = part.split('/');
   if (extra !== undefined || range === '') return `"${part}" is not a valid ${field.name}`;
-  if (step !== undefined && !/^[1-9]\d*$/.test(step)) return `step "${step}" in the ${field.name} must be a positive integer`;
+  if (step !== undefined && !/^[1-9]\d*$/.test(step))
+    return `step "${step}" in the ${field.name} must be a positive integer`;
   if (range === '*' || range === '?') return undefined;
   const bounds = range.split('-');
   if (bounds.length > 2) return `"${part}" is not a valid ${field.name}`;

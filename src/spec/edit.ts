@@ -62,7 +62,10 @@ export function parsePath(dottedPath: string): Segment[] {
   for (const part of dottedPath.split('.')) {
     const m = /^([^[\]]+)((?:\[\d+\])*)$/.exec(part);
     if (!m) {
-      throw new PierError('BAD_REQUEST', `path ${JSON.stringify(dottedPath)} is not valid; write it like containers[0].port or metadata.rpc.keepalive`);
+      throw new PierError(
+        'BAD_REQUEST',
+        `path ${JSON.stringify(dottedPath)} is not valid; write it like containers[0].port or metadata.rpc.keepalive`,
+      );
     }
     segments.push(m[1]);
     for (const idx of m[2].matchAll(/\[(\d+)\]/g)) segments.push(Number(idx[1]));
@@ -89,7 +92,10 @@ export function setPath(obj: unknown, dottedPath: string, value: unknown): unkno
       delete node[rest.join('.')];
     }
     if (Array.isArray(node) && (typeof seg !== 'number' || seg > node.length)) {
-      throw new PierError('BAD_REQUEST', `cannot set ${dottedPath}: index ${String(seg)} is outside the list (length ${node.length})`);
+      throw new PierError(
+        'BAD_REQUEST',
+        `cannot set ${dottedPath}: index ${String(seg)} is outside the list (length ${node.length})`,
+      );
     }
     if (i === segments.length - 1) {
       node[seg] = value;
@@ -99,7 +105,10 @@ export function setPath(obj: unknown, dottedPath: string, value: unknown): unkno
     const child = node[seg];
     if (child === undefined || child === null) node[seg] = typeof next === 'number' ? [] : {};
     else if (typeof child !== 'object') {
-      throw new PierError('BAD_REQUEST', `cannot set ${dottedPath}: ${String(seg)} holds ${JSON.stringify(child)}, not an object`);
+      throw new PierError(
+        'BAD_REQUEST',
+        `cannot set ${dottedPath}: ${String(seg)} holds ${JSON.stringify(child)}, not an object`,
+      );
     }
     node = node[seg] as Record<string | number, unknown>;
   }

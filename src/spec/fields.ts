@@ -135,7 +135,8 @@ export function oneOf<T extends string>(values: readonly T[], rule: { default?: 
       if (rule.required) return issue(ctx, `${fieldName(ctx.path)} is required; ${allowed}`);
       return rule.default;
     }
-    const found = typeof raw === 'string' ? values.find((v) => v.toLowerCase() === raw.trim().toLowerCase()) : undefined;
+    const found =
+      typeof raw === 'string' ? values.find((v) => v.toLowerCase() === raw.trim().toLowerCase()) : undefined;
     if (found === undefined) return issue(ctx, `${fieldName(ctx.path)} ${describe(raw)} is not allowed; ${allowed}`);
     return found;
   });
@@ -197,5 +198,7 @@ export function list(item: z.ZodTypeAny, rule: ListRule = {}, refine?: (value: u
 
 /** True when a refined value is a real value, not the marker of a field that failed. */
 export function isSet(value: unknown): boolean {
-  return value !== undefined && !(isPlainObject(value) && value.status === 'aborted' && Object.keys(value).length === 1);
+  return (
+    value !== undefined && !(isPlainObject(value) && value.status === 'aborted' && Object.keys(value).length === 1)
+  );
 }

@@ -24,11 +24,10 @@ export function describe(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }
 
-/** The last named segment of a path: the field name a message talks about. */
+/** The last named segment of a path with any indices after it (`port`, `env[1]`): what a message talks about. */
 export function fieldName(path: readonly PathSegment[]): string {
   for (let i = path.length - 1; i >= 0; i--) {
-    const seg = path[i];
-    if (typeof seg === 'string') return seg;
+    if (typeof path[i] === 'string') return formatPath(path.slice(i));
   }
   return 'value';
 }

@@ -23,6 +23,7 @@ class ScanError extends Error {
 
 const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 const WS = /[ \t\n\r]*/y;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON forbids raw control characters in strings; this finds them.
 const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
 
 export function scanJson(text: string): ScanResult {
@@ -44,7 +45,10 @@ export function scanJson(text: string): ScanResult {
     const m = STRING.exec(text);
     if (!m) {
       const close = text.indexOf('"', i + 1);
-      throw new ScanError(i, close < 0 ? 'string is not closed with "' : 'string has an invalid escape or a raw control character');
+      throw new ScanError(
+        i,
+        close < 0 ? 'string is not closed with "' : 'string has an invalid escape or a raw control character',
+      );
     }
     i = STRING.lastIndex;
     return JSON.parse(m[0]) as string;
@@ -53,8 +57,14 @@ export function scanJson(text: string): ScanResult {
   const value = (): void => {
     ws();
     const c = text[i];
-    if (c === '{') return object();
-    if (c === '[') return array();
+    if (c === '{') {
+      object();
+      return;
+    }
+    if (c === '[') {
+      array();
+      return;
+    }
     if (c === '"') {
       string();
       return;

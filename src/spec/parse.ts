@@ -36,7 +36,10 @@ function parseJson(text: string): ParseResult {
   const warnings: FieldError[] = [];
   let clean = text;
   for (const offset of scan.trailingCommas) {
-    warnings.push({ path: '', message: `trailing comma at ${at(text, offset)} accepted; remove it to keep the file strict JSON` });
+    warnings.push({
+      path: '',
+      message: `trailing comma at ${at(text, offset)} accepted; remove it to keep the file strict JSON`,
+    });
     clean = `${clean.slice(0, offset)} ${clean.slice(offset + 1)}`;
   }
   for (const dup of scan.duplicateKeys) {
@@ -60,7 +63,10 @@ function parseYaml(text: string): ParseResult {
   if (doc.errors.length > 0) {
     return { errors: doc.errors.map((e) => ({ path: '', message: describeYaml(e) })), warnings: [] };
   }
-  const warnings = doc.warnings.map((w) => ({ path: '', message: `YAML warning at ${at(text, w.pos[0])}: ${w.message.split('\n')[0]}` }));
+  const warnings = doc.warnings.map((w) => ({
+    path: '',
+    message: `YAML warning at ${at(text, w.pos[0])}: ${w.message.split('\n')[0]}`,
+  }));
   try {
     return { value: doc.toJS({ maxAliasCount: 100 }), errors: [], warnings };
   } catch (err) {
@@ -71,7 +77,15 @@ function parseYaml(text: string): ParseResult {
 export function parseSpecText(text: string, opts: ParseOptions = {}): ParseResult {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (body.trim() === '') {
-    return { errors: [{ path: '', message: 'the spec is empty; write a JSON object such as {"name": "my_model", "containers": [...]}' }], warnings: [] };
+    return {
+      errors: [
+        {
+          path: '',
+          message: 'the spec is empty; write a JSON object such as {"name": "my_model", "containers": [...]}',
+        },
+      ],
+      warnings: [],
+    };
   }
   return isYaml(body, opts.filename) ? parseYaml(body) : parseJson(body);
 }

@@ -37,13 +37,20 @@ function suggestName(name: string): string {
 
 export function checkName(name: unknown, path: string): FieldError | undefined {
   const rule = '1–63 characters: letters, digits and "_", starting with a letter';
-  if (typeof name !== 'string') return { path, message: `${path} ${describe(name)} is not a string; use ${rule}, e.g. "my_model"` };
+  if (typeof name !== 'string')
+    return { path, message: `${path} ${describe(name)} is not a string; use ${rule}, e.g. "my_model"` };
   if (name.length === 0) return { path, message: `${path} is empty; use ${rule}, e.g. "my_model"` };
   if (name.length > 63) {
-    return { path, message: `${path} is ${name.length} characters long; use ${rule}, e.g. ${describe(suggestName(name))}` };
+    return {
+      path,
+      message: `${path} is ${name.length} characters long; use ${rule}, e.g. ${describe(suggestName(name))}`,
+    };
   }
   if (!NAME_PATTERN.test(name)) {
-    return { path, message: `${path} ${describe(name)} is not allowed; use ${rule}, e.g. ${describe(suggestName(name))}` };
+    return {
+      path,
+      message: `${path} ${describe(name)} is not allowed; use ${rule}, e.g. ${describe(suggestName(name))}`,
+    };
   }
   return undefined;
 }

@@ -32,7 +32,9 @@ const httpGet = obj(
     port: port(),
     host: str({ nonEmpty: true }),
     scheme: oneOf(['HTTP', 'HTTPS'] as const, { default: 'HTTP' }),
-    http_headers: list(obj({ name: str({ required: true, example: 'Host' }), value: str({ coerce: true, default: '' }) })),
+    http_headers: list(
+      obj({ name: str({ required: true, example: 'Host' }), value: str({ coerce: true, default: '' }) }),
+    ),
   },
   { optional: true, example: '{"path": "/health", "port": 8000}' },
 );
@@ -42,7 +44,8 @@ const tcpSocket = obj({ port: port(), host: str({ nonEmpty: true }) }, { optiona
 /** exec.command is an argv list; for a string, the error shows the list it would split into. */
 const argv = z.unknown().transform((raw, ctx) => {
   const example = '["cat", "/tmp/healthy"]';
-  if (raw === undefined || raw === null) return issue(ctx, `command is required: a list of program and arguments, e.g. ${example}`);
+  if (raw === undefined || raw === null)
+    return issue(ctx, `command is required: a list of program and arguments, e.g. ${example}`);
   if (typeof raw === 'string') {
     const words = shellParse(raw);
     if (words.length > 0 && words.every((w) => typeof w === 'string')) {
@@ -105,7 +108,11 @@ function checkProbe(kind: ProbeKind, probe: Record<string, unknown>, ctx: Ctx): 
       ['success_threshold'],
     );
   }
-  if (!mustBeOne && isSet(probe.termination_grace_period_seconds) && probe.termination_grace_period_seconds !== undefined) {
+  if (
+    !mustBeOne &&
+    isSet(probe.termination_grace_period_seconds) &&
+    probe.termination_grace_period_seconds !== undefined
+  ) {
     issue(
       ctx,
       `termination_grace_period_seconds is only allowed on liveness_check and startup_check, not on ${kind}; remove it (use metadata.eas.termination_grace_period for the service)`,
@@ -113,4 +120,3 @@ function checkProbe(kind: ProbeKind, probe: Record<string, unknown>, ctx: Ctx): 
     );
   }
 }
-

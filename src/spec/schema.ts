@@ -37,7 +37,8 @@ function countOrPercent(defaultValue: number | string, maxPercent?: number) {
       return `${pct}%`;
     }
     const n = toNumber(raw);
-    if (n === undefined || !Number.isInteger(n) || n < 0) return issue(ctx, `${name} ${describe(raw)} is not allowed; ${fix}`);
+    if (n === undefined || !Number.isInteger(n) || n < 0)
+      return issue(ctx, `${name} ${describe(raw)} is not allowed; ${fix}`);
     return n;
   });
 }
@@ -183,14 +184,21 @@ function checkAutoscaler(a: Record<string, unknown>, ctx: Ctx): void {
     );
     return;
   }
-  if (a.scaleStrategies !== undefined && list.length === 0 && short.length === 0) {
-    issue(ctx, 'scaleStrategies is empty; add at least one, e.g. {"metricName": "qps", "threshold": 10}', ['scaleStrategies']);
+  if (Array.isArray(a.scaleStrategies) && list.length === 0 && short.length === 0) {
+    issue(ctx, 'scaleStrategies is empty; add at least one, e.g. {"metricName": "qps", "threshold": 10}', [
+      'scaleStrategies',
+    ]);
   }
   const seen = new Set<string>();
   list.forEach((s, i) => {
     const name = isPlainObject(s) ? s.metricName : undefined;
     if (typeof name !== 'string') return;
-    if (seen.has(name)) issue(ctx, `metricName ${name} appears twice; keep one threshold per metric`, ['scaleStrategies', i, 'metricName']);
+    if (seen.has(name))
+      issue(ctx, `metricName ${name} appears twice; keep one threshold per metric`, [
+        'scaleStrategies',
+        i,
+        'metricName',
+      ]);
     seen.add(name);
   });
 }
@@ -214,7 +222,8 @@ export const cronscalerSchema = obj(
         jobs.forEach((j, i) => {
           const name = isPlainObject(j) ? j.name : undefined;
           if (typeof name !== 'string') return;
-          if (seen.has(name)) issue(ctx, `job name ${describe(name)} appears twice; give each job its own name`, [i, 'name']);
+          if (seen.has(name))
+            issue(ctx, `job name ${describe(name)} appears twice; give each job its own name`, [i, 'name']);
           seen.add(name);
         });
       },
@@ -243,9 +252,13 @@ const dockerAuth = z.unknown().transform((raw, ctx) => {
 
 const token = z.unknown().transform((raw, ctx) => {
   if (raw === undefined || raw === null) return undefined;
-  if (typeof raw !== 'string') return issue(ctx, 'token must be a string of at least 8 characters; or remove it and Pier generates one');
+  if (typeof raw !== 'string')
+    return issue(ctx, 'token must be a string of at least 8 characters; or remove it and Pier generates one');
   if (raw.length < 8) {
-    return issue(ctx, `token is ${raw.length} character(s) long; use at least 8 (32 or more is better), or remove it and Pier generates one`);
+    return issue(
+      ctx,
+      `token is ${raw.length} character(s) long; use at least 8 (32 or more is better), or remove it and Pier generates one`,
+    );
   }
   return raw;
 });

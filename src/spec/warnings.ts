@@ -32,10 +32,12 @@ const CLOUD_ONLY = new Set([
 ]);
 
 const REASONS: Record<string, string> = {
-  'metadata.gpu_memory': 'GPU memory slicing is not enforced locally; Pier carries it to Kubernetes where a field exists',
+  'metadata.gpu_memory':
+    'GPU memory slicing is not enforced locally; Pier carries it to Kubernetes where a field exists',
   'metadata.gpu_core_percentage': 'GPU core sharing is not enforced locally',
   'metadata.disk': 'disk size is not enforced locally',
-  'metadata.shm_size': 'shared memory size is not enforced locally; Pier carries it to Kubernetes as a memory-backed /dev/shm',
+  'metadata.shm_size':
+    'shared memory size is not enforced locally; Pier carries it to Kubernetes as a memory-backed /dev/shm',
   'metadata.qos': 'QoS classes are not enforced locally',
   'metadata.rpc.batching': 'Pier does no server-side batching',
   'metadata.rpc.max_batch_size': 'Pier does no server-side batching',
@@ -49,7 +51,8 @@ function unwrap(schema: z.ZodTypeAny): z.ZodTypeAny {
   for (;;) {
     if (s instanceof z.ZodEffects) s = s._def.schema;
     else if (s instanceof z.ZodPipeline) s = s._def.out;
-    else if (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault) s = s._def.innerType;
+    else if (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault)
+      s = s._def.innerType;
     else return s;
   }
 }
@@ -67,7 +70,13 @@ function unknownField(path: PathSegment[], key: string, known: string[], hasCont
   return { path: at, message: `${at} is not a field Pier knows; it is kept but ${LOCAL}${hint}` };
 }
 
-function walk(raw: unknown, schema: z.ZodTypeAny, path: PathSegment[], out: FieldError[], root: Record<string, unknown>) {
+function walk(
+  raw: unknown,
+  schema: z.ZodTypeAny,
+  path: PathSegment[],
+  out: FieldError[],
+  root: Record<string, unknown>,
+) {
   const s = unwrap(schema);
   if (s instanceof z.ZodObject && isPlainObject(raw)) {
     const shape = s.shape as Record<string, z.ZodTypeAny>;
@@ -77,7 +86,7 @@ function walk(raw: unknown, schema: z.ZodTypeAny, path: PathSegment[], out: Fiel
       else out.push(unknownField(path, key, known, root.containers !== undefined));
     }
   } else if (s instanceof z.ZodArray && Array.isArray(raw)) {
-    raw.forEach((item, i) => walk(item, s.element, [...path, i], out, root));
+    for (let i = 0; i < raw.length; i++) walk(raw[i], s.element, [...path, i], out, root);
   }
 }
 
@@ -92,7 +101,10 @@ function semanticWarnings(spec: Record<string, unknown>, out: FieldError[]): voi
     out.push({ path: 'metadata.type', message });
   }
   if (metadata.group !== undefined) {
-    out.push({ path: 'metadata.group', message: `metadata.group (traffic splitting between services) is not supported yet; it ${LOCAL}` });
+    out.push({
+      path: 'metadata.group',
+      message: `metadata.group (traffic splitting between services) is not supported yet; it ${LOCAL}`,
+    });
   }
   if (!Array.isArray(spec.containers)) return;
   spec.containers.forEach((c, i) => {

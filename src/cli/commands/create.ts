@@ -41,7 +41,11 @@ export async function create(ctx: CommandContext, file: string, flags: WaitFlags
   printWarnings(ctx, created.warnings);
   const s = created.service;
   const info = flags.machine ? ctx.err : ctx.out;
-  writeLines(info, [`Service ${s.name} created (revision ${s.revision}).`, `Endpoint: ${s.endpoint}`, `Token: ${s.token}`]);
+  writeLines(info, [
+    `Service ${s.name} created (revision ${s.revision}).`,
+    `Endpoint: ${s.endpoint}`,
+    `Token: ${s.token}`,
+  ]);
   if (!flags.wait) return s;
   const done = await settle(ctx, s.name, flags);
   writeLines(info, [`Service ${s.name} is ${done.status}.`]);
@@ -93,6 +97,7 @@ export async function modify(ctx: CommandContext, name: string, flags: ModifyFla
 export function modifySummary(r: ModifyResult): string {
   const s = r.service;
   if (r.newRevision) return `Service ${s.name}: new revision ${s.revision} is rolling out.`;
-  if (r.scaled) return `Service ${s.name}: scaled to ${s.desired} instance${s.desired === 1 ? '' : 's'} (no new revision).`;
+  if (r.scaled)
+    return `Service ${s.name}: scaled to ${s.desired} instance${s.desired === 1 ? '' : 's'} (no new revision).`;
   return `Service ${s.name}: nothing changed (revision ${s.revision}).`;
 }

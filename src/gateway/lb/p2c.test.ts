@@ -19,7 +19,13 @@ describe('pickEndpoint (p2c)', () => {
     { name: 'two, first less loaded', cands: [a, b], load: { a: 0, b: 1 }, rnd: [0.99, 0], want: 'a' },
     { name: 'tie keeps the first drawn', cands: [a, b], load: { a: 1, b: 1 }, rnd: [0.99, 0], want: 'b' },
     { name: 'three: draws c and a, a idle', cands: [a, b, c], load: { a: 0, b: 0, c: 5 }, rnd: [0.9, 0], want: 'a' },
-    { name: 'three: draws a and c (skip over a)', cands: [a, b, c], load: { a: 4, b: 0, c: 2 }, rnd: [0, 0.9], want: 'c' },
+    {
+      name: 'three: draws a and c (skip over a)',
+      cands: [a, b, c],
+      load: { a: 4, b: 0, c: 2 },
+      rnd: [0, 0.9],
+      want: 'c',
+    },
     { name: 'random() of 1 stays in range', cands: [a, b, c], load: { a: 1, b: 1, c: 0 }, rnd: [1, 1], want: 'c' },
   ];
   for (const row of table) {

@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type Backend,
+  call,
+  echoHandler,
+  type Harness,
+  service,
+  startBackend,
+  startGateway,
+  TOKEN,
+} from './test-helpers.js';
+
+const auth = { authorization: TOKEN };
+
+describe('gateway failover', () => {
+  const backends: Backend[] = [];
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.gw.close();
+    for (const b of backends.splice(0)) await b.close();
+  });
+
+  async function backend(handler: Parameters<typeof startBackend>[0] = echoHandler) {
+    const b = await startBackend(handler);
+    backends.push(b);
+    return b;
+  }
+
+  it('retries on another instance when a connection is refused; every request succeeds', async () => {
+    const dead = await backend();
+    const deadEndpoint = dead.endpoint('dead');
+    await dead.close();
+    const good = await backend();
+    let served = 0;
+    good.server.on('request', () => served++);
+    h = await startGateway([service('s', [deadEndpoint, good.endpoint('good')])], { passiveHealthMs: 60_000 });
+    const results = [];
+    for (let i = 0; i < 30; i++) {
+      const body = i % 2 ? `payload ${i}` : undefined;
+      results.push(await call(h.port, `/api/predict/s/r${i}`, { method: body ? 'POST' : 'GET', headers: auth, body }));
+    }
+    expect(results.map((r) => r.status)).toEqual(Array(30).fill(200));
+    expect(results.every((r) => r.headers['x-pier-instance'] === 'good')).toBe(true);
+    expect(JSON.parse(results[1]!.body).body).toBe('payload 1');
+    expect(served).toBe(30);
+    // Concurrent calls too.
+    const many = await Promise.all(
+      Array.from({ length: 20 }, () => call(h!.port, '/api/predict/s', { headers: auth })),
+    );
+    expect(many.every((r) => r.status === 200)).toBe(true);
+  });
+
+  it('answers 503 "no healthy upstream" when every instance refuses', async () => {
+    const a = await backend();
+    const b = await backend();
+    const eps = [a.endpoint('a'), b.endpoint('b')];
+    await a.close();
+    await b.close();
+    h = await startGateway([service('s', eps)]);
+    const r = await call(h.port, '/api/predict/s', { headers: auth });
+    expect(r.status).toBe(503);
+    expect(r.body).toContain('no healthy upstream');
+  });
+
+  it('answers 504 when the instance drops the connection before answering', async () => {
+    const b = await backend((req) => req.socket.destroy());
+    h = await startGateway([service('s', [b.endpoint('a')])]);
+    const r = await call(h.port, '/api/predict/s', { method: 'POST', headers: auth, body: 'x' });
+    expect(r.status).toBe(504);
+  });
+
+  it('cuts the client connection when the instance drops mid-answer', async () => {
+    const b = await backend((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('partial');
+      setImmediate(() => req.socket.destroy());
+    });
+    h = await startGateway([service('s', [b.endpoint('a')])]);
+    await expect(call(h.port, '/api/predict/s', { headers: auth })).rejects.toThrow();
+  });
+
+  it('closes the pool of an endpoint that left the snapshot', async () => {
+    const b = await backend();
+    h = await startGateway([service('s', [b.endpoint('a')])]);
+    expect((await call(h.port, '/api/predict/s', { headers: auth })).status).toBe(200);
+    h.store.set({ version: 2, services: { s: service('s', []) } });
+    expect((await call(h.port, '/api/predict/s', { headers: auth })).status).toBe(503);
+    expect(h.gw.stats().services.s!.instances.a).toBeUndefined();
+    h.store.set({ version: 3, services: { s: service('s', [b.endpoint('a')]) } });
+    expect((await call(h.port, '/api/predict/s', { headers: auth })).status).toBe(200);
+  });
+});

@@ -1,0 +1,125 @@
+import { type IncomingMessage, request, type ServerResponse } from 'node:http';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock.js';
+import { type Backend, call, type Harness, service, startBackend, startGateway, TOKEN, until } from './test-helpers.js';
+
+const auth = { authorization: TOKEN };
+
+/** A backend that holds every request until the test releases it. */
+async function holdingBackend() {
+  const held: { req: IncomingMessage; res: ServerResponse; aborted: boolean }[] = [];
+  const backend = await startBackend((req, res) => {
+    const entry = { req, res, aborted: false };
+    res.on('close', () => {
+      if (!res.writableEnded) entry.aborted = true;
+    });
+    held.push(entry);
+  });
+  const releaseAll = () => {
+    for (const e of held) if (!e.res.writableEnded && !e.aborted) e.res.end('done');
+  };
+  return { backend, held, releaseAll };
+}
+
+describe('gateway limits', () => {
+  let backend: Backend | undefined;
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.gw.close();
+    await backend?.close();
+    h = undefined;
+    backend = undefined;
+  });
+
+  it('queues up to max_queue_size and answers 450 when every instance and queue is full', async () => {
+    const hb = await holdingBackend();
+    backend = hb.backend;
+    h = await startGateway([
+      service('s', [backend.endpoint('a')], { rpc: { keepalive: 60_000, worker_threads: 1, max_queue_size: 1 } }),
+    ]);
+    const first = call(h.port, '/api/predict/s', { headers: auth });
+    await until(() => hb.held.length === 1, 10_000, 'first request at backend');
+    const second = call(h.port, '/api/predict/s', { headers: auth });
+    await until(() => h!.gw.inflight('a') === 2, 10_000, 'second request queued');
+    const third = await call(h.port, '/api/predict/s', { headers: auth });
+    expect(third.status).toBe(450);
+    expect(hb.held).toHaveLength(1);
+    expect(h.gw.stats().services.s!.instances.a!.inflight).toBe(2);
+    hb.releaseAll();
+    expect((await first).status).toBe(200);
+    await until(() => hb.held.length === 2, 10_000, 'queued request sent');
+    hb.releaseAll();
+    expect((await second).status).toBe(200);
+    expect(await h.gw.waitForIdle('a', 5000)).toBe(true);
+  });
+
+  it('answers 450 with worker_threads 1 and no queue', async () => {
+    const hb = await holdingBackend();
+    backend = hb.backend;
+    h = await startGateway([
+      service('s', [backend.endpoint('a')], { rpc: { keepalive: 60_000, worker_threads: 1, max_queue_size: 0 } }),
+    ]);
+    const first = call(h.port, '/api/predict/s', { headers: auth });
+    await until(() => hb.held.length === 1);
+    expect((await call(h.port, '/api/predict/s', { headers: auth })).status).toBe(450);
+    hb.releaseAll();
+    expect((await first).status).toBe(200);
+  });
+
+  it('answers 429 beyond rpc.rate_limit per second (on the injected clock)', async () => {
+    backend = await startBackend((_req, res) => res.end('ok'));
+    const clock = new ManualClock();
+    h = await startGateway(
+      [
+        service('s', [backend.endpoint()], {
+          rpc: { keepalive: 0, worker_threads: 5, max_queue_size: 5, rate_limit: 2 },
+        }),
+      ],
+      { clock },
+    );
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await call(h.port, '/api/predict/s', { headers: auth })).status);
+    expect(statuses).toEqual([200, 200, 429, 429]);
+    clock.advance(1000);
+    expect((await call(h.port, '/api/predict/s', { headers: auth })).status).toBe(200);
+  });
+
+  it('answers 408 after rpc.keepalive and aborts the upstream request', async () => {
+    const hb = await holdingBackend();
+    backend = hb.backend;
+    const clock = new ManualClock();
+    h = await startGateway(
+      [service('s', [backend.endpoint('a')], { rpc: { keepalive: 3000, worker_threads: 5, max_queue_size: 5 } })],
+      { clock },
+    );
+    const pending = call(h.port, '/api/predict/s/slow', { headers: auth });
+    await until(() => hb.held.length === 1);
+    clock.advance(2999);
+    expect(hb.held[0]!.aborted).toBe(false);
+    clock.advance(1);
+    const r = await pending;
+    expect(r.status).toBe(408);
+    await until(() => hb.held[0]!.aborted, 10_000, 'upstream abort');
+    expect(await h.gw.waitForIdle('a', 5000)).toBe(true);
+  });
+
+  it('logs 499 and aborts the upstream when the client goes away', async () => {
+    const hb = await holdingBackend();
+    backend = hb.backend;
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(s) });
+    h = await startGateway([service('s', [backend.endpoint('a')])], { logger });
+    const req = request({ host: '127.0.0.1', port: h.port, path: '/api/predict/s', headers: auth, agent: false });
+    req.on('error', () => {});
+    req.end();
+    await until(() => hb.held.length === 1);
+    req.destroy();
+    await until(() => hb.held[0]!.aborted, 10_000, 'upstream abort');
+    await until(() => lines.some((l) => JSON.parse(l).status === 499), 10_000, '499 log line');
+    const entry = JSON.parse(lines.find((l) => JSON.parse(l).status === 499)!);
+    expect(entry).toMatchObject({ method: 'GET', service: 's', instance: 'a', status: 499 });
+    expect(lines.join('')).not.toContain(TOKEN);
+    expect(await h.gw.waitForIdle('a', 5000)).toBe(true);
+  });
+});

@@ -1,0 +1,150 @@
+import { request as httpRequest, type ClientRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import pino, { type Logger } from 'pino';
+import { type Clock, createRealClock, type TimerHandle } from '../clock.js';
+import { EMPTY_SNAPSHOT } from './store.js';
+import type { EndpointSnapshot, EndpointSource } from './types.js';
+
+export interface RemoteSourceOptions {
+  controlUrl: string;
+  adminToken: string;
+  clock?: Clock;
+  logger?: Logger;
+  /** First reconnect delay; doubles up to maxBackoffMs. Defaults 200 / 5000 ms. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Reconnect when nothing (snapshot or heartbeat) arrives for this long. Default 30 s. */
+  silenceMs?: number;
+}
+
+export type RemoteEndpointSource = EndpointSource & { ready: Promise<void>; close(): void };
+
+/**
+ * Follows the control plane's endpoint stream: `GET /api/v1/endpoints/watch`,
+ * NDJSON, one full snapshot per line, `{"heartbeat":true}` lines in between.
+ * On any break it keeps serving the last snapshot and reconnects with back-off.
+ */
+export function createRemoteEndpointSource(opts: RemoteSourceOptions): RemoteEndpointSource {
+  const clock = opts.clock ?? createRealClock();
+  const logger = opts.logger ?? pino({ level: 'silent' });
+  const minBackoff = opts.minBackoffMs ?? 200;
+  const maxBackoff = opts.maxBackoffMs ?? 5000;
+  const silenceMs = opts.silenceMs ?? 30_000;
+  const url = new URL('/api/v1/endpoints/watch', opts.controlUrl);
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const listeners = new Set<(s: EndpointSnapshot) => void>();
+  let snapshot = EMPTY_SNAPSHOT;
+  let backoff = minBackoff;
+  let closed = false;
+  let current: ClientRequest | undefined;
+  let retryTimer: TimerHandle | undefined;
+  let silenceTimer: TimerHandle | undefined;
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+
+  const publish = (next: EndpointSnapshot) => {
+    snapshot = next;
+    backoff = minBackoff;
+    markReady();
+    for (const l of [...listeners]) l(next);
+  };
+
+  const heard = () => {
+    clock.clearTimeout(silenceTimer);
+    silenceTimer = clock.setTimeout(() => {
+      logger.warn({ url: url.href }, 'endpoint stream silent; reconnecting');
+      current?.destroy();
+    }, silenceMs);
+  };
+
+  const reconnect = () => {
+    clock.clearTimeout(silenceTimer);
+    if (closed || retryTimer) return;
+    const delay = backoff;
+    backoff = Math.min(maxBackoff, backoff * 2);
+    retryTimer = clock.setTimeout(() => {
+      retryTimer = undefined;
+      connect();
+    }, delay);
+  };
+
+  const connect = () => {
+    if (closed) return;
+    const req = request(url, {
+      headers: { authorization: `Bearer ${opts.adminToken}`, accept: 'application/x-ndjson' },
+    });
+    current = req;
+    let ended = false;
+    const fail = (why: string) => {
+      if (ended) return;
+      ended = true;
+      if (current === req) current = undefined;
+      req.destroy();
+      if (!closed) logger.warn({ url: url.href, why }, 'endpoint stream lost; keeping last snapshot');
+      reconnect();
+    };
+    req.on('error', (err) => fail(err.message));
+    req.on('response', (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        fail(`status ${res.statusCode}`);
+        return;
+      }
+      heard();
+      res.setEncoding('utf8');
+      let buffer = '';
+      res.on('data', (text: string) => {
+        heard();
+        buffer += text;
+        let nl = buffer.indexOf('\n');
+        while (nl !== -1) {
+          const line = buffer.slice(0, nl).trim();
+          buffer = buffer.slice(nl + 1);
+          if (line !== '') handleLine(line);
+          nl = buffer.indexOf('\n');
+        }
+      });
+      res.on('end', () => fail('stream ended'));
+      res.on('error', (err) => fail(err.message));
+      res.on('close', () => fail('stream closed'));
+    });
+    req.end();
+  };
+
+  const handleLine = (line: string) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      logger.warn('endpoint stream: skipped a line that is not JSON');
+      return;
+    }
+    if (!value || typeof value !== 'object' || (value as { heartbeat?: unknown }).heartbeat === true) return;
+    const next = value as EndpointSnapshot;
+    if (typeof next.version !== 'number' || !next.services || typeof next.services !== 'object') {
+      logger.warn('endpoint stream: skipped a line that is not a snapshot');
+      return;
+    }
+    publish(next);
+  };
+
+  connect();
+  return {
+    ready,
+    current: () => snapshot,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    close() {
+      closed = true;
+      clock.clearTimeout(retryTimer);
+      clock.clearTimeout(silenceTimer);
+      current?.destroy();
+    },
+  };
+}
