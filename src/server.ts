@@ -96,9 +96,19 @@ export interface GatewayOnlyOptions {
 export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url: string; close(): Promise<void> }> {
   const clock = createRealClock();
   const logger = pino({ level: opts.logLevel ?? 'info', base: undefined });
-  const source = createRemoteEndpointSource({ controlUrl: opts.controlUrl, adminToken: opts.adminToken, clock, logger });
+  const source = createRemoteEndpointSource({
+    controlUrl: opts.controlUrl,
+    adminToken: opts.adminToken,
+    clock,
+    logger,
+  });
   await source.ready;
-  const gateway = createGateway({ source, clock, logger: logger.child({ component: 'gateway' }), registry: new Registry() });
+  const gateway = createGateway({
+    source,
+    clock,
+    logger: logger.child({ component: 'gateway' }),
+    registry: new Registry(),
+  });
   const port = await gateway.listen(opts.port, opts.host);
   return {
     url: `http://${publicHost(opts.host)}:${port}`,

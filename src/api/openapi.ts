@@ -1,6 +1,7 @@
 /**
  * The control API described as OpenAPI 3.1, written by hand next to the route
- * table; openapi.test.ts checks that both list the same routes.
+ * table; openapi.test.ts checks that both list the same routes. Long because it
+ * is data: one entry per route plus the response schemas.
  */
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });

@@ -1,7 +1,8 @@
 /** Reads a spec file from disk and parses it locally, so parse errors come with line and column. */
 
 import { readFile } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
+import { quote } from 'shell-quote';
 import { type FieldError, PierError } from '../errors.js';
 import { parseSpecText } from '../spec/index.js';
 import { CliError } from './errors.js';
@@ -29,5 +30,26 @@ export async function parseSpecFile(
   if (parsed.errors.length > 0 || parsed.value === undefined) {
     throw new PierError('SPEC_PARSE', `cannot parse ${file}`, { errors: parsed.errors, warnings: parsed.warnings });
   }
-  return { path, value: parsed.value, warnings: parsed.warnings };
+  return { path, value: substituteSpecDir(parsed.value, dirname(path)), warnings: parsed.warnings };
+}
+
+const SPEC_DIR = /\$\{PIER_SPEC_DIR\}|\$PIER_SPEC_DIR\b/g;
+
+/**
+ * `${PIER_SPEC_DIR}` in a spec is the directory of the spec file, so a command
+ * such as `python3 ${PIER_SPEC_DIR}/app.py` works whatever directory the
+ * instance runs in. It is replaced here, where the file is known; in `command`
+ * and `script` the directory is shell-quoted so a path with spaces stays one word.
+ */
+export function substituteSpecDir(value: unknown, dir: string, key = ''): unknown {
+  if (typeof value === 'string') {
+    if (!value.includes('PIER_SPEC_DIR')) return value;
+    const replacement = key === 'command' || key === 'script' ? quote([dir]) : dir;
+    return value.replace(SPEC_DIR, () => replacement);
+  }
+  if (Array.isArray(value)) return value.map((v) => substituteSpecDir(v, dir, key));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteSpecDir(v, dir, k)]));
+  }
+  return value;
 }

@@ -68,12 +68,13 @@ export async function waitForService(
 /** Best effort: every part that cannot be fetched is left out. */
 export async function failureReport(ctx: CommandContext, service: ServiceDescription): Promise<string[]> {
   const lines: string[] = [];
-  if (service.message) lines.push(`  message: ${service.message}`);
+  if (service.message) lines.push(`  message: ${indent(service.message)}`);
   const instances = await ctx.client.instances(service.name).catch(() => [] as InstanceView[]);
   const failing = pickFailing(instances);
   if (failing) {
-    lines.push(`instance ${failing.id}: ${failing.state}${failing.reason ? ` (${failing.reason})` : ''}`);
-    if (failing.message) lines.push(`  message: ${failing.message}`);
+    const why = failing.reason && failing.reason !== failing.state ? ` (${failing.reason})` : '';
+    lines.push(`instance ${failing.id}: ${failing.state}${why}`);
+    if (failing.message) lines.push(`  message: ${indent(failing.message)}`);
     if (failing.lastState) {
       const ls = failing.lastState;
       const how = ls.signal ? `signal ${ls.signal}` : `exit code ${ls.exitCode}`;
@@ -89,7 +90,8 @@ export async function failureReport(ctx: CommandContext, service: ServiceDescrip
   const warnings = events.filter((e) => e.type === 'Warning').slice(-5);
   if (warnings.length > 0) {
     lines.push('recent warnings:');
-    for (const e of warnings) lines.push(`  ${e.reason}${e.instance ? ` ${e.instance}` : ''}: ${e.message}`);
+    // First lines only: log excerpts inside event messages are shown once, below.
+    for (const e of warnings) lines.push(`  ${e.reason}${e.instance ? ` ${e.instance}` : ''}: ${firstLine(e.message)}`);
   }
   if (failing) {
     const log = await ctx.client.logs(service.name, { instance: failing.id, tail: 20 }).catch(() => '');
@@ -108,4 +110,13 @@ function pickFailing(instances: InstanceView[]): InstanceView | undefined {
     instances.find((i) => !i.ready && i.lastState) ??
     instances.find((i) => !i.ready)
   );
+}
+
+function indent(text: string): string {
+  return text.replace(/\n/g, '\n    ');
+}
+
+function firstLine(text: string): string {
+  const cut = text.indexOf('\n');
+  return cut < 0 ? text : `${text.slice(0, cut)} …`;
 }

@@ -106,7 +106,9 @@ export class LocalControlPlane implements ControlPlane {
     const svc = store.requireService(name);
     const current = store.requireRevision(name, svc.revision).spec;
     // The scaled count is the running truth; a patch that leaves it out keeps it.
-    let next: unknown = req.replace ?? mergeSpec({ ...current, metadata: { ...current.metadata, instance: svc.desiredInstances } }, req.patch ?? {});
+    let next: unknown =
+      req.replace ??
+      mergeSpec({ ...current, metadata: { ...current.metadata, instance: svc.desiredInstances } }, req.patch ?? {});
     for (const [key, value] of Object.entries(req.set ?? {})) next = setPath(next, key, value);
     if (next && typeof next === 'object' && !('name' in next) && !hasMetadataName(next)) {
       next = { ...(next as object), name };
@@ -127,7 +129,13 @@ export class LocalControlPlane implements ControlPlane {
       const scaled = stored.metadata.instance !== svc.desiredInstances;
       if (scaled) {
         store.updateService(name, { desiredInstances: stored.metadata.instance });
-        reconciler.event(name, 'Normal', 'Scaled', `instances ${svc.desiredInstances} → ${stored.metadata.instance}`, svc.revision);
+        reconciler.event(
+          name,
+          'Normal',
+          'Scaled',
+          `instances ${svc.desiredInstances} → ${stored.metadata.instance}`,
+          svc.revision,
+        );
         reconciler.enqueue(name);
       }
       return { service: this.describe(name), newRevision: false, scaled, warnings };
@@ -178,7 +186,13 @@ export class LocalControlPlane implements ControlPlane {
     store.requireRevision(name, revision);
     if (svc.revision !== revision) {
       store.updateService(name, { revision });
-      reconciler.event(name, 'Normal', 'Updating', `rolling out revision ${revision} again (was ${svc.revision})`, revision);
+      reconciler.event(
+        name,
+        'Normal',
+        'Updating',
+        `rolling out revision ${revision} again (was ${svc.revision})`,
+        revision,
+      );
       reconciler.enqueue(name);
     }
     return this.describe(name);
@@ -192,7 +206,9 @@ export class LocalControlPlane implements ControlPlane {
   instances(name: string): InstanceView[] {
     this.deps.store.requireService(name);
     const s = this.deps.reconciler.states.get(name);
-    return [...(s?.instances.values() ?? [])].map((i) => i.view()).sort((a, b) => a.revision - b.revision || a.id.localeCompare(b.id));
+    return [...(s?.instances.values() ?? [])]
+      .map((i) => i.view())
+      .sort((a, b) => a.revision - b.revision || a.id.localeCompare(b.id));
   }
 
   events(name: string, query?: { sinceId?: number; limit?: number }): EventRecord[] {
@@ -224,7 +240,10 @@ export class LocalControlPlane implements ControlPlane {
     if (instance !== undefined) {
       const dir = path.join(root, instance);
       if (!/^[A-Za-z0-9_.-]+$/.test(instance) || !existsSync(dir)) {
-        throw new PierError('INSTANCE_NOT_FOUND', `instance "${instance}" of service "${name}" has no logs; see "pier w ${name}"`);
+        throw new PierError(
+          'INSTANCE_NOT_FOUND',
+          `instance "${instance}" of service "${name}" has no logs; see "pier w ${name}"`,
+        );
       }
       return [{ id: instance, dir }];
     }
@@ -244,7 +263,12 @@ export class LocalControlPlane implements ControlPlane {
     const svc = store.requireService(name);
     if (svc.stopped !== stopped) {
       store.updateService(name, { stopped });
-      reconciler.event(name, 'Normal', stopped ? 'Stopping' : 'Starting', stopped ? 'stopping every instance' : `starting ${svc.desiredInstances} instance(s)`);
+      reconciler.event(
+        name,
+        'Normal',
+        stopped ? 'Stopping' : 'Starting',
+        stopped ? 'stopping every instance' : `starting ${svc.desiredInstances} instance(s)`,
+      );
       if (!stopped) reconciler.state(name).everRunning = false;
       reconciler.enqueue(name);
     }
@@ -255,10 +279,14 @@ export class LocalControlPlane implements ControlPlane {
     const result = validateSpec(input);
     if (!result.ok || !result.spec) {
       const n = result.errors.length;
-      throw new PierError('SPEC_INVALID', `the spec${result.name ?? fallbackName ? ` of "${result.name ?? fallbackName}"` : ''} has ${n} error${n === 1 ? '' : 's'}`, {
-        errors: result.errors,
-        warnings: result.warnings,
-      });
+      throw new PierError(
+        'SPEC_INVALID',
+        `the spec${(result.name ?? fallbackName) ? ` of "${result.name ?? fallbackName}"` : ''} has ${n} error${n === 1 ? '' : 's'}`,
+        {
+          errors: result.errors,
+          warnings: result.warnings,
+        },
+      );
     }
     const unsupported = this.deps.runtime.unsupportedReason(result.spec);
     if (unsupported) throw new PierError('RUNTIME_UNSUPPORTED', unsupported);

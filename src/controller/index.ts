@@ -1,4 +1,10 @@
 export { countInstances, type ControlPlaneDeps, LocalControlPlane } from './control-plane.js';
 export { Reconciler, type ReconcilerDeps, type ServiceRuntimeState } from './reconciler.js';
-export { planRolloutStep, removalOrder, type RolloutInstance, type RolloutSnapshot, type RolloutStep } from './rollout.js';
+export {
+  planRolloutStep,
+  removalOrder,
+  type RolloutInstance,
+  type RolloutSnapshot,
+  type RolloutStep,
+} from './rollout.js';
 export { computeServiceStatus, type StatusInput, type StatusResult } from './status.js';

@@ -65,7 +65,13 @@ export class Reconciler {
       const svc = store.getService(rec.service);
       const running =
         rec.runtime === runtime.kind && rec.pid !== null && rec.port !== null
-          ? await runtime.adopt({ instanceId: rec.id, pid: rec.pid, port: rec.port, startedAt: rec.startedAt, logDir: rec.logDir })
+          ? await runtime.adopt({
+              instanceId: rec.id,
+              pid: rec.pid,
+              port: rec.port,
+              startedAt: rec.startedAt,
+              logDir: rec.logDir,
+            })
           : null;
       const revision = svc ? store.getRevision(svc.name, rec.revision) : undefined;
       if (!running || !svc || !revision) {
@@ -171,7 +177,14 @@ export class Reconciler {
       pausedReason: s.pausedReason,
       instances: [...s.instances.values()].map((i) => {
         const v = i.view();
-        return { id: v.id, revision: v.revision, state: v.state, ready: v.ready, terminating: i.terminating, message: v.message ?? lastProbeMessage(v) };
+        return {
+          id: v.id,
+          revision: v.revision,
+          state: v.state,
+          ready: v.ready,
+          terminating: i.terminating,
+          message: v.message ?? lastProbeMessage(v),
+        };
       }),
     });
     if (status.status === 'Running') s.everRunning = true;
@@ -197,12 +210,16 @@ export class Reconciler {
     const crashing = all.find((i) => i.revision === svc.revision && i.view().state === 'CrashLoopBackOff');
     const deadline = revision.spec.metadata.rolling_strategy.progress_deadline_seconds * 1000;
     let reason: string | undefined;
-    if (crashing) reason = `revision ${svc.revision} is crash-looping (${crashing.id}: ${crashing.view().message ?? ''})`;
+    if (crashing)
+      reason = `revision ${svc.revision} is crash-looping (${crashing.id}: ${crashing.view().message ?? ''})`;
     else if (s.rolloutStartedAt !== undefined && now - s.rolloutStartedAt > deadline) {
       reason = `revision ${svc.revision} made no progress for ${deadline / 1000}s (ProgressDeadlineExceeded)`;
     }
     if (reason && !s.pausedReason) {
-      const previous = this.deps.store.listRevisions(name).filter((r) => r.number !== svc.revision).at(-1)?.number;
+      const previous = this.deps.store
+        .listRevisions(name)
+        .filter((r) => r.number !== svc.revision)
+        .at(-1)?.number;
       this.event(
         name,
         'Warning',
@@ -217,7 +234,13 @@ export class Reconciler {
   private statusEvent(name: string, revision: number, from: ServiceStatus, to: StatusResult): void {
     const warn = to.status === 'Failed';
     const detail = [to.reason, to.message].filter(Boolean).join(': ');
-    this.event(name, warn ? 'Warning' : 'Normal', `Service${to.status}`, `${from} → ${to.status}${detail ? ` (${detail})` : ''}`, revision);
+    this.event(
+      name,
+      warn ? 'Warning' : 'Normal',
+      `Service${to.status}`,
+      `${from} → ${to.status}${detail ? ` (${detail})` : ''}`,
+      revision,
+    );
   }
 
   private addInstance(name: string, revision: number): void {
@@ -328,7 +351,9 @@ function toRolloutInstance(i: LocalInstance, minReadySeconds: number): RolloutIn
   };
 }
 
-function lastProbeMessage(v: { probes: Partial<Record<string, { result: string; message: string }>> }): string | undefined {
+function lastProbeMessage(v: {
+  probes: Partial<Record<string, { result: string; message: string }>>;
+}): string | undefined {
   const failed = Object.entries(v.probes).find(([, o]) => o && o.result === 'failure');
   return failed ? `${failed[0]} probe: ${failed[1]?.message}` : undefined;
 }

@@ -10,14 +10,29 @@ const inst = (over: Partial<StatusInstance> = {}): StatusInstance => ({
   ...over,
 });
 
-const base: StatusInput = { deleting: false, stopped: false, desired: 2, revision: 1, everRunning: true, instances: [] };
+const base: StatusInput = {
+  deleting: false,
+  stopped: false,
+  desired: 2,
+  revision: 1,
+  everRunning: true,
+  instances: [],
+};
 
 describe('computeServiceStatus', () => {
   it.each([
     ['Running when every desired instance is ready', { instances: [inst(), inst({ id: 'b' })] }, 'Running'],
-    ['Creating before the service first ran', { everRunning: false, instances: [inst({ ready: false, state: 'Starting' })] }, 'Creating'],
+    [
+      'Creating before the service first ran',
+      { everRunning: false, instances: [inst({ ready: false, state: 'Starting' })] },
+      'Creating',
+    ],
     ['Scaling when the count differs after it ran', { instances: [inst()] }, 'Scaling'],
-    ['Waiting when the count is right but one is not ready', { instances: [inst(), inst({ id: 'b', ready: false })] }, 'Waiting'],
+    [
+      'Waiting when the count is right but one is not ready',
+      { instances: [inst(), inst({ id: 'b', ready: false })] },
+      'Waiting',
+    ],
     ['Updating while old revisions serve', { revision: 2, instances: [inst(), inst({ id: 'b' })] }, 'Updating'],
     ['Stopping with instances left', { stopped: true, instances: [inst({ terminating: true })] }, 'Stopping'],
     ['Stopped with none', { stopped: true }, 'Stopped'],

@@ -52,7 +52,8 @@ export function computeServiceStatus(input: StatusInput): StatusResult {
 
   if (old.length > 0) {
     const message = `rolling out revision ${input.revision}: ${ready} of ${input.desired} new instance(s) ready, ${old.length} old instance(s) serving`;
-    if (input.pausedReason) return { status: 'Updating', reason: 'RolloutPaused', message: `${input.pausedReason}; ${message}` };
+    if (input.pausedReason)
+      return { status: 'Updating', reason: 'RolloutPaused', message: `${input.pausedReason}; ${message}` };
     return { status: 'Updating', reason: 'RollingUpdate', message };
   }
   if (current.length > 0 && failing.length === current.length && ready === 0) {

@@ -138,14 +138,16 @@ export class ProxyCall implements ProxyResult {
     this.connected = false;
     up.on('response', this.onResponse);
     up.on('error', (err) => this.onUpstreamError(up, err as NodeJS.ErrnoException));
-    // Send no body byte before the connection exists: a refused connect then
-    // leaves the body untouched and the request can go to another instance.
-    up.once('socket', (socket) => {
-      if (socket.connecting) socket.once('connect', () => this.onConnect(up));
-      else this.onConnect(up);
-    });
     if (this.body !== undefined) up.end(this.body);
     else if (!this.pump) up.end();
+    else {
+      // Send no body byte before the connection exists: a refused connect then
+      // leaves the body untouched and the request can go to another instance.
+      up.once('socket', (socket) => {
+        if (socket.connecting) socket.once('connect', () => this.onConnect(up));
+        else this.onConnect(up);
+      });
+    }
   }
 
   private onConnect(up: ClientRequest): void {
@@ -166,7 +168,9 @@ export class ProxyCall implements ProxyResult {
     this.res.writeHead(this.status, out as unknown as Record<string, string>);
     // Streams (no Content-Length) get their headers at once; small answers go out with their body.
     if (upRes.headers['content-length'] === undefined) this.res.flushHeaders();
-    upRes.on('data', this.countOut);
+    const length = upRes.headers['content-length'];
+    if (length === undefined) upRes.on('data', this.countOut);
+    else this.bytesOut = Number(length) || 0;
     upRes.on('error', noop);
     upRes.once('close', () => {
       if (!upRes.complete) this.res.destroy();
@@ -185,7 +189,9 @@ export class ProxyCall implements ProxyResult {
       return;
     }
     const code = err.code ?? '';
-    const refused = !this.connected && (CONNECT_ERRORS.has(code) || STALE_ERRORS.has(code));
+    // Bodyless requests skip connect tracking (one listener less per request): only
+    // a connect error code then proves the instance never saw the request.
+    const refused = CONNECT_ERRORS.has(code) || (this.pump !== undefined && !this.connected && STALE_ERRORS.has(code));
     const stale = up.reusedSocket && STALE_ERRORS.has(code);
     if (refused) this.deps.upstreams.markDown(this.state!, this.deps.passiveHealthMs);
     const replayable = this.body !== undefined || !this.pump || this.pump.replayable();

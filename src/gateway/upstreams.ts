@@ -194,9 +194,8 @@ export class Upstreams {
   }
 
   private agent(): Agent {
-    // `timeout` only closes idle pooled sockets: in-use ones just emit 'timeout'
-    // on their request, which the proxy does not listen to. It stays below the
-    // 5 s keep-alive of node backends so the pool rarely reuses a closing socket.
-    return new Agent({ keepAlive: true, maxSockets: this.maxSockets, maxFreeSockets: this.maxSockets, timeout: 4000 });
+    // No socket timeout: re-arming it on every request cost more than it saved. A
+    // pooled socket the instance closed meanwhile fails on reuse and is retried.
+    return new Agent({ keepAlive: true, maxSockets: this.maxSockets, maxFreeSockets: this.maxSockets });
   }
 }

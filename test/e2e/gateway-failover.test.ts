@@ -15,9 +15,14 @@ afterAll(async () => {
 });
 
 it('kill -9 of an instance during load leaves 0 failed requests', async () => {
-  const spec = fixtureSpec('failover', { RESPONSE_DELAY_MS: 20 }, {
-    readiness_check: { http_get: { path: '/health', port: 8000 }, period_seconds: 1 },
-  }, { instance: 2 });
+  const spec = fixtureSpec(
+    'failover',
+    { RESPONSE_DELAY_MS: 20 },
+    {
+      readiness_check: { http_get: { path: '/health', port: 8000 }, period_seconds: 1 },
+    },
+    { instance: 2 },
+  );
   expect((await pier.api('POST', '/api/v1/services', spec)).status).toBe(201);
   const svc = await waitFor('Running', async () => {
     const s = (await pier.api<ServiceDescription>('GET', '/api/v1/services/failover')).body;
@@ -30,7 +35,11 @@ it('kill -9 of an instance during load leaves 0 failed requests', async () => {
   const worker = async () => {
     for (let n = 0; n < 2000 && !stop; n++) {
       try {
-        const res = await fetch(`${svc.endpoint}/work?n=${n}`, { method: 'POST', headers: { authorization: svc.token }, body: 'x' });
+        const res = await fetch(`${svc.endpoint}/work?n=${n}`, {
+          method: 'POST',
+          headers: { authorization: svc.token },
+          body: 'x',
+        });
         await res.arrayBuffer();
         if (res.status === 200) results.ok++;
         else results.failed.push(String(res.status));

@@ -4,7 +4,7 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +41,8 @@ export async function startTestPier(): Promise<TestPier> {
     ...pier,
     home,
     api: (method, route, body) => callApi(pier.controlUrl, pier.adminToken, method, route, body),
-    cli: (args, opts) => runCli(args, { PIER_CONTROL_URL: pier.controlUrl, PIER_ADMIN_TOKEN: pier.adminToken, PIER_HOME: home }, opts),
+    cli: (args, opts) =>
+      runCli(args, { PIER_CONTROL_URL: pier.controlUrl, PIER_ADMIN_TOKEN: pier.adminToken, PIER_HOME: home }, opts),
     async close() {
       await pier.close();
       rmSync(home, { recursive: true, force: true });
@@ -58,7 +59,10 @@ export async function callApi<T>(
 ): Promise<{ status: number; body: T }> {
   const res = await fetch(`${base}${route}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(130_000),
   });
@@ -116,13 +120,19 @@ export async function waitFor<T>(
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last, null, 0)?.slice(0, 2000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last, null, 0)?.slice(0, 2000)}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
 /** A spec running the fixture app with the given env and container fields. */
-export function fixtureSpec(name: string, env: Record<string, string | number> = {}, container: Record<string, unknown> = {}, metadata: Record<string, unknown> = {}) {
+export function fixtureSpec(
+  name: string,
+  env: Record<string, string | number> = {},
+  container: Record<string, unknown> = {},
+  metadata: Record<string, unknown> = {},
+) {
   return {
     name,
     metadata: { instance: 1, eas: { termination_grace_period: 2 }, ...metadata },
@@ -145,10 +155,28 @@ export interface PierChild {
 }
 
 /** Starts `pier server` as a child process (for kill -9 tests). */
-export async function startPierProcess(home: string, controlPort: number, gatewayPort: number, adminToken: string): Promise<PierChild> {
+export async function startPierProcess(
+  home: string,
+  controlPort: number,
+  gatewayPort: number,
+  adminToken: string,
+): Promise<PierChild> {
   const child = spawn(
     process.execPath,
-    [path.join(repoRoot, 'bin/pier.js'), 'server', '--home', home, '--control-port', String(controlPort), '--gateway-port', String(gatewayPort), '--gateway-host', '127.0.0.1', '--log-level', 'warn'],
+    [
+      path.join(repoRoot, 'bin/pier.js'),
+      'server',
+      '--home',
+      home,
+      '--control-port',
+      String(controlPort),
+      '--gateway-port',
+      String(gatewayPort),
+      '--gateway-host',
+      '127.0.0.1',
+      '--log-level',
+      'warn',
+    ],
     { env: { ...process.env, PIER_ADMIN_TOKEN: adminToken }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -172,4 +200,15 @@ export async function freePort(): Promise<number> {
       srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
     });
   });
+}
+
+/** True while the process exists and is not a zombie (an exited child not yet reaped). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
 }

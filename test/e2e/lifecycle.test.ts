@@ -59,7 +59,9 @@ describe('the pier CLI against a real server', () => {
 
   it('lists services and events as JSON and YAML', async () => {
     const ls = await pier.cli(['ls', '-o', 'json']);
-    expect(JSON.parse(ls.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'iris_classifier', status: 'Running' })]));
+    expect(JSON.parse(ls.stdout)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'iris_classifier', status: 'Running' })]),
+    );
     const yaml = await pier.cli(['ls', '-o', 'yaml']);
     expect(yaml.stdout).toContain('name: iris_classifier');
     const ev = JSON.parse((await pier.cli(['events', 'iris_classifier', '-o', 'json'])).stdout) as EventRecord[];
@@ -99,10 +101,14 @@ describe('the pier CLI against a real server', () => {
     writeFileSync(patch, JSON.stringify({ containers: [container] }));
     const r = await pier.cli(['modify', 'iris_classifier', '-s', patch]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    await waitFor('revision 2 running', async () => {
-      const d = await desc('iris_classifier');
-      return d.revision === 2 && d.status === 'Running';
-    }, 90_000);
+    await waitFor(
+      'revision 2 running',
+      async () => {
+        const d = await desc('iris_classifier');
+        return d.revision === 2 && d.status === 'Running';
+      },
+      90_000,
+    );
     const instances = (await pier.api<InstanceView[]>('GET', '/api/v1/services/iris_classifier/instances')).body;
     expect(instances.map((i) => i.revision)).toEqual([2, 2, 2]);
     const d = await desc('iris_classifier');
@@ -111,11 +117,15 @@ describe('the pier CLI against a real server', () => {
 
     const back = await pier.cli(['version', 'iris_classifier', '1']);
     expect(back.code, back.stderr).toBe(0);
-    await waitFor('revision 1 running again', async () => {
-      const x = await desc('iris_classifier');
-      const list = (await pier.api<InstanceView[]>('GET', '/api/v1/services/iris_classifier/instances')).body;
-      return x.revision === 1 && x.status === 'Running' && list.every((i) => i.revision === 1);
-    }, 90_000);
+    await waitFor(
+      'revision 1 running again',
+      async () => {
+        const x = await desc('iris_classifier');
+        const list = (await pier.api<InstanceView[]>('GET', '/api/v1/services/iris_classifier/instances')).body;
+        return x.revision === 1 && x.status === 'Running' && list.every((i) => i.revision === 1);
+      },
+      90_000,
+    );
   });
 
   it('stop and start', async () => {
@@ -166,8 +176,15 @@ describe('faults end in a clear status', () => {
   });
 
   it('an app that ignores SIGTERM is killed at the grace period', async () => {
-    await pier.api('POST', '/api/v1/services', fixtureSpec('stubborn', { IGNORE_SIGTERM: 1 }, {}, { eas: { termination_grace_period: 1 } }));
-    await waitFor('ready', async () => (await pier.api<ServiceDescription>('GET', '/api/v1/services/stubborn')).body.status === 'Running');
+    await pier.api(
+      'POST',
+      '/api/v1/services',
+      fixtureSpec('stubborn', { IGNORE_SIGTERM: 1 }, {}, { eas: { termination_grace_period: 1 } }),
+    );
+    await waitFor(
+      'ready',
+      async () => (await pier.api<ServiceDescription>('GET', '/api/v1/services/stubborn')).body.status === 'Running',
+    );
     const t0 = Date.now();
     const res = await pier.api('DELETE', '/api/v1/services/stubborn');
     expect(res.status).toBe(200);
@@ -183,6 +200,8 @@ describe('faults end in a clear status', () => {
     });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('SPEC_INVALID');
-    expect(res.body.errors.map((e) => e.path)).toEqual(expect.arrayContaining(['name', 'metadata.instance', 'containers[0].port']));
+    expect(res.body.errors.map((e) => e.path)).toEqual(
+      expect.arrayContaining(['name', 'metadata.instance', 'containers[0].port']),
+    );
   });
 });

@@ -86,7 +86,8 @@ export async function up(ctx: CommandContext, file: string, flags: ServerFlags &
   const timeout = timeoutSeconds(flags.timeout);
   const { path, value, warnings } = await parseSpecFile(file, ctx.cwd);
   writeLines(ctx.err, formatFieldErrors(warnings, 'warning: '));
-  const opts = pierOptions(ctx, flags);
+  // `up` is for reading the progress and the curl line: only warnings from the logger by default.
+  const opts = { ...pierOptions(ctx, flags), logLevel: flags.logLevel ?? 'warn' };
   const { startPier } = await import('../../server.js');
   const pier = await startPier(opts);
   try {

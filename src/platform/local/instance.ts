@@ -10,7 +10,13 @@ import type { Clock } from '../../clock.js';
 import { backoffOnExit, type BackoffEntry } from './backoff.js';
 import { isPierError } from '../../errors.js';
 import type { Endpoint } from '../../gateway/index.js';
-import type { InstanceHealth, InstanceHealthListener, ProbeKind, ProbeOutcome, ProbeTarget } from '../../probe/index.js';
+import type {
+  InstanceHealth,
+  InstanceHealthListener,
+  ProbeKind,
+  ProbeOutcome,
+  ProbeTarget,
+} from '../../probe/index.js';
 import type { ExitInfo, InstanceRuntime, RunningInstance } from '../../runtime/index.js';
 import type { ContainerSpec, ServiceSpec } from '../../spec/index.js';
 import type { EventType, InstanceRecord } from '../../store/index.js';
@@ -108,7 +114,11 @@ export class LocalInstance {
 
   /** Ready continuously for at least minReadySeconds. */
   isAvailable(minReadySeconds: number): boolean {
-    return this.isReady() && this.readySince !== undefined && this.deps.clock.now() - this.readySince >= minReadySeconds * 1000;
+    return (
+      this.isReady() &&
+      this.readySince !== undefined &&
+      this.deps.clock.now() - this.readySince >= minReadySeconds * 1000
+    );
   }
 
   /** Has a process (or is about to be given one) rather than waiting in back-off or refused. */
@@ -246,7 +256,11 @@ export class LocalInstance {
         this.state = 'CrashLoopBackOff';
         this.reason = 'CrashLoopBackOff';
         this.message = `back-off ${Math.round(decision.waitMs / 1000)}s restarting failed instance: ${describeExit(exit)}`;
-        this.deps.event('Warning', 'BackOff', `Back-off ${Math.round(decision.waitMs / 1000)}s restarting instance ${this.id}`);
+        this.deps.event(
+          'Warning',
+          'BackOff',
+          `Back-off ${Math.round(decision.waitMs / 1000)}s restarting instance ${this.id}`,
+        );
         this.deps.changed();
         try {
           await this.deps.clock.sleep(wait, this.abort.signal);
@@ -308,7 +322,11 @@ export class LocalInstance {
       `Instance ${this.id} failed ${kind} probe, will be restarted: ${outcome.message}`,
     );
     const exit = await running.stop(grace ?? this.init.spec.metadata.eas.termination_grace_period);
-    return { ...exit, reason: exit.reason === 'Completed' ? 'Killed' : exit.reason, message: `${kind} probe failed: ${outcome.message}` };
+    return {
+      ...exit,
+      reason: exit.reason === 'Completed' ? 'Killed' : exit.reason,
+      message: `${kind} probe failed: ${outcome.message}`,
+    };
   }
 
   private unhealthy(kind: ProbeKind, outcome: ProbeOutcome): void {

@@ -1,0 +1,32 @@
+/**
+ * Pier's gateway alone, in its own process, for the benchmark: one service
+ * `bench` with one endpoint (the backend), token from argv, access log off
+ * (level warn) as nginx's is.
+ */
+import pino from 'pino';
+import { createEndpointStore, createGateway } from '../../src/gateway/index.js';
+
+const [backendPort, listenPort, token] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4] ?? 'bench'];
+const store = createEndpointStore({
+  version: 1,
+  services: {
+    bench: {
+      name: 'bench',
+      token,
+      endpoints: [{ instanceId: 'bench-1', host: '127.0.0.1', port: backendPort, revision: 1 }],
+      stopped: false,
+      // EAS defaults would cap concurrency at 5; the benchmark compares proxying, not queueing.
+      rpc: { keepalive: 5000, worker_threads: 1024, max_queue_size: 1024 },
+      enableGrpc: false,
+      enableWebservice: false,
+    },
+  },
+});
+const gateway = createGateway({ source: store, logger: pino({ level: 'warn' }) });
+const port = await gateway.listen(listenPort, '127.0.0.1');
+console.log(port);
+const stop = () => {
+  gateway.close().then(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
