@@ -96,6 +96,12 @@ export interface ModifyResult {
   warnings: { path: string; message: string }[];
 }
 
+export interface RevisionDiff {
+  from: number;
+  to: number;
+  changes: { path: string; from: unknown; to: unknown }[];
+}
+
 export interface LogQuery {
   instance?: string;
   /** Last N lines (default 200). */
@@ -116,6 +122,13 @@ export interface ControlPlane {
   scale(name: string, instances: number): Promise<ServiceDescription>;
   /** Rolls revision N out again (`pier version NAME N`); throws REVISION_NOT_FOUND. */
   rollback(name: string, revision: number): Promise<ServiceDescription>;
+  /**
+   * Replaces every instance (or one, with `instance`) through the rolling path:
+   * a new instance becomes ready before the old one is drained (EAS restart).
+   */
+  restart(name: string, instance?: string): Promise<ServiceDescription>;
+  /** What changed between two revisions' specs. */
+  diff(name: string, from: number, to: number): RevisionDiff;
   revisions(name: string): RevisionRecord[];
   instances(name: string): InstanceView[];
   events(name: string, query?: { sinceId?: number; limit?: number }): EventRecord[];

@@ -85,6 +85,11 @@ export function createFakeControl(overrides: Partial<ControlPlane> = {}): Contro
       if (revision !== 1) throw new PierError('REVISION_NOT_FOUND', `revision ${revision} of ${name} not found`);
       return get(name);
     },
+    restart: async (name) => get(name),
+    diff: (name, from, to) => {
+      get(name);
+      return { from, to, changes: [] };
+    },
     revisions: (name) => [
       { service: get(name).name, number: 1, spec: get(name).spec, summary: 'initial', createdAt: 1_700_000_000_000 },
     ],

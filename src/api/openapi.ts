@@ -165,6 +165,40 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    '/api/v1/services/{name}/restart': {
+      parameters: [nameParam],
+      post: {
+        summary: 'Replace every instance (or one) through the rolling path',
+        requestBody: body({ type: 'object', properties: { instance: { type: 'string' } } }),
+        responses: {
+          '200': json(ref('ServiceDescription')),
+          '400': errorResponse('instance is not a string'),
+          ...withService,
+        },
+      },
+    },
+    '/api/v1/services/{name}/diff': {
+      parameters: [
+        nameParam,
+        { name: 'from', in: 'query', required: true, schema: int(1), description: 'Revision A' },
+        { name: 'to', in: 'query', required: true, schema: int(1), description: 'Revision B' },
+      ],
+      get: {
+        summary: 'What changed between two revisions',
+        responses: {
+          '200': json({
+            type: 'object',
+            properties: {
+              from: int(1),
+              to: int(1),
+              changes: arrayOf({ type: 'object', properties: { path: { type: 'string' }, from: {}, to: {} } }),
+            },
+          }),
+          '400': errorResponse('Bad query'),
+          ...withService,
+        },
+      },
+    },
     '/api/v1/services/{name}/instances': {
       parameters: [nameParam],
       get: { summary: 'List instances', responses: { '200': json(arrayOf(ref('InstanceView'))), ...withService } },

@@ -71,6 +71,23 @@ export function createRoutes(deps: RouteDeps): Route[] {
       const revision = intField(await ctx.body(), 'revision', 1);
       return { json: await ctx.control.rollback(svc(ctx), revision) };
     }),
+    v1('POST', '/services/{name}/restart', async (ctx) => {
+      const body = objectBody((await ctx.body()) ?? {}, 'a restart request');
+      if (body.instance !== undefined && typeof body.instance !== 'string') {
+        throw new PierError('BAD_REQUEST', '"instance" must be an instance id', {
+          errors: [{ path: 'instance', message: 'must be a string such as the ids "pier w NAME" shows' }],
+        });
+      }
+      return { json: await ctx.control.restart(svc(ctx), body.instance as string | undefined) };
+    }),
+    v1('GET', '/services/{name}/diff', (ctx) => {
+      const from = intQuery(ctx.query, 'from', 1);
+      const to = intQuery(ctx.query, 'to', 1);
+      if (from === undefined || to === undefined) {
+        throw new PierError('BAD_REQUEST', 'diff needs ?from=A&to=B (revision numbers)');
+      }
+      return { json: ctx.control.diff(svc(ctx), from, to) };
+    }),
     v1('GET', '/services/{name}/instances', (ctx) => ({ json: ctx.control.instances(svc(ctx)) })),
     v1('GET', '/services/{name}/events', (ctx) => {
       const sinceId = intQuery(ctx.query, 'sinceId', 0);

@@ -88,6 +88,10 @@ export function createClient(opts: ClientOptions) {
     scale: (name: string, instances: number) => json<ServiceDescription>('POST', `${svc(name)}/scale`, { instances }),
     rollback: (name: string, revision: number) =>
       json<ServiceDescription>('POST', `${svc(name)}/rollback`, { revision }),
+    restart: (name: string, instance?: string) =>
+      json<ServiceDescription>('POST', `${svc(name)}/restart`, instance ? { instance } : {}),
+    diff: (name: string, from: number, to: number) =>
+      json<ReturnType<ControlPlane['diff']>>('GET', `${svc(name)}/diff${query({ from, to })}`),
     revisions: (name: string) => json<ReturnType<ControlPlane['revisions']>>('GET', `${svc(name)}/revisions`),
     instances: (name: string) => json<ReturnType<ControlPlane['instances']>>('GET', `${svc(name)}/instances`),
     events: (name: string, q: { sinceId?: number; limit?: number } = {}) =>

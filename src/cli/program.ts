@@ -178,6 +178,31 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
     .argument('<revision>');
 
   program
+    .command('restart')
+    .description('replace every instance (or one) through the rolling path, without dropping requests')
+    .argument('<name>')
+    .option('--instance <id>', 'replace only this instance')
+    .addOption(outputOption())
+    .action(async (name: string, o: Opts & { instance?: string }) => {
+      const s = await ctx.client.restart(name, o.instance);
+      print(out, o.output!, s, () => services.statusLine('Restarting', s));
+    });
+  program
+    .command('diff')
+    .description('show what changed between two revisions')
+    .argument('<name>')
+    .argument('<from>')
+    .argument('<to>')
+    .addOption(outputOption())
+    .action(async (name: string, from: string, to: string, o: Opts) => {
+      const d = await ctx.client.diff(name, services.parseCount(from, 'from', 1), services.parseCount(to, 'to', 1));
+      print(out, o.output!, d, () =>
+        d.changes.length === 0
+          ? [`revisions ${d.from} and ${d.to} are the same`]
+          : d.changes.map((c) => `${c.path}: ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`),
+      );
+    });
+  program
     .command('revisions')
     .description("list a service's revisions")
     .argument('<name>')

@@ -12,6 +12,7 @@ import type {
   LogQuery,
   ModifyRequest,
   ModifyResult,
+  RevisionDiff,
   ServiceDescription,
   ServiceSummary,
 } from '../api/index.js';
@@ -19,6 +20,7 @@ import { PierError } from '../errors.js';
 import type { EndpointSource } from '../gateway/index.js';
 import { followLog, type InstanceRuntime, readLogTail } from '../runtime/index.js';
 import {
+  diffSpecs,
   isScaleOnlyChange,
   mergeSpec,
   redactSpec,
@@ -196,6 +198,32 @@ export class LocalControlPlane implements ControlPlane {
       reconciler.enqueue(name);
     }
     return this.describe(name);
+  }
+
+  async restart(name: string, instance?: string): Promise<ServiceDescription> {
+    const svc = this.deps.store.requireService(name);
+    const ids = this.deps.reconciler.markForReplacement(name, instance);
+    if (instance !== undefined && ids.length === 0) {
+      throw new PierError(
+        'INSTANCE_NOT_FOUND',
+        `instance "${instance}" of service "${name}" is not running; see "pier w ${name}"`,
+      );
+    }
+    this.deps.reconciler.event(
+      name,
+      'Normal',
+      'Restarting',
+      instance ? `replacing instance ${instance}` : `replacing ${ids.length} instance(s) one by one`,
+      svc.revision,
+    );
+    return this.describe(name);
+  }
+
+  diff(name: string, from: number, to: number): RevisionDiff {
+    const { store } = this.deps;
+    const a = store.requireRevision(name, from).spec;
+    const b = store.requireRevision(name, to).spec;
+    return { from, to, changes: diffSpecs(redactSpec(a), redactSpec(b)) };
   }
 
   revisions(name: string): RevisionRecord[] {

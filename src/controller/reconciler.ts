@@ -41,7 +41,12 @@ export interface ServiceRuntimeState {
   rolloutStartedAt?: number;
   rolloutRevision?: number;
   pausedReason?: string;
+  /** Instances to be replaced by `restart`: planned as if they ran an old revision. */
+  replace: Set<string>;
 }
+
+/** The revision a replaced instance is planned as: older than any real one. */
+const REPLACED = -1;
 
 export class Reconciler {
   readonly states = new Map<string, ServiceRuntimeState>();
@@ -101,7 +106,7 @@ export class Reconciler {
   state(name: string, everRunning = false): ServiceRuntimeState {
     let s = this.states.get(name);
     if (!s) {
-      s = { instances: new Map(), everRunning, status: { status: 'Creating' } };
+      s = { instances: new Map(), everRunning, status: { status: 'Creating' }, replace: new Set() };
       this.states.set(name, s);
     }
     return s;
@@ -120,6 +125,20 @@ export class Reconciler {
       for (const n of names) this.reconcile(n);
       this.publishSnapshot();
     });
+  }
+
+  /**
+   * Marks instances for replacement; the rollout then surges new ones and drains
+   * these only as the new ones become available. Returns the ids marked.
+   */
+  markForReplacement(name: string, instanceId?: string): string[] {
+    const s = this.state(name);
+    const live = [...s.instances.values()].filter((i) => !i.terminating);
+    const ids = live.filter((i) => instanceId === undefined || i.id === instanceId).map((i) => i.id);
+    for (const id of ids) s.replace.add(id);
+    s.rolloutRevision = undefined; // a restart is a rollout of its own: restart the progress clock
+    this.enqueue(name);
+    return ids;
   }
 
   /** Waits until every instance of `name` is gone (used by delete and stop). */
@@ -157,7 +176,10 @@ export class Reconciler {
         revision: svc.revision,
         maxSurge,
         maxUnavailable,
-        instances: live.map((i) => toRolloutInstance(i, strategy.min_ready_seconds)),
+        instances: live.map((i) => ({
+          ...toRolloutInstance(i, strategy.min_ready_seconds),
+          revision: s.replace.has(i.id) ? REPLACED : i.revision,
+        })),
       });
       if (step.kind === 'create') {
         for (let n = 0; n < step.count; n++) this.addInstance(name, step.revision);
@@ -179,7 +201,7 @@ export class Reconciler {
         const v = i.view();
         return {
           id: v.id,
-          revision: v.revision,
+          revision: s.replace.has(v.id) ? REPLACED : v.revision,
           state: v.state,
           ready: v.ready,
           terminating: i.terminating,
@@ -202,7 +224,7 @@ export class Reconciler {
     const revision = this.deps.store.getRevision(name, svc.revision);
     if (!revision) return;
     const all = [...s.instances.values()].filter((i) => !i.terminating);
-    const old = all.filter((i) => i.revision !== svc.revision);
+    const old = all.filter((i) => i.revision !== svc.revision || s.replace.has(i.id));
     if (old.length === 0) {
       s.pausedReason = undefined;
       return;
@@ -257,6 +279,7 @@ export class Reconciler {
     if (!instance) return;
     void instance.stop(why).then(() => {
       s.instances.delete(id);
+      s.replace.delete(id);
       this.enqueue(name);
     });
   }

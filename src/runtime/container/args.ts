@@ -1,0 +1,139 @@
+/**
+ * What the container runtime asks the engine to run for a spec: one `run -d`
+ * argument list per container, serving first. Pure.
+ */
+
+import type { ContainerSpec, ServiceSpec } from '../../spec/index.js';
+import { servingIndex, splitCommand } from '../command.js';
+import type { EngineKind } from './engine.js';
+
+export const LABEL = {
+  managed: 'pier.managed',
+  service: 'pier.service',
+  instance: 'pier.instance',
+  revision: 'pier.revision',
+  /** `containers[i]` index; the serving container also carries `pier.port`. */
+  container: 'pier.container',
+  port: 'pier.port',
+} as const;
+
+/** A user-facing reason the container runtime cannot run `spec`, or null. */
+export function containerUnsupportedReason(spec: ServiceSpec): string | null {
+  const serving = servingIndex(spec);
+  if (serving < 0) {
+    return 'no container has a "port", so there is nothing to serve; give the serving container a port (e.g. "port": 8000)';
+  }
+  if (!spec.containers.some((c) => c.image)) return 'the container runtime runs images; this spec has none';
+  for (const [i, c] of spec.containers.entries()) {
+    if (!c.image) return `containers[${i}] has no image; in the container runtime every container needs an "image"`;
+    if (c.command) {
+      const split = splitCommand(c.command, { PORT: '0' });
+      if (!split.ok) return `containers[${i}]: ${split.message}`;
+    }
+  }
+  for (const [i, s] of spec.storage.entries()) {
+    if (!s.local && !s.empty_dir) {
+      return `storage[${i}] (${s.mount_path}): the container runtime mounts "local" and "empty_dir" storage only`;
+    }
+  }
+  return null;
+}
+
+export interface RunContext {
+  engine: EngineKind;
+  service: string;
+  revision: number;
+  instanceId: string;
+  /** Host port the serving container's port is published on (127.0.0.1). */
+  hostPort: number;
+  /** Merged over each container's env (PATH is dropped: a host PATH means nothing inside). */
+  extraEnv?: Record<string, string>;
+}
+
+export interface ContainerRun {
+  /** `containers[i]`, for messages. */
+  path: string;
+  name: string;
+  args: string[];
+}
+
+/** A container name the engines accept, derived from the instance id. */
+export function containerName(instanceId: string, index: number, serving: boolean): string {
+  const base = `pier-${instanceId.replace(/[^a-zA-Z0-9_.-]/g, '-')}`;
+  return serving ? base : `${base}-c${index}`;
+}
+
+/** Env inside a container: the spec's env, then PORT (the container port) and PIER_*, then extraEnv. */
+export function containerEnv(c: ContainerSpec, port: number, ctx: RunContext): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const { name, value } of c.env ?? []) env[name] = value;
+  env.PORT = String(port);
+  env.PIER_SERVICE = ctx.service;
+  env.PIER_INSTANCE = ctx.instanceId;
+  env.PIER_REVISION = String(ctx.revision);
+  for (const [k, v] of Object.entries(ctx.extraEnv ?? {})) if (k !== 'PATH') env[k] = v;
+  return env;
+}
+
+/** `--entrypoint` and the words after the image: `command` as argv, `script` via `/bin/sh -c`. */
+function entrypoint(c: ContainerSpec, env: Record<string, string>, port: number): string[] | string {
+  if (c.script)
+    return ['--entrypoint', '/bin/sh', c.image as string, '-c', c.script.replace(/\$\{PORT\}/g, String(port))];
+  if (c.command) {
+    const split = splitCommand(c.command, env);
+    if (!split.ok) return split.message;
+    return ['--entrypoint', split.argv[0], c.image as string, ...split.argv.slice(1)];
+  }
+  return [c.image as string];
+}
+
+function storageArgs(spec: ServiceSpec): string[] {
+  const args: string[] = [];
+  for (const s of spec.storage) {
+    if (s.local) args.push('-v', `${s.local.path}:${s.mount_path}${s.local.readOnly ? ':ro' : ''}`);
+    else if (s.empty_dir?.medium === 'memory') args.push('--tmpfs', s.mount_path);
+    else if (s.empty_dir) args.push('-v', s.mount_path); // an anonymous volume, removed with the container
+  }
+  return args;
+}
+
+/** Serving container first; the others join its network namespace. A string is a user-facing error. */
+export function buildRuns(spec: ServiceSpec, ctx: RunContext): ContainerRun[] | string {
+  const serving = servingIndex(spec);
+  const port = spec.containers[serving].port as number;
+  const servingName = containerName(ctx.instanceId, serving, true);
+  const order = [serving, ...spec.containers.map((_, i) => i).filter((i) => i !== serving)];
+  const runs: ContainerRun[] = [];
+  for (const i of order) {
+    const c = spec.containers[i];
+    const isServing = i === serving;
+    const name = containerName(ctx.instanceId, i, isServing);
+    const env = containerEnv(c, port, ctx);
+    const args = ['run', '-d', '--name', name, '--init'];
+    const labels: Record<string, string> = {
+      [LABEL.managed]: 'true',
+      [LABEL.service]: ctx.service,
+      [LABEL.instance]: ctx.instanceId,
+      [LABEL.revision]: String(ctx.revision),
+      [LABEL.container]: String(i),
+      ...(isServing ? { [LABEL.port]: String(port) } : {}),
+    };
+    for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
+    for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
+    if (isServing) {
+      args.push('-p', `127.0.0.1:${ctx.hostPort}:${port}`);
+      // metadata.cpu/memory are per instance; the serving container carries the limit.
+      if (spec.metadata.cpu) args.push('--cpus', String(spec.metadata.cpu));
+      if (spec.metadata.memory) args.push('--memory', `${Math.ceil(spec.metadata.memory)}m`);
+    } else {
+      args.push('--network', `container:${servingName}`);
+    }
+    if (ctx.engine === 'docker') args.push('--log-opt', 'max-size=10m');
+    args.push(...storageArgs(spec));
+    const tail = entrypoint(c, env, port);
+    if (typeof tail === 'string') return `containers[${i}]: ${tail}`;
+    args.push(...tail);
+    runs.push({ path: `containers[${i}]`, name, args });
+  }
+  return runs;
+}
