@@ -28,6 +28,12 @@ export interface PierOptions {
    * leaves them running instead, and the next start re-adopts them.
    */
   stopInstancesOnClose?: boolean;
+  /**
+   * How an instance is drained before SIGTERM. 'gateway' (default) waits until
+   * the gateway has no request in flight to it; 'none' signals at once, as a
+   * Kubernetes pod without a preStop hook does. 'none' exists for bench/rollout.
+   */
+  drain?: 'gateway' | 'none';
   clock?: Clock;
 }
 
@@ -58,7 +64,10 @@ export async function startPier(opts: PierOptions): Promise<RunningPier> {
     home: opts.home,
     createProber: (o) => createInstanceProber(o),
     publish: (snapshot) => endpoints.set(snapshot),
-    drain: (instanceId, timeoutMs) => gateway.waitForIdle(instanceId, timeoutMs),
+    drain:
+      opts.drain === 'none'
+        ? async () => undefined
+        : (instanceId, timeoutMs) => gateway.waitForIdle(instanceId, timeoutMs),
     logger: logger.child({ component: 'controller' }),
   });
   const control = new LocalControlPlane({ store, reconciler, runtime, endpoints, home: opts.home, gatewayUrl });

@@ -104,7 +104,7 @@ export class Autoscaler {
   start(): void {
     if (this.timers.length > 0) return;
     const { clock } = this.deps;
-    this.sample();
+    this.guard('sample', () => this.sample());
     this.timers.push(clock.setInterval(() => this.guard('sample', () => this.sample()), SAMPLE_MS));
     this.timers.push(clock.setInterval(() => this.guard('tick', () => this.tick()), this.interval));
   }

@@ -31,6 +31,8 @@ export class ServiceMetrics {
   private readonly gpu: MetricWindow;
   private previous = new Map<string, Previous>();
   private lastAt: number | undefined;
+  /** Instances that gave a CPU reading in the last sample that had any. */
+  private cpuInstances = 0;
   private lastRequestAt: number | undefined;
   private dataSince: number | undefined;
 
@@ -82,7 +84,16 @@ export class ServiceMetrics {
 
     if (!first) this.qps.record(seconds > 0 ? delta / seconds : 0, at);
     this.concurrency.record(inflight, at);
-    if (cpus.length > 0) this.cpu.record(mean(cpus), at);
+    // The window keeps the total CPU of the service, and the snapshot divides it by the
+    // instances there are now: a mean per instance averaged across a scale-up would
+    // mix the old load per instance with the new count and overshoot.
+    if (cpus.length > 0) {
+      this.cpu.record(
+        cpus.reduce((a, b) => a + b, 0),
+        at,
+      );
+      this.cpuInstances = cpus.length;
+    }
     const gpus = Object.values(input.gpu ?? {}).filter((v): v is number => v !== undefined);
     if (gpus.length > 0) this.gpu.record(mean(gpus), at);
   }
@@ -92,7 +103,7 @@ export class ServiceMetrics {
       dropUndefined({
         qps: this.qps.average(spanMs, now),
         concurrency: this.concurrency.average(spanMs, now),
-        cpu: this.cpu.average(spanMs, now),
+        cpu: perInstance(this.cpu.average(spanMs, now), this.cpuInstances),
         gpu: this.gpu.average(spanMs, now),
       });
     return dropUndefined({
@@ -102,6 +113,10 @@ export class ServiceMetrics {
       dataSince: this.dataSince,
     }) as MetricsSnapshot;
   }
+}
+
+function perInstance(total: number | undefined, instances: number): number | undefined {
+  return total === undefined || instances === 0 ? undefined : total / instances;
 }
 
 function mean(values: number[]): number {

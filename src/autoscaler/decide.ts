@@ -120,21 +120,21 @@ export function decide(
 
   const top = stable.recs.reduce((a, b) => (b.want > a.want ? b : a));
   let rec = top.want;
+  let lead = top.text;
   const notes: string[] = [];
 
   // Burst (panic) mode, KPA §5.5: not for the HPA policy.
   let next: DeciderState = base;
   if (!hpa) {
-    const pWant = panicWant(strategies, metrics.panic, ready);
-    const readyCount = Math.max(1, ready);
-    const over = pWant !== undefined && pWant / readyCount >= o.panicThreshold;
+    const burst = panicWant(strategies, metrics.panic, ready, o.panicWindowMs);
+    const over = burst !== undefined && burst.want / Math.max(1, ready) >= o.panicThreshold;
     let renewed = state.panicRenewedAt;
     if (over) renewed = now;
     else if (renewed !== undefined && now - renewed > o.stableWindowMs) renewed = undefined;
     if (renewed !== undefined) {
-      const peak = Math.max(rec, pWant ?? 0, state.panicPeak ?? 0, current);
-      if (peak > rec) notes.push(`burst mode: panic window wants ${pWant ?? '?'}, holding ${peak}`);
-      else notes.push('burst mode');
+      const peak = Math.max(rec, burst?.want ?? 0, state.panicPeak ?? 0, current);
+      if (burst && burst.want > rec) lead = `burst: ${burst.text}`;
+      notes.push(peak > Math.max(rec, burst?.want ?? 0) ? `burst mode holds ${peak} (no scale-down)` : 'burst mode');
       rec = peak;
       next = { ...base, panicRenewedAt: renewed, panicPeak: peak };
     } else {
@@ -163,5 +163,5 @@ export function decide(
     const bound = desired === max ? `max ${max}` : min > 0 ? `min ${min}` : 'min 1 until the zero grace period';
     notes.push(`clamped to ${bound}`);
   }
-  return finish(desired, [top.text, ...notes].join('; '), s, panic);
+  return finish(desired, [lead, ...notes].join('; '), s, panic);
 }

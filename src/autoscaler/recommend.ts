@@ -118,19 +118,36 @@ function recommendUtilization(
   };
 }
 
-/** KPA §5.5 panic want: raw ceil(value / target) over the short window, no tolerance. */
-export function panicWant(strategies: ScaleStrategy[], values: MetricValues, ready: number): number | undefined {
-  let best: number | undefined;
+/** KPA §5.5 panic want: raw ceil(value / target) over the short window, no tolerance; the largest metric wins. */
+export function panicWant(
+  strategies: ScaleStrategy[],
+  values: MetricValues,
+  ready: number,
+  windowMs: number,
+): { want: number; text: string } | undefined {
+  let best: { want: number; text: string } | undefined;
+  const basis = Math.max(1, ready);
   for (const s of strategies) {
     let want: number | undefined;
+    let shown = 0;
     if (isLoad(s.metricName)) {
-      const { total, per } = loadTotal(s, values);
-      if (total !== undefined && per > 0) want = ceilSafe(total / per);
+      const { total, per, scale } = loadTotal(s, values);
+      if (total !== undefined && per > 0) {
+        want = ceilSafe(total / per);
+        shown = (total / basis) * scale;
+      }
     } else {
       const value = s.metricName === 'cpu' ? values.cpu : values.gpu;
-      if (value !== undefined && ready > 0 && s.threshold > 0) want = ceilSafe((value / s.threshold) * ready);
+      if (value !== undefined && ready > 0 && s.threshold > 0) {
+        want = ceilSafe((value / s.threshold) * ready);
+        shown = value;
+      }
     }
-    if (want !== undefined) best = Math.max(best ?? 0, want);
+    if (want === undefined || (best && best.want >= want)) continue;
+    best = {
+      want,
+      text: `${s.metricName} ${fmt(shown)} over the last ${windowMs / 1000} s against threshold ${s.threshold} per instance × ${basis} → ${plural(want)}`,
+    };
   }
   return best;
 }

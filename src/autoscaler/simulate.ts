@@ -79,22 +79,27 @@ export function simulate(
   let ready = current;
   let starting: number[] = []; // readyAt of instances still starting
   let requests = 0;
-  let cpuSeconds = 0;
+  const cpuSeconds: number[] = []; // per ready instance, cumulative
   const decisions: SimDecision[] = [];
   const ticks: SimTick[] = [];
 
   for (let at = start; at <= end; at += 1000) {
     ready += starting.filter((t) => t <= at).length;
     starting = starting.filter((t) => t > at);
-    const qps = loadAt(trace, at);
+    const qps = loadAt(trace, at - 1000); // served during the second that ends now
     const served = ready > 0 ? qps : 0;
     requests += served;
-    cpuSeconds += ready > 0 ? ((served / ready) * cpuPerQps) / 100 : 0;
+    cpuSeconds.length = Math.min(cpuSeconds.length, ready);
+    const cpu: Record<string, number> = {};
+    for (let i = 0; i < ready; i++) {
+      cpuSeconds[i] = (cpuSeconds[i] ?? 0) + ((served / ready) * cpuPerQps) / 100;
+      cpu[`i${i}`] = cpuSeconds[i] as number;
+    }
     metrics.sample({
       at,
       requests: { all: requests },
       inflight: { all: served * latency },
-      cpuSeconds: ready > 0 ? { all: cpuSeconds } : {},
+      cpuSeconds: cpu,
     });
     if ((at - start) % tickMs !== 0 || at === start) continue;
     const d = decide(

@@ -1,5 +1,32 @@
 import type { IncomingMessage } from 'node:http';
-import type { Writable } from 'node:stream';
+import { Readable } from 'node:stream';
+
+/** Where a pump writes: `write` false means wait for `drain`. */
+export interface BodySink {
+  write(chunk: Buffer): boolean;
+  end(): void;
+  once(event: 'drain', fn: () => void): unknown;
+}
+
+/**
+ * The body of one upstream attempt as undici reads it: a Readable the pump pushes
+ * into (`write` → push, `drain` when undici wants more). A new one per attempt, so
+ * an attempt undici abandoned never takes bytes meant for the next.
+ */
+export class UpstreamBody extends Readable implements BodySink {
+  override _read(): void {
+    this.emit('drain');
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.destroyed) return true;
+    return this.push(chunk);
+  }
+
+  end(): void {
+    if (!this.destroyed) this.push(null);
+  }
+}
 
 /**
  * Streams a client's request body to the current upstream request with
@@ -8,7 +35,7 @@ import type { Writable } from 'node:stream';
  * connection failed can be replayed on another instance.
  */
 export class BodyPump {
-  private target: Writable | null = null;
+  private target: BodySink | null = null;
   private kept: Buffer[] | null = [];
   private keptBytes = 0;
   private listening = false;
@@ -27,7 +54,7 @@ export class BodyPump {
     return this.bytes === 0 || this.kept !== null;
   }
 
-  attach(target: Writable): void {
+  attach(target: BodySink): void {
     this.target = target;
     if (this.kept) for (const chunk of this.kept) target.write(chunk);
     if (this.ended) {

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
@@ -7,6 +8,8 @@ import { type Clock, createRealClock } from '../clock.js';
 import type { GatewayCore } from './core.js';
 import { handleRequest } from './handle.js';
 import { pickEndpoint } from './lb/p2c.js';
+import { attachGrpcFront } from './grpc/front.js';
+import { H2Sessions } from './grpc/sessions.js';
 import { GatewayMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
 import type { EndpointSnapshot, EndpointSource, GatewayLimits, GatewayStats, LbPolicy } from './types.js';
@@ -32,12 +35,15 @@ export interface GatewayOptions {
 }
 
 export interface Gateway {
+  /** HTTP/1.1; also the listening socket (HTTP/2 connections are handed to `http2`). */
   server: Server;
+  /** HTTP/2 (h2c, prior knowledge): gRPC calls for services with `enable_grpc`. */
+  http2: Http2Server;
   /** Resolves with the bound port. */
   listen(port: number, host: string): Promise<number>;
   close(): Promise<void>;
   stats(): GatewayStats;
-  /** Requests (HTTP, streams, WebSocket tunnels) in flight or queued at an instance. */
+  /** Requests (HTTP, streams, WebSocket tunnels, gRPC calls) in flight or queued at an instance. */
   inflight(instanceId: string): number;
   /** Resolves true once nothing is in flight to the instance, false after `timeoutMs`. */
   waitForIdle(instanceId: string, timeoutMs: number): Promise<boolean>;
@@ -80,9 +86,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     serviceStats: new Map(),
     secrets: new WeakMap(),
   };
+  const h2Sessions = new H2Sessions();
   const apply = (snapshot: EndpointSnapshot) => {
     core.snapshot = snapshot;
     upstreams.sync(snapshot);
+    h2Sessions.sync(snapshot);
     core.limiter.retain(new Set(Object.keys(snapshot.services)));
   };
   apply(core.snapshot);
@@ -114,8 +122,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     socket.destroy();
   });
 
+  const grpc = attachGrpcFront(server, { core, sessions: h2Sessions }, headersTimeout);
+
   return {
     server,
+    http2: grpc.h2,
     listen(port, host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -131,8 +142,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
         server.close(() => resolve());
         server.closeAllConnections();
         for (const t of tunnels) t.destroy();
+        grpc.close();
       });
       upstreams.close();
+      h2Sessions.close();
     },
     stats() {
       const services: GatewayStats['services'] = {};

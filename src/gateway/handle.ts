@@ -98,7 +98,7 @@ function forward(
   body: Buffer | undefined,
   finish: (instance: string, status: number, bytesIn: number, bytesOut: number) => void,
 ): void {
-  const headers = upstreamHeaders(req, body?.length);
+  const headers = upstreamHeaders(req);
   const call = new ProxyCall(core.proxy, req, res, svc, route, headers, body, (c) =>
     finish(c.instance, c.status, c.bytesIn, c.bytesOut),
   );

@@ -1,17 +1,25 @@
-import { type ClientRequest, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { Clock, TimerHandle } from '../clock.js';
-import { BodyPump } from './body.js';
+import { BodyPump, UpstreamBody } from './body.js';
 import type { GatewayMetrics } from './metrics.js';
-import { connectionListed, filterRawHeaders, isHopByHop, sendError } from './respond.js';
+import { connectionListed, copyResponseHeaders, isHopByHop, sendError } from './respond.js';
 import type { Route } from './route.js';
 import type { Endpoint, LbPolicy, ServiceRoute } from './types.js';
-import type { InstanceState, Upstreams } from './upstreams.js';
+import type { ConnectionAware, InstanceClient, InstanceState, Upstreams } from './upstreams.js';
 
 /**
  * Forwards one HTTP request to one ready instance of a service: pick (policy over
  * instances that are not full, preferring ones not marked down), wait for a worker
- * slot, send, stream the answer back. Retries on another instance only when the
- * upstream connection failed before the request could have been processed.
+ * slot, send through the instance's undici pool, stream the answer back. Retries
+ * on another instance only when the request never reached one: the attempt failed
+ * before undici wrote it (connect refused, pool closed), or its reused keep-alive
+ * socket failed before any answer.
+ *
+ * The call is its own undici dispatch handler (the raw `onConnect/onHeaders/onData/
+ * onComplete/onError` form: no wrapper, headers as raw buffers). Each attempt ends
+ * with exactly one `onComplete` or `onError` before the next one starts; `live`
+ * says whether the current attempt's callbacks still count.
  */
 
 export interface ProxyDeps {
@@ -34,24 +42,43 @@ export interface ProxyResult {
   bytesOut: number;
 }
 
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ETIMEDOUT']);
-const STALE_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+/** Failures that prove the instance is not there (mark it down for a while). */
+const CONNECT_ERRORS = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+/** Failures of a written request that, on a reused keep-alive socket, mean "closed while idle". */
+const STALE_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 
-export class ProxyCall implements ProxyResult {
+export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.DispatchHandler {
   status = 0;
   instance = '';
   bytesIn = 0;
   bytesOut = 0;
+  /** Set by the undici client that takes the current attempt. */
+  connection: InstanceClient | undefined = undefined;
   private state: InstanceState | undefined;
   private holding: 'none' | 'queued' | 'active' = 'none';
-  private upReq: ClientRequest | undefined;
-  private upRes: IncomingMessage | undefined;
-  private connected = false;
+  /** The current attempt's callbacks still count. */
+  private live = false;
+  /** undici wrote (or began writing) the current attempt. */
+  private written = false;
+  private reused = false;
+  private abortUp: ((err?: Error) => void) | undefined;
+  private resumeUp: (() => void) | undefined;
+  private answered = false;
+  private expected = -1;
+  private held: Buffer | undefined;
   private tries = 0;
   private excluded: string[] | undefined;
   private timer: TimerHandle | undefined;
   private finished = false;
   private pump: BodyPump | undefined;
+  private sink: UpstreamBody | undefined;
 
   constructor(
     private readonly deps: ProxyDeps,
@@ -59,7 +86,7 @@ export class ProxyCall implements ProxyResult {
     private readonly res: ServerResponse,
     private readonly svc: ServiceRoute,
     private readonly route: Route,
-    private readonly headers: Record<string, string | string[]>,
+    private readonly headers: string[],
     private readonly body: Buffer | undefined,
     private readonly onDone: (call: ProxyCall) => void,
   ) {}
@@ -80,28 +107,37 @@ export class ProxyCall implements ProxyResult {
     const workers = svc.rpc.worker_threads;
     const maxQueue = svc.rpc.max_queue_size;
     const all = svc.endpoints;
-    let open: Endpoint[] = [];
-    let healthy: Endpoint[] = [];
-    let excludedAll = all.length > 0;
-    for (const ep of all) {
-      if (this.excluded?.includes(ep.instanceId)) continue;
-      excludedAll = false;
-      const state = upstreams.state(svc.name, ep);
-      if (upstreams.isFull(state, workers, maxQueue)) continue;
-      open.push(ep);
-      if (!upstreams.isDown(state)) healthy.push(ep);
+    let ep: Endpoint;
+    if (all.length === 1 && this.excluded === undefined) {
+      // One instance (the common case): nothing to choose, no candidate lists.
+      ep = all[0]!;
+      if (upstreams.isFull(upstreams.state(svc.name, ep), workers, maxQueue)) {
+        this.fail(450, 'QUEUE_FULL', `every instance of "${svc.name}" is busy and its queue is full`);
+        return;
+      }
+    } else {
+      let open: Endpoint[] = [];
+      const healthy: Endpoint[] = [];
+      let excludedAll = all.length > 0;
+      for (const e of all) {
+        if (this.excluded?.includes(e.instanceId)) continue;
+        excludedAll = false;
+        const state = upstreams.state(svc.name, e);
+        if (upstreams.isFull(state, workers, maxQueue)) continue;
+        open.push(e);
+        if (!upstreams.isDown(state)) healthy.push(e);
+      }
+      if (all.length === 0 || excludedAll) {
+        this.fail(503, 'UNAVAILABLE', `no healthy upstream for service "${svc.name}"`);
+        return;
+      }
+      if (open.length === 0) {
+        this.fail(450, 'QUEUE_FULL', `every instance of "${svc.name}" is busy and its queue is full`);
+        return;
+      }
+      if (healthy.length > 0) open = healthy;
+      ep = this.deps.policy(open, this.deps.outstanding, this.deps.random)!;
     }
-    if (all.length === 0 || excludedAll) {
-      this.fail(503, 'UNAVAILABLE', `no healthy upstream for service "${svc.name}"`);
-      return;
-    }
-    if (open.length === 0) {
-      this.fail(450, 'QUEUE_FULL', `every instance of "${svc.name}" is busy and its queue is full`);
-      return;
-    }
-    if (healthy.length > 0) open = healthy;
-    healthy = open;
-    const ep = this.deps.policy(open, this.deps.outstanding, this.deps.random)!;
     const state = upstreams.state(svc.name, ep);
     this.state = state;
     this.instance = ep.instanceId;
@@ -125,98 +161,116 @@ export class ProxyCall implements ProxyResult {
   }
 
   private send(): void {
-    const ep = this.state!.endpoint;
-    const up = request({
-      agent: this.state!.agent,
-      host: ep.host,
-      port: ep.port,
-      method: this.req.method,
-      path: this.route.query === '' ? this.route.subPath : this.route.subPath + '?' + this.route.query,
-      headers: this.headers,
-    });
-    this.upReq = up;
-    this.connected = false;
-    up.on('response', this.onResponse);
-    up.on('error', (err) => this.onUpstreamError(up, err as NodeJS.ErrnoException));
-    if (this.body !== undefined) up.end(this.body);
-    else if (!this.pump) up.end();
-    else {
-      // Send no body byte before the connection exists: a refused connect then
-      // leaves the body untouched and the request can go to another instance.
-      up.once('socket', (socket) => {
-        if (socket.connecting) socket.once('connect', () => this.onConnect(up));
-        else this.onConnect(up);
-      });
-    }
+    const { route } = this;
+    this.live = true;
+    this.written = false;
+    this.connection = undefined;
+    // A stream body gets no byte before undici has a connection for it (onConnect):
+    // a refused connect then leaves it untouched for another instance.
+    this.sink = this.pump ? new UpstreamBody() : undefined;
+    this.state!.pool.dispatch(
+      {
+        method: this.req.method ?? 'GET',
+        path: route.query === '' ? route.subPath : route.subPath + '?' + route.query,
+        headers: this.headers,
+        body: this.body ?? this.sink ?? null,
+      },
+      this,
+    );
   }
 
-  private onConnect(up: ClientRequest): void {
-    if (this.upReq !== up) return;
-    this.connected = true;
-    this.pump?.attach(up);
-  }
-
-  private onResponse = (upRes: IncomingMessage): void => {
-    if (this.finished) {
-      upRes.destroy();
+  onConnect(abort: (err?: Error) => void): void {
+    if (!this.live) {
+      abort();
       return;
     }
+    this.abortUp = abort;
+    this.written = true;
+    this.reused = (this.connection?.served ?? 0) > 0;
+    if (this.sink) this.pump!.attach(this.sink);
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    if (!this.live || this.finished) return false;
     this.deps.clock.clearTimeout(this.timer);
-    this.upRes = upRes;
-    this.status = upRes.statusCode ?? 502;
-    const out = filterRawHeaders(upRes.rawHeaders, ['x-pier-instance', this.instance]);
-    this.res.writeHead(this.status, out as unknown as Record<string, string>);
-    // Streams (no Content-Length) get their headers at once; small answers go out with their body.
-    if (upRes.headers['content-length'] === undefined) this.res.flushHeaders();
-    const length = upRes.headers['content-length'];
-    if (length === undefined) upRes.on('data', this.countOut);
-    else this.bytesOut = Number(length) || 0;
-    upRes.on('error', noop);
-    upRes.once('close', () => {
-      if (!upRes.complete) this.res.destroy();
-    });
-    upRes.pipe(this.res);
-  };
+    this.answered = true;
+    this.resumeUp = resume;
+    this.status = status;
+    const out = ['x-pier-instance', this.instance];
+    const length = copyResponseHeaders(raw, out);
+    this.res.writeHead(status, out as unknown as Record<string, string>);
+    // Streams (no Content-Length) get their headers at once; small answers go out
+    // with their body in one write (see onData).
+    if (length < 0) this.res.flushHeaders();
+    else this.bytesOut = length;
+    this.expected = length;
+    return true;
+  }
 
-  private countOut = (chunk: Buffer): void => {
-    this.bytesOut += chunk.length;
-  };
+  onData(chunk: Buffer): boolean {
+    if (!this.live) return false;
+    if (this.expected < 0) this.bytesOut += chunk.length;
+    else if (chunk.length === this.expected) {
+      // The whole body in one chunk: end() sends headers and body together.
+      this.held = chunk;
+      return true;
+    }
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.resumeUp!);
+    return false;
+  }
 
-  private onUpstreamError(up: ClientRequest, err: NodeJS.ErrnoException): void {
-    if (this.finished || up !== this.upReq) return;
-    if (this.upRes) {
+  onComplete(): void {
+    if (!this.live) return;
+    this.live = false;
+    this.abortUp = undefined;
+    if (this.connection) this.connection.served++;
+    if (this.finished) return;
+    this.res.end(this.held);
+    this.held = undefined;
+  }
+
+  onError(err: Error): void {
+    if (!this.live) return;
+    this.live = false;
+    this.abortUp = undefined;
+    if (this.finished) return;
+    if (this.answered) {
       this.res.destroy();
       return;
     }
-    const code = err.code ?? '';
-    // Bodyless requests skip connect tracking (one listener less per request): only
-    // a connect error code then proves the instance never saw the request.
-    const refused = CONNECT_ERRORS.has(code) || (this.pump !== undefined && !this.connected && STALE_ERRORS.has(code));
-    const stale = up.reusedSocket && STALE_ERRORS.has(code);
-    if (refused) this.deps.upstreams.markDown(this.state!, this.deps.passiveHealthMs);
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') {
+      this.fail(400, 'BAD_REQUEST', `the request cannot be forwarded: ${err.message}`);
+      return;
+    }
+    // Not written: the instance never saw it. Written on a reused socket that then
+    // failed: the instance closed it while idle (or the request is lost with it).
+    const unsent = !this.written;
+    const stale = this.written && this.reused && STALE_ERRORS.has(code);
+    if (unsent && CONNECT_ERRORS.has(code)) this.deps.upstreams.markDown(this.state!, this.deps.passiveHealthMs);
     const replayable = this.body !== undefined || !this.pump || this.pump.replayable();
-    if ((refused || stale) && replayable && this.tries < this.deps.retries) {
+    if ((unsent || stale) && replayable && this.tries < this.deps.retries) {
       this.tries++;
       this.excluded ??= [];
       this.excluded.push(this.instance);
       this.pump?.detach();
-      this.upReq = undefined;
       this.releaseSlot();
       this.dispatch();
       return;
     }
-    if (refused) this.fail(503, 'UNAVAILABLE', `no healthy upstream: instance ${this.instance} refused the connection`);
+    if (unsent) this.fail(503, 'UNAVAILABLE', `no healthy upstream: instance ${this.instance} refused the connection`);
     else this.fail(504, 'UPSTREAM_FAILED', `instance ${this.instance} closed the connection without an answer`);
   }
 
   private onKeepalive = (): void => {
     this.timer = undefined;
-    if (this.finished || this.upRes) return;
+    if (this.finished || this.answered) return;
     this.fail(408, 'TIMEOUT', `no answer within rpc.keepalive (${this.svc.rpc.keepalive} ms)`);
   };
 
   private onTooLarge = (): void => {
-    if (this.upRes) this.res.destroy();
+    if (this.answered) this.res.destroy();
     else this.fail(413, 'BODY_TOO_LARGE', `request body is larger than ${this.deps.maxBodyBytes} bytes`);
   };
 
@@ -228,11 +282,15 @@ export class ProxyCall implements ProxyResult {
     sendError(this.req, this.res, status, code, message);
   }
 
+  /** Ends the current attempt; one not yet written aborts itself in onConnect. */
   private abortUpstream(): void {
     this.deps.clock.clearTimeout(this.timer);
-    this.upReq?.destroy();
-    this.upRes?.destroy();
-    this.upReq = undefined;
+    if (!this.live) return;
+    this.live = false;
+    this.pump?.detach();
+    const abort = this.abortUp;
+    this.abortUp = undefined;
+    abort?.();
   }
 
   private releaseSlot(): void {
@@ -248,7 +306,7 @@ export class ProxyCall implements ProxyResult {
   private onClose = (): void => {
     this.finished = true;
     if (!this.res.writableFinished) {
-      if (!this.upRes && this.status === 0) this.status = 499;
+      if (!this.answered && this.status === 0) this.status = 499;
       this.abortUpstream();
     }
     this.deps.clock.clearTimeout(this.timer);
@@ -258,31 +316,37 @@ export class ProxyCall implements ProxyResult {
   };
 }
 
-function noop(): void {}
-
 export function hasBody(req: IncomingMessage): boolean {
   const len = req.headers['content-length'];
   if (len !== undefined) return len !== '0';
   return req.headers['transfer-encoding'] !== undefined;
 }
 
-/** Request headers for the instance: hop-by-hop removed, X-Forwarded-* added. */
-export function upstreamHeaders(req: IncomingMessage, bodyLength?: number): Record<string, string | string[]> {
+/** Request headers that are never forwarded as sent (besides hop-by-hop and Proxy-*). */
+const REPLACED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'expect']);
+
+/**
+ * Request headers for the instance as a flat `[k, v, k, v…]` list (undici's fast
+ * form): hop-by-hop and Proxy-* removed, `Expect` answered here (node's server sent
+ * the 100 Continue), X-Forwarded-For/Proto/Host added. Host and Authorization pass.
+ */
+export function upstreamHeaders(req: IncomingMessage): string[] {
+  const raw = req.rawHeaders;
   const src = req.headers;
   const listed = connectionListed(src.connection);
-  const out: Record<string, string | string[]> = {};
-  for (const name in src) {
-    if (isHopByHop(name, listed) || name.startsWith('proxy-')) continue;
-    const v = src[name];
-    if (v !== undefined) out[name] = v;
+  const host = src.host;
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (REPLACED.has(lower) || isHopByHop(lower, listed) || lower.startsWith('proxy-')) continue;
+    if (host !== undefined && lower === 'x-forwarded-host') continue;
+    out.push(name, raw[i + 1]!);
   }
   const remote = req.socket.remoteAddress ?? '';
   const prior = src['x-forwarded-for'];
-  out['x-forwarded-for'] = prior ? `${prior}, ${remote}` : remote;
-  out['x-forwarded-proto'] = 'encrypted' in req.socket ? 'https' : 'http';
-  if (src.host !== undefined) out['x-forwarded-host'] = src.host;
-  if (bodyLength !== undefined) {
-    out['content-length'] = String(bodyLength);
-  }
+  out.push('x-forwarded-for', prior ? `${prior}, ${remote}` : remote);
+  out.push('x-forwarded-proto', 'encrypted' in req.socket ? 'https' : 'http');
+  if (host !== undefined) out.push('x-forwarded-host', host);
   return out;
 }

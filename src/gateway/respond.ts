@@ -83,3 +83,28 @@ export function filterRawHeaders(raw: string[], extraOut: string[]): string[] {
   }
   return out;
 }
+
+/**
+ * Appends an upstream answer's raw headers (undici's `Buffer[]`, `[k, v, k, v…]`)
+ * to `out` as strings, without hop-by-hop ones. Returns the Content-Length, or -1
+ * when there is none (a stream).
+ */
+export function copyResponseHeaders(raw: Buffer[], out: string[]): number {
+  let listed: Set<string> | undefined;
+  let length = -1;
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = raw[i]!;
+    if (key.length === 10 && key.toString('latin1').toLowerCase() === 'connection') {
+      listed = connectionListed(raw[i + 1]!.toString('latin1'));
+    }
+  }
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1');
+    const value = raw[i + 1]!.toString('latin1');
+    const lower = name.toLowerCase();
+    if (lower === 'content-length') length = Number(value);
+    else if (lower.startsWith('proxy-') || isHopByHop(lower, listed)) continue;
+    out.push(name, value);
+  }
+  return Number.isFinite(length) ? length : -1;
+}

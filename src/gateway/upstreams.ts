@@ -1,9 +1,9 @@
-import { Agent } from 'node:http';
+import { Client, type Dispatcher, Pool } from 'undici';
 import type { Clock } from '../clock.js';
 import type { Endpoint, EndpointSnapshot, InstanceStats } from './types.js';
 
 /**
- * Per-instance state: the keep-alive connection pool, the `worker_threads`
+ * Per-instance state: the keep-alive connection pool (undici `Pool`), the `worker_threads`
  * concurrency slots with their `max_queue_size` queue, passive health, and the
  * in-flight count that graceful drain waits on. A pool is closed once its
  * endpoint has left the snapshot and its last request has finished.
@@ -13,11 +13,37 @@ export interface Waiter {
   grant(): void;
 }
 
+/**
+ * Marks the connection an upstream call was written on, so a failure can tell a
+ * reused keep-alive socket (the instance may have closed it while idle: safe to
+ * retry) from a fresh one (the instance saw the request).
+ */
+export interface ConnectionAware {
+  connection: InstanceClient | undefined;
+}
+
+/** One upstream connection (pipelining 1); `served` counts answers on its current socket. */
+export class InstanceClient extends Client {
+  served = 0;
+
+  constructor(origin: URL | string, opts: Client.Options) {
+    super(origin, opts);
+    this.on('connect', () => {
+      this.served = 0;
+    });
+  }
+
+  override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    (handler as Partial<ConnectionAware>).connection = this;
+    return super.dispatch(opts, handler);
+  }
+}
+
 export interface InstanceState {
   readonly id: string;
   readonly service: string;
   endpoint: Endpoint;
-  agent: Agent;
+  pool: Pool;
   /** Requests holding a worker slot. */
   active: number;
   queue: Waiter[];
@@ -49,8 +75,8 @@ export class Upstreams {
         else {
           state.removed = false;
           if (state.endpoint.host !== ep.host || state.endpoint.port !== ep.port) {
-            state.agent.destroy();
-            state.agent = this.agent();
+            destroy(state.pool);
+            state.pool = this.pool(ep);
           }
           state.endpoint = ep;
         }
@@ -161,7 +187,7 @@ export class Upstreams {
   }
 
   close(): void {
-    for (const s of this.states.values()) s.agent.destroy();
+    for (const s of this.states.values()) destroy(s.pool);
     this.states.clear();
   }
 
@@ -173,7 +199,7 @@ export class Upstreams {
 
   private maybeDispose(state: InstanceState): void {
     if (!state.removed || state.active + state.queue.length + state.tunnels !== 0) return;
-    state.agent.destroy();
+    destroy(state.pool);
     this.states.delete(state.id);
   }
 
@@ -182,7 +208,7 @@ export class Upstreams {
       id: endpoint.instanceId,
       service,
       endpoint,
-      agent: this.agent(),
+      pool: this.pool(endpoint),
       active: 0,
       queue: [],
       tunnels: 0,
@@ -193,9 +219,20 @@ export class Upstreams {
     };
   }
 
-  private agent(): Agent {
-    // No socket timeout: re-arming it on every request cost more than it saved. A
-    // pooled socket the instance closed meanwhile fails on reuse and is retried.
-    return new Agent({ keepAlive: true, maxSockets: this.maxSockets, maxFreeSockets: this.maxSockets });
+  private pool(ep: Endpoint): Pool {
+    // No headers/body timeouts: rpc.keepalive bounds the wait for an answer and a
+    // started stream is never cut. Idle sockets follow the instance's Keep-Alive
+    // hint; one the instance closed meanwhile fails on reuse and is retried.
+    return new Pool(`http://${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}`, {
+      connections: this.maxSockets,
+      pipelining: 1,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      factory: (origin, opts) => new InstanceClient(origin, opts as Client.Options),
+    });
   }
+}
+
+function destroy(pool: Pool): void {
+  pool.destroy().catch(() => {});
 }

@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
-import { type LoadResult, startLoad } from '../support/load.js';
-import { fixtureSpec, fixtureApp, startTestPier, type TestPier, waitFor } from './helpers.js';
+import { type LoadResult, type RunningLoad, startLoad } from '../support/load.js';
+import { fixtureSpec, startTestPier, type TestPier, waitFor } from './helpers.js';
 
 let pier: TestPier;
 let svc: ServiceDescription;
@@ -50,7 +50,7 @@ async function running(
 }
 
 /** Runs `step` under load and returns what the load saw. */
-async function underLoad(step: () => Promise<void>): Promise<LoadResult> {
+async function underLoad(step: (load: RunningLoad) => Promise<void>): Promise<LoadResult> {
   const load = startLoad({
     endpoint: svc.endpoint,
     token: svc.token,
@@ -59,7 +59,7 @@ async function underLoad(step: () => Promise<void>): Promise<LoadResult> {
     ssePath: '/sse?n=30&interval_ms=200',
   });
   await waitFor('load to flow', () => load.result.ok > 50);
-  await step();
+  await step(load);
   const okBefore = load.result.ok;
   await waitFor('load after the step', () => load.result.ok > okBefore + 50);
   return load.stop();
@@ -106,8 +106,11 @@ describe('zero failed requests', () => {
   });
 
   it('while one instance is killed with kill -9', async () => {
-    const victim = (await instances())[0];
-    const r = await underLoad(async () => {
+    let victim!: InstanceView;
+    const r = await underLoad(async (load) => {
+      // A stream on an instance killed with SIGKILL is cut whatever the gateway
+      // does (its answer had started); kill one the stream is not on.
+      victim = (await instances()).find((i) => i.id !== load.result.sseInstance)!;
       process.kill(victim.pid!, 'SIGKILL');
       await running((_d, list) => list.some((i) => i.id === victim.id && i.restarts === 1 && i.ready));
     });
@@ -133,6 +136,5 @@ describe('zero failed requests', () => {
     // Rolling back cleans the broken instances up.
     await pier.api('POST', `/api/v1/services/${name}/rollback`, { revision: 2 });
     await running((_d, l) => l.length === 3 && l.every((i) => i.revision === 2));
-    expect(fixtureApp).toBeTruthy();
   });
 });

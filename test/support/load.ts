@@ -26,6 +26,8 @@ export interface LoadResult {
   failures: string[];
   sseEvents: number;
   sseStreams: number;
+  /** The instance serving the SSE stream now (from the gateway's X-Pier-Instance). */
+  sseInstance?: string;
   latenciesMs: number[];
 }
 
@@ -119,6 +121,8 @@ export function startLoad(opts: LoadOptions): RunningLoad {
               return;
             }
             result.sseStreams++;
+            const via = res.headers['x-pier-instance'];
+            result.sseInstance = typeof via === 'string' ? via : undefined;
             res.setEncoding('utf8');
             res.on('data', (chunk: string) => {
               result.sseEvents += chunk.split('\n\n').filter((e) => e.startsWith('data:')).length;

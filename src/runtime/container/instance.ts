@@ -66,7 +66,7 @@ export function superviseContainer(init: ContainerInstanceInit): RunningInstance
     resolveExited(info);
   };
 
-  const classify = (s: ContainerStatus | null, oom: boolean): [TerminationReason, string] => {
+  const classify = (s: ContainerStatus | null, oom: boolean, tail: string): [TerminationReason, string] => {
     if (!s) return ['Error', 'the container disappeared (removed outside Pier?)'];
     const code = s.exitCode;
     const signal = signalName(code);
@@ -83,7 +83,11 @@ export function superviseContainer(init: ContainerInstanceInit): RunningInstance
     if (code === 0) return ['Completed', 'exited with code 0'];
     if (s.error) return ['StartError', s.error];
     if (signal) return ['Error', `killed by signal ${signal} (exit code ${code})`];
-    if (START_FAILURE_CODES.has(code) && s.finishedAt - init.startedAt < START_WINDOW_MS) {
+    const early = s.finishedAt - init.startedAt < START_WINDOW_MS;
+    // With --init, a missing entrypoint is the init's "failed to exec pid1" and exit code 1.
+    const execFailed = tail.split('\n').find((l) => /failed to exec pid1|executable file not found/.test(l));
+    if (execFailed && early) return ['StartError', `the command could not be started: ${execFailed.trim()}`];
+    if (START_FAILURE_CODES.has(code) && early) {
       return ['StartError', `exited with code ${code} right after start (command not found or not executable?)`];
     }
     return ['Error', `exited with code ${code}`];
@@ -101,11 +105,9 @@ export function superviseContainer(init: ContainerInstanceInit): RunningInstance
     await init.follower.done(clock, 5000);
     await removeContainers(engine, init.containerIds);
     rotateLogIfNeeded(init.logDir, init.logMaxBytes, init.logFiles);
-    let [reason, message] = classify(status, oom);
-    if (reason === 'Error' || reason === 'StartError') {
-      const tail = (await readLogTail(init.logDir, 5).catch(() => '')).trim();
-      if (tail) message += `; last log lines:\n${tail.slice(-2000)}`;
-    }
+    const tail = (await readLogTail(init.logDir, 5).catch(() => '')).trim();
+    let [reason, message] = classify(status, oom, tail);
+    if ((reason === 'Error' || reason === 'StartError') && tail) message += `; last log lines:\n${tail.slice(-2000)}`;
     if (reason === 'OOMKilled') appendPierLine(init.logDir, message);
     const code = status?.exitCode ?? null;
     settle({

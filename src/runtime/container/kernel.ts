@@ -17,8 +17,8 @@ export function cpuAccountingFile(pid: number): string | null {
   for (const line of text.split('\n')) {
     const [, controllers, path] = line.split(':');
     if (controllers?.split(',').includes('cpuacct')) {
-      const dir = controllers.includes('cpu,') ? controllers : 'cpuacct';
-      for (const d of [dir, 'cpuacct', 'cpu,cpuacct']) {
+      // Mounted as `cpuacct` or `cpu,cpuacct` depending on the distribution.
+      for (const d of [controllers, 'cpuacct', 'cpu,cpuacct']) {
         const file = `/sys/fs/cgroup/${d}${path}/cpuacct.usage`;
         if (readable(file)) return file;
       }

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readLogTail } from '../logs.js';
 import { makeSpec, tempDir, waitFor } from '../test-support.js';
 import type { RunningInstance, StartRequest } from '../types.js';
-import { createEngine } from './engine.js';
+import { createEngine, detectContainerEngine } from './engine.js';
 import { listManaged } from './inspect.js';
 import { createContainerRuntime } from './runtime.js';
 import { ensureTestImage, TEST_IMAGE } from './test-image.js';
@@ -65,6 +65,15 @@ afterAll(async () => {
 });
 
 describe('container runtime', () => {
+  it('detects podman and refuses image-less specs', async () => {
+    expect(await detectContainerEngine()).toEqual({ engine: 'podman', binary: 'podman' });
+    await expect(runtime.start(request(makeSpec([{ command: 'x', port: 8000 }])))).rejects.toMatchObject({
+      code: 'RUNTIME_UNSUPPORTED',
+    });
+    const missing = createContainerRuntime({ binary: '/nonexistent/podman' });
+    expect((await missing.available()).ok).toBe(false);
+  });
+
   it('serves through the published port, execs inside, logs to instance.log and stops with grace', async () => {
     const { inst, req } = await start(serveSpec());
     expect(inst.host).toBe('127.0.0.1');
@@ -97,6 +106,13 @@ describe('container runtime', () => {
     expect(info).toMatchObject({ exitCode: 3, reason: 'Error' });
     expect(info.message).toContain('exited with code 3');
     expect(info.message).toContain('going down');
+  });
+
+  it('reports a command missing from the image as StartError', async () => {
+    const { inst } = await start(makeSpec([{ image: TEST_IMAGE, port: 8000, command: 'no-such-binary --flag' }]));
+    const info = await inst.exited;
+    expect(info.reason).toBe('StartError');
+    expect(info.message).toContain('could not be started');
   });
 
   it('reports OOMKilled when the memory limit is enforced', async () => {

@@ -1,0 +1,145 @@
+/**
+ * bench/rollout: constant load through the gateway (16 concurrent clients,
+ * keep-alive and fresh connections, every 10th request lasting 1–2 s, one SSE
+ * stream always open) while, in turn, a modify rolls 3 instances, scale goes
+ * 4 → 1, restart replaces all, one instance is kill -9'd, and a modify to a
+ * broken revision pauses. Each step counts failed requests (non-200 or
+ * connection error). The peer, in the same run: the same steps with Pier's
+ * drain switched off (SIGTERM as soon as an instance leaves the endpoints, like
+ * a Kubernetes pod without a preStop sleep).
+ *
+ *   node --import tsx bench/rollout/run.ts
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
+import { startPier } from '../../src/server.js';
+import { callApi, fixtureSpec, waitFor } from '../../test/e2e/helpers.js';
+import { type LoadResult, percentile, type RunningLoad, startLoad } from '../../test/support/load.js';
+
+interface Row {
+  mode: string;
+  step: string;
+  ok: number;
+  failed: number;
+  sse: number;
+  p50: number;
+  p99: number;
+  firstFailure: string;
+}
+
+async function runMode(mode: 'gateway' | 'none'): Promise<Row[]> {
+  const home = mkdtempSync(path.join(tmpdir(), 'pier-bench-rollout-'));
+  const pier = await startPier({
+    home,
+    controlHost: '127.0.0.1',
+    controlPort: 0,
+    gatewayHost: '127.0.0.1',
+    gatewayPort: 0,
+    adminToken: 'bench-admin-token-0123456789abcdef',
+    logLevel: 'warn',
+    drain: mode,
+  });
+  const api = <T>(method: string, route: string, body?: unknown) =>
+    callApi<T>(pier.controlUrl, pier.adminToken, method, route, body);
+  const name = 'steady';
+  const rows: Row[] = [];
+  try {
+    const spec = fixtureSpec(
+      name,
+      {},
+      { readiness_check: { http_get: { path: '/health', port: 8000 }, period_seconds: 1 } },
+      { instance: 3, eas: { termination_grace_period: 30 } },
+    );
+    await api('POST', '/api/v1/services', spec);
+    const desc = async () => (await api<ServiceDescription>('GET', `/api/v1/services/${name}`)).body;
+    const list = async () => (await api<InstanceView[]>('GET', `/api/v1/services/${name}/instances`)).body;
+    const running = (check: (d: ServiceDescription, l: InstanceView[]) => boolean = () => true) =>
+      waitFor(
+        'Running',
+        async () => {
+          const d = await desc();
+          return d.status === 'Running' && check(d, await list());
+        },
+        180_000,
+      );
+    await running();
+    const svc = await desc();
+
+    const step = async (label: string, action: (load: RunningLoad) => Promise<void>) => {
+      const load = startLoad({
+        endpoint: svc.endpoint,
+        token: svc.token,
+        concurrency: 16,
+        slowEvery: 10,
+        ssePath: '/sse?n=30&interval_ms=200',
+      });
+      await waitFor('load', () => load.result.ok > 50);
+      await action(load);
+      const before = load.result.ok;
+      await waitFor('load after', () => load.result.ok > before + 100, 120_000);
+      const r: LoadResult = await load.stop();
+      rows.push({
+        mode: mode === 'gateway' ? 'Pier (drain)' : 'no drain (peer)',
+        step: label,
+        ok: r.ok,
+        failed: r.failed,
+        sse: r.sseEvents,
+        p50: percentile(r.latenciesMs, 50),
+        p99: percentile(r.latenciesMs, 99),
+        firstFailure: r.failures[0] ?? '',
+      });
+    };
+
+    await step('modify rolls 3 instances', async () => {
+      await api('PATCH', `/api/v1/services/${name}`, {
+        set: { 'containers[0].env': [{ name: 'MODEL', value: 'v2' }] },
+      });
+      await running((d, l) => d.revision === 2 && l.length === 3 && l.every((i) => i.revision === 2));
+    });
+    await api('POST', `/api/v1/services/${name}/scale`, { instances: 4 });
+    await running((d) => d.instances.ready === 4);
+    await step('scale 4 → 1', async () => {
+      await api('POST', `/api/v1/services/${name}/scale`, { instances: 1 });
+      await running((_d, l) => l.length === 1);
+    });
+    await api('POST', `/api/v1/services/${name}/scale`, { instances: 3 });
+    await running((d) => d.instances.ready === 3);
+    await step('restart replaces all', async () => {
+      const before = new Set((await list()).map((i) => i.id));
+      await api('POST', `/api/v1/services/${name}/restart`, {});
+      await running((_d, l) => l.length === 3 && l.every((i) => !before.has(i.id)));
+    });
+    await step('kill -9 one instance', async (load) => {
+      // A stream on a SIGKILLed instance is cut whatever happens: kill another one.
+      const victim = (await list()).find((i) => i.id !== load.result.sseInstance)!;
+      process.kill(victim.pid!, 'SIGKILL');
+      await running((_d, l) => l.some((i) => i.id === victim.id && i.restarts === 1 && i.ready));
+    });
+    await step('modify to a crashing revision', async () => {
+      await api('PATCH', `/api/v1/services/${name}`, {
+        set: { 'containers[0].env': [{ name: 'EXIT_AFTER_MS', value: '0' }] },
+      });
+      await waitFor('paused', async () => (await desc()).reason === 'RolloutPaused', 60_000);
+    });
+  } finally {
+    await pier.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+const rows = [...(await runMode('gateway')), ...(await runMode('none'))];
+console.log('| mode | step | ok | failed | SSE events | p50 ms | p99 ms | first failure |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |');
+for (const r of rows) {
+  console.log(
+    `| ${r.mode} | ${r.step} | ${r.ok} | ${r.failed} | ${r.sse} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.firstFailure} |`,
+  );
+}
+const pierFailed = rows.filter((r) => r.mode.startsWith('Pier')).reduce((n, r) => n + r.failed, 0);
+const peerFailed = rows.filter((r) => !r.mode.startsWith('Pier')).reduce((n, r) => n + r.failed, 0);
+console.log(`\nfailed requests: Pier ${pierFailed}, peer without drain ${peerFailed}`);
+process.exit(0);

@@ -1,0 +1,86 @@
+import type { Server as HttpServer } from 'node:http';
+import { createServer, type Http2Server, type ServerHttp2Session } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { GrpcDeps } from './call.js';
+import { handleGrpcStream } from './handle.js';
+import { H2_WINDOW } from './sessions.js';
+
+/**
+ * HTTP/1.1 and HTTP/2 on one port. The HTTP server keeps listening (so its
+ * limits, address and close work unchanged); its `connection` listener is
+ * wrapped to look at the first bytes: the HTTP/2 client preface
+ * (`PRI * HTTP/2.0…`, "prior knowledge", how gRPC clients connect over h2c)
+ * hands the socket to an `http2` server, anything else goes to node:http as
+ * before. `Upgrade: h2c` is not supported by node's http2 and is answered as
+ * HTTP/1.1 (the upgrade is ignored).
+ */
+
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+export interface GrpcFront {
+  h2: Http2Server;
+  /** Client HTTP/2 sessions currently open. */
+  sessions(): number;
+  /** Destroys every client HTTP/2 session. */
+  close(): void;
+}
+
+export function attachGrpcFront(http: HttpServer, deps: GrpcDeps, sniffTimeoutMs: number): GrpcFront {
+  const h2 = createServer({ settings: { initialWindowSize: H2_WINDOW } });
+  const open = new Set<ServerHttp2Session>();
+  h2.on('session', (session: ServerHttp2Session) => {
+    open.add(session);
+    session.on('error', () => session.destroy());
+    session.once('close', () => open.delete(session));
+    session.once('connect', () => session.setLocalWindowSize(H2_WINDOW));
+  });
+  h2.on('stream', (stream, headers) => handleGrpcStream(deps, stream, headers));
+
+  const h1 = http.listeners('connection') as ((socket: Socket) => void)[];
+  http.removeAllListeners('connection');
+  http.on('connection', (socket: Socket) =>
+    sniff(socket, sniffTimeoutMs, (isH2) => {
+      if (isH2) h2.emit('connection', socket);
+      else for (const listener of h1) listener.call(http, socket);
+    }),
+  );
+  return {
+    h2,
+    sessions: () => open.size,
+    close() {
+      for (const session of open) session.destroy();
+    },
+  };
+}
+
+/** Reads until the bytes either are or cannot be the HTTP/2 preface, then puts them back. */
+function sniff(socket: Socket, timeoutMs: number, decide: (isH2: boolean) => void): void {
+  let seen: Buffer | undefined;
+  const cleanup = () => {
+    socket.off('data', onData);
+    socket.off('error', onGone);
+    socket.off('end', onGone);
+    socket.off('timeout', onGone);
+    socket.setTimeout(0);
+  };
+  const onGone = () => {
+    cleanup();
+    socket.destroy();
+  };
+  const onData = (chunk: Buffer) => {
+    seen = seen ? Buffer.concat([seen, chunk]) : chunk;
+    const n = Math.min(seen.length, PREFACE.length);
+    const isPrefix = seen.subarray(0, n).equals(PREFACE.subarray(0, n));
+    if (isPrefix && n < PREFACE.length) return;
+    cleanup();
+    socket.pause();
+    socket.unshift(seen);
+    decide(isPrefix);
+    socket.resume();
+  };
+  socket.setTimeout(timeoutMs);
+  socket.on('data', onData);
+  socket.once('error', onGone);
+  socket.once('end', onGone);
+  socket.once('timeout', onGone);
+}

@@ -1,0 +1,78 @@
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import { countRequest, recordDone, secretOf } from '../core.js';
+import { GrpcCall, type GrpcDeps } from './call.js';
+import { GrpcStatus, httpEquivalent, sendTrailersOnly } from './status.js';
+import { checkGrpcToken, GRPC_AUTH_FORMS, grpcServiceName } from './target.js';
+import { parseGrpcTimeout } from './timeout.js';
+
+/**
+ * The gRPC pipeline, the HTTP one's twin: service (metadata or :authority) →
+ * enable_grpc → token → rate limit → forward. Every gateway-made answer is a
+ * proper gRPC status; metrics and the access log record the HTTP equivalent.
+ */
+export function handleGrpcStream(deps: GrpcDeps, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+  const { core } = deps;
+  const startedNs = process.hrtime.bigint();
+  stream.on('error', noop);
+  if (!isGrpc(headers['content-type'])) {
+    refuseNonGrpc(stream);
+    return;
+  }
+  const name = grpcServiceName(headers);
+  const svc = name === undefined ? undefined : core.snapshot.services[name];
+  if (!svc || !svc.enableGrpc) {
+    const why =
+      name === undefined
+        ? 'no service named; send "x-pier-service" (or "x-eas-service") metadata or call <service>.<host> as :authority'
+        : svc
+          ? `service "${name}" does not enable gRPC (metadata.enable_grpc)`
+          : `service "${name}" not found`;
+    sendTrailersOnly(stream, GrpcStatus.NOT_FOUND, why);
+    recordDone(core, { method: 'GRPC', service: '', instance: '', status: 404, startedNs, bytesIn: 0, bytesOut: 0 });
+    return;
+  }
+  const stats = countRequest(core, svc.name);
+  const finish = (instance: string, status: number, bytesIn: number, bytesOut: number) => {
+    stats.inflight--;
+    const http = httpEquivalent(status);
+    recordDone(core, { method: 'GRPC', service: svc.name, instance, status: http, startedNs, bytesIn, bytesOut });
+  };
+  const reply = (status: number, message: string) => {
+    sendTrailersOnly(stream, status, message);
+    finish('', status, 0, 0);
+  };
+  const verdict = checkGrpcToken(headers, secretOf(core, svc));
+  if (verdict !== 'ok') {
+    const what = verdict === 'wrong' ? 'wrong token' : `${verdict} authorization metadata`;
+    reply(GrpcStatus.UNAUTHENTICATED, `${what}; ${GRPC_AUTH_FORMS}`);
+    return;
+  }
+  if (!core.limiter.allow(svc.name, svc.rpc.rate_limit, core.clock.now())) {
+    reply(GrpcStatus.RESOURCE_EXHAUSTED, `more than rpc.rate_limit (${svc.rpc.rate_limit}) calls per second`);
+    return;
+  }
+  const timeoutMs = parseGrpcTimeout(headers['grpc-timeout']);
+  const call = new GrpcCall(deps, stream, headers, svc, timeoutMs, (c) =>
+    finish(c.instance, c.status, c.bytesIn, c.bytesOut),
+  );
+  call.start();
+}
+
+function isGrpc(contentType: string | undefined): boolean {
+  if (contentType === undefined || !contentType.startsWith('application/grpc')) return false;
+  const next = contentType.charCodeAt('application/grpc'.length);
+  return Number.isNaN(next) || next === 43 /* + */ || next === 59 /* ; */;
+}
+
+/** HTTP/2 carries gRPC only; plain HTTP calls use HTTP/1.1 on the same port. */
+function refuseNonGrpc(stream: ServerHttp2Stream): void {
+  if (stream.destroyed || stream.headersSent) return;
+  const body = JSON.stringify({
+    code: 'HTTP2_GRPC_ONLY',
+    message: 'HTTP/2 on this port carries gRPC (content-type application/grpc); send HTTP calls over HTTP/1.1',
+  });
+  stream.respond({ ':status': 505, 'content-type': 'application/json; charset=utf-8' });
+  stream.end(body);
+}
+
+function noop(): void {}
