@@ -10,7 +10,13 @@ import { type Clock, createRealClock } from './clock.js';
 import { LocalControlPlane, Reconciler } from './controller/index.js';
 import { createEndpointStore, createGateway, createRemoteEndpointSource } from './gateway/index.js';
 import { createInstanceProber } from './probe/index.js';
-import { createProcessRuntime } from './runtime/index.js';
+import {
+  createContainerRuntime,
+  createProcessRuntime,
+  createRuntimeSelector,
+  detectContainerEngine,
+  type RuntimeChoice,
+} from './runtime/index.js';
 import { ensureAdminToken, openStore } from './store/index.js';
 
 export interface PierOptions {
@@ -23,6 +29,12 @@ export interface PierOptions {
   /** Overrides PIER_HOME/admin-token (PIER_ADMIN_TOKEN). */
   adminToken?: string;
   logLevel?: string;
+  /**
+   * Which runtime runs instances: 'auto' (default) runs images in containers when
+   * podman or docker answers and everything else as processes; 'process' or
+   * 'container' forces one.
+   */
+  runtime?: RuntimeChoice;
   /**
    * On close, drain and stop every instance (default). A crash or `kill -9`
    * leaves them running instead, and the next start re-adopts them.
@@ -50,7 +62,7 @@ export async function startPier(opts: PierOptions): Promise<RunningPier> {
   const registry = new Registry();
   const adminToken = opts.adminToken ?? ensureAdminToken(opts.home, process.env);
   const store = openStore({ home: opts.home, clock });
-  const runtime = createProcessRuntime({ clock });
+  const runtime = await createRuntime(opts.runtime ?? 'auto', clock, logger);
   const endpoints = createEndpointStore();
 
   const gateway = createGateway({ source: endpoints, clock, logger: logger.child({ component: 'gateway' }), registry });
@@ -126,6 +138,17 @@ export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url:
       await gateway.close();
     },
   };
+}
+
+async function createRuntime(choice: RuntimeChoice, clock: Clock, logger: pino.Logger) {
+  const processRuntime = createProcessRuntime({ clock });
+  const engine = choice === 'process' ? null : await detectContainerEngine();
+  if (engine) logger.info({ engine: engine.engine, binary: engine.binary }, 'container runtime available');
+  else if (choice === 'container') logger.warn('--runtime container: no container engine answered');
+  const container = engine
+    ? createContainerRuntime({ engine: engine.engine, binary: engine.binary, clock })
+    : undefined;
+  return createRuntimeSelector({ process: processRuntime, ...(container ? { container } : {}), choice });
 }
 
 function publicHost(host: string): string {

@@ -26,7 +26,12 @@ function serverFlags(cmd: Command): Command {
     .option('--control-port <port>', 'control API port (0 picks a free one)', '9090')
     .option('--gateway-host <host>', 'gateway address', '0.0.0.0')
     .option('--gateway-port <port>', 'gateway port (0 picks a free one)', '8080')
-    .option('--log-level <level>', 'trace, debug, info, warn, error');
+    .option('--log-level <level>', 'trace, debug, info, warn, error')
+    .option(
+      '--runtime <runtime>',
+      'auto (images in podman/docker, the rest as processes), process, or container',
+      'auto',
+    );
 }
 
 function waitFlags(cmd: Command): Command {

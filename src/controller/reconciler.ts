@@ -69,10 +69,11 @@ export class Reconciler {
     for (const rec of store.listInstances()) {
       const svc = store.getService(rec.service);
       const running =
-        rec.runtime === runtime.kind && rec.pid !== null && rec.port !== null
+        rec.port !== null
           ? await runtime.adopt({
+              runtime: rec.runtime,
               instanceId: rec.id,
-              pid: rec.pid,
+              pid: rec.pid ?? 0,
               port: rec.port,
               startedAt: rec.startedAt,
               logDir: rec.logDir,

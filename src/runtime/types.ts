@@ -66,14 +66,58 @@ export interface InstanceRuntime {
   start(req: StartRequest): Promise<RunningInstance>;
   /** Re-attaches to an instance left running by an earlier Pier process, or null if it is gone. */
   adopt(record: AdoptRecord): Promise<RunningInstance | null>;
+  /** Which runtime would run `spec` (a selector over several runtimes answers per spec). */
+  kindFor?(spec: ServiceSpec): 'process' | 'container' | null;
   /** Checks up front, without starting anything; returns a user-facing reason or null. */
   unsupportedReason(spec: ServiceSpec): string | null;
 }
 
 export interface AdoptRecord {
   instanceId: string;
+  /** Which runtime started it (the store's InstanceRecord.runtime). */
+  runtime?: 'process' | 'container';
   pid: number;
   port: number;
   startedAt: number;
   logDir: string;
+}
+
+/** pip options for `prepare` installs; from Pier's configuration so offline machines work. */
+export interface PipConfig {
+  /** `--index-url`. */
+  indexUrl?: string;
+  /** `--find-links`, each a directory or URL. */
+  findLinks?: string[];
+  /** `--no-index`: install only from `findLinks`. */
+  noIndex?: boolean;
+  /** Anything else, passed to `pip install` as written (e.g. `["--trusted-host", "mirror"]`). */
+  extraArgs?: string[];
+  /** Bound on one install; default 1800 s. */
+  timeoutSeconds?: number;
+}
+
+/** An S3-compatible endpoint that `storage[].oss` paths are read from on the local platform. */
+export interface OssConfig {
+  /** e.g. `http://127.0.0.1:9000` (MinIO) or `https://oss-cn-hangzhou.aliyuncs.com`. */
+  endpoint: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** SigV4 region; default `us-east-1`. */
+  region?: string;
+}
+
+/**
+ * What runtimes need from Pier's configuration for `prepare`, `storage` and
+ * `metadata.gpu`. Optional as a whole: without it, specs that use none of these run
+ * as before, and a spec that does gets a StartError naming what to configure.
+ */
+export interface PierRuntimeConfig {
+  /** Pier's home; venvs live in `<home>/venvs/<hash>`, oss caches in `<home>/oss/<bucket>/…`. */
+  home: string;
+  /** Interpreter that venvs are made from; default `python3`. */
+  python?: string;
+  pip?: PipConfig;
+  oss?: OssConfig;
+  /** The machine's GPUs (indices or UUIDs); default: `nvidia-smi -L`, none when it is missing. */
+  gpus?: string[];
 }

@@ -17,6 +17,9 @@ export interface LoadOptions {
   maxRequestsPerWorker?: number;
   /** Path of an SSE stream to keep open (e.g. '/sse?n=40&interval_ms=200'), reopened when it ends. */
   ssePath?: string;
+  /** Method and path of the ordinary requests (default POST /work?n=…). */
+  method?: 'GET' | 'POST';
+  path?: string;
 }
 
 export interface LoadResult {
@@ -60,7 +63,7 @@ export function startLoad(opts: LoadOptions): RunningLoad {
           host: url.hostname,
           port: url.port,
           path: `${url.pathname}${path}`,
-          method: 'POST',
+          method: opts.method ?? 'POST',
           agent: fresh ? false : keepAlive,
           headers: {
             authorization: opts.token,
@@ -89,14 +92,14 @@ export function startLoad(opts: LoadOptions): RunningLoad {
         fail(`${err.message} on ${path}`);
         resolve();
       });
-      req.end('{"features":[5.1,3.5,1.4,0.2]}');
+      req.end(opts.method === 'GET' ? undefined : '{"features":[5.1,3.5,1.4,0.2]}');
     });
 
   const worker = async (w: number) => {
     const max = opts.maxRequestsPerWorker ?? 100_000;
     for (let n = 0; n < max && !stopped; n++) {
       const slow = opts.slowEvery && n % opts.slowEvery === opts.slowEvery - 1;
-      const path = slow ? `/work?delay_ms=${1000 + ((n * 97 + w * 13) % 1000)}` : `/work?n=${n}`;
+      const path = opts.path ?? (slow ? `/work?delay_ms=${1000 + ((n * 97 + w * 13) % 1000)}` : `/work?n=${n}`);
       await one(path, (n + w) % 4 === 0);
     }
   };

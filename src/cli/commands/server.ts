@@ -22,6 +22,7 @@ export interface ServerFlags {
   gatewayHost: string;
   gatewayPort: string;
   logLevel?: string;
+  runtime?: string;
 }
 
 function pierOptions(ctx: CommandContext, flags: ServerFlags) {
@@ -33,7 +34,14 @@ function pierOptions(ctx: CommandContext, flags: ServerFlags) {
     gatewayPort: parseCount(flags.gatewayPort, '--gateway-port', 0),
     ...(ctx.env.PIER_ADMIN_TOKEN ? { adminToken: ctx.env.PIER_ADMIN_TOKEN } : {}),
     ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
+    runtime: runtimeChoice(flags.runtime),
   };
+}
+
+function runtimeChoice(raw: string | undefined): 'auto' | 'process' | 'container' {
+  const value = raw ?? 'auto';
+  if (value === 'auto' || value === 'process' || value === 'container') return value;
+  throw new CliError(2, `--runtime must be auto, process or container, got "${value}"`);
 }
 
 function untilShutdown(signal: AbortSignal): Promise<void> {

@@ -40,8 +40,12 @@ export function attachGrpcFront(http: HttpServer, deps: GrpcDeps, sniffTimeoutMs
   http.removeAllListeners('connection');
   http.on('connection', (socket: Socket) =>
     sniff(socket, sniffTimeoutMs, (isH2) => {
+      // http2 reads what is buffered on the next tick; node:http needs the socket flowing again.
       if (isH2) h2.emit('connection', socket);
-      else for (const listener of h1) listener.call(http, socket);
+      else {
+        for (const listener of h1) listener.call(http, socket);
+        socket.resume();
+      }
     }),
   );
   return {
@@ -76,7 +80,6 @@ function sniff(socket: Socket, timeoutMs: number, decide: (isH2: boolean) => voi
     socket.pause();
     socket.unshift(seen);
     decide(isPrefix);
-    socket.resume();
   };
   socket.setTimeout(timeoutMs);
   socket.on('data', onData);

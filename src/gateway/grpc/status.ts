@@ -75,8 +75,11 @@ export function statusTrailers(status: number, message: string): Record<string, 
 export function sendTrailersOnly(stream: ServerHttp2Stream, status: number, message: string): boolean {
   if (stream.destroyed || stream.closed) return false;
   if (stream.headersSent) return false;
-  stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...statusTrailers(status, message) }, {
-    endStream: true,
-  });
+  stream.respond(
+    { ':status': 200, 'content-type': 'application/grpc', ...statusTrailers(status, message) },
+    {
+      endStream: true,
+    },
+  );
   return true;
 }

@@ -10,8 +10,8 @@ import { type TokenSecret, tokenMatches } from '../auth.js';
 const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 export function grpcServiceName(headers: IncomingHttpHeaders): string | undefined {
-  const explicit = first(headers['x-pier-service']) ?? first(headers['x-eas-service']);
-  if (explicit !== undefined) return NAME.test(explicit.trim()) ? explicit.trim() : undefined;
+  const explicit = nonEmpty(headers['x-pier-service']) ?? nonEmpty(headers['x-eas-service']);
+  if (explicit !== undefined) return NAME.test(explicit) ? explicit : undefined;
   const authority = first(headers[':authority']) ?? first(headers.host);
   if (authority === undefined) return undefined;
   const dot = authority.indexOf('.');
@@ -37,6 +37,11 @@ export function checkGrpcToken(headers: IncomingHttpHeaders, secret: TokenSecret
     return 'malformed';
   }
   return tokenMatches(credential, secret) ? 'ok' : 'wrong';
+}
+
+function nonEmpty(v: string | string[] | undefined): string | undefined {
+  const value = first(v)?.trim();
+  return value === '' ? undefined : value;
 }
 
 function first(v: string | string[] | undefined): string | undefined {

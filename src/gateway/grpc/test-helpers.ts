@@ -41,6 +41,8 @@ export interface GrpcBackend {
   calls: number;
   endpoint(id?: string): Endpoint;
   close(): Promise<void>;
+  /** Drops every connection at once (an instance that dies). */
+  kill(): void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -60,6 +62,7 @@ export async function startGrpcBackend(name: string): Promise<GrpcBackend> {
     calls: 0,
     endpoint: (id = name) => ({ instanceId: id, host: '127.0.0.1', port: backend.port, revision: 1 }),
     close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())).then(() => server.forceShutdown()),
+    kill: () => server.forceShutdown(),
   };
   const unary: handleUnaryCall<Msg, Msg> = (call, cb) => {
     backend.calls++;
@@ -73,7 +76,10 @@ export async function startGrpcBackend(name: string): Promise<GrpcBackend> {
     }
     if (req.hang) return;
     const seen: Record<string, unknown> = {};
-    for (const key of ['x-custom', 'x-bin-bin', 'authorization', 'grpc-timeout', 'x-forwarded-for']) {
+    const deadline = call.getDeadline();
+    const at = deadline instanceof Date ? deadline.getTime() : deadline;
+    if (Number.isFinite(at)) seen.deadlineMs = at - Date.now();
+    for (const key of ['x-custom', 'x-bin-bin', 'authorization', 'x-forwarded-for']) {
       const v = call.metadata.get(key);
       if (v.length > 0) seen[key] = Buffer.isBuffer(v[0]) ? (v[0] as Buffer).toString('hex') : v[0];
     }

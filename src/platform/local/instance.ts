@@ -222,7 +222,7 @@ export class LocalInstance {
         id: this.id,
         service: this.service,
         revision: this.revision,
-        runtime: this.deps.runtime.kind,
+        runtime: this.deps.runtime.kindFor?.(this.init.spec) ?? this.deps.runtime.kind,
         pid: running.pid ?? null,
         port: running.port,
         logDir: this.init.logDir,

@@ -1,0 +1,2 @@
+export { type GpuAllocation, GpuAllocator } from './allocator.js';
+export { detectGpus, parseNvidiaSmiList } from './detect.js';
