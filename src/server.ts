@@ -7,6 +7,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createApiServer } from './api/index.js';
 import { type Clock, createRealClock } from './clock.js';
+import { Autoscaler, type ServiceView } from './autoscaler/index.js';
 import { LocalControlPlane, Reconciler } from './controller/index.js';
 import { createEndpointStore, createGateway, createRemoteEndpointSource } from './gateway/index.js';
 import { createInstanceProber } from './probe/index.js';
@@ -17,7 +18,7 @@ import {
   detectContainerEngine,
   type RuntimeChoice,
 } from './runtime/index.js';
-import { ensureAdminToken, openStore } from './store/index.js';
+import { ensureAdminToken, openStore, type Store } from './store/index.js';
 
 export interface PierOptions {
   /** State directory (SQLite file, logs, venvs). Default `./.pier` or PIER_HOME. */
@@ -82,8 +83,29 @@ export async function startPier(opts: PierOptions): Promise<RunningPier> {
         : (instanceId, timeoutMs) => gateway.waitForIdle(instanceId, timeoutMs),
     logger: logger.child({ component: 'controller' }),
   });
-  const control = new LocalControlPlane({ store, reconciler, runtime, endpoints, home: opts.home, gatewayUrl });
+  const autoscaler = new Autoscaler({
+    clock,
+    readStats: () => gateway.stats(),
+    readInstances: (name) =>
+      reconciler.liveInstances(name).map((i) => {
+        const cpu = i.cpuSeconds();
+        return { id: i.id, ready: i.isReady(), ...(cpu !== undefined ? { cpuSeconds: cpu } : {}) };
+      }),
+    services: () => autoscaledServices(store, reconciler),
+    setDesired: (name, desired, reason) => control.applyAutoscale(name, desired, reason),
+    logger: logger.child({ component: 'autoscaler' }),
+  });
+  const control = new LocalControlPlane({
+    store,
+    reconciler,
+    runtime,
+    endpoints,
+    home: opts.home,
+    gatewayUrl,
+    autoscalerStatus: (name) => autoscaler.status(name) as Record<string, unknown> | undefined,
+  });
   await reconciler.start();
+  autoscaler.start();
 
   const api = createApiServer({ control, adminToken, registry, logger: logger.child({ component: 'api' }) });
   const controlPort = await api.listen(opts.controlPort, opts.controlHost);
@@ -97,6 +119,7 @@ export async function startPier(opts: PierOptions): Promise<RunningPier> {
     close() {
       closing ??= (async () => {
         await api.close();
+        autoscaler.stop();
         await reconciler.close(opts.stopInstancesOnClose ?? true);
         await gateway.close();
         store.close();
@@ -138,6 +161,27 @@ export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url:
       await gateway.close();
     },
   };
+}
+
+/** The services the autoscaler looks after: running ones with an autoscaler or a cron scaler. */
+function autoscaledServices(store: Store, reconciler: Reconciler): ServiceView[] {
+  const out: ServiceView[] = [];
+  for (const svc of store.listServices()) {
+    if (svc.stopped || svc.deleting) continue;
+    const spec = store.getRevision(svc.name, svc.revision)?.spec;
+    if (!spec || (!spec.autoscaler && !spec.cronscaler)) continue;
+    out.push({
+      name: svc.name,
+      spec: {
+        ...(spec.autoscaler ? { autoscaler: spec.autoscaler } : {}),
+        ...(spec.cronscaler ? { cronscaler: spec.cronscaler } : {}),
+      },
+      current: svc.desiredInstances,
+      ready: reconciler.liveInstances(svc.name).filter((i) => i.isReady()).length,
+      pendingRequests: 0,
+    });
+  }
+  return out;
 }
 
 async function createRuntime(choice: RuntimeChoice, clock: Clock, logger: pino.Logger) {

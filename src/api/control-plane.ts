@@ -58,6 +58,8 @@ export interface ServiceDescription extends ServiceSummary {
   revisions: RevisionSummary[];
   /** Present while a rollout or another operation has something to say (e.g. how to go on). */
   hint?: string;
+  /** The autoscaler's state: metric values, desired count, last decision and why, burst mode. */
+  autoscaler?: Record<string, unknown>;
 }
 
 export interface InstanceView {

@@ -11,6 +11,7 @@ import * as foreground from './commands/server.js';
 import * as services from './commands/services.js';
 import * as check from './commands/validate.js';
 import { type CommandContext, type OutputFormat, writeLines } from './context.js';
+import { CliError } from './errors.js';
 import { print } from './output.js';
 
 type Opts = Record<string, unknown> & { output?: OutputFormat };
@@ -183,6 +184,25 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
     .argument('<revision>');
 
   program
+    .command('autoscale')
+    .description('set (or with --off remove) the autoscaler: pier autoscale NAME --min 1 --max 5 --qps 10')
+    .argument('<name>')
+    .option('--min <n>', 'fewest instances (0 allows scale to zero)')
+    .option('--max <n>', 'most instances')
+    .option('--qps <n>', 'target requests per second per instance')
+    .option('--cpu <percent>', 'target CPU % of one core per instance')
+    .option('--concurrency <n>', 'target in-flight requests per instance')
+    .option('--off', 'remove the autoscaler; the instance count stays where it is')
+    .addOption(outputOption())
+    .action(async (name: string, o: Opts & Record<string, string | boolean | undefined>) => {
+      const result = await ctx.client.modify(name, { patch: { autoscaler: autoscalerPatch(o) } });
+      print(out, o.output!, result.service, () => [
+        o.off
+          ? `Service ${name}: autoscaler removed.`
+          : `Service ${name}: autoscaler set (revision ${result.service.revision}).`,
+      ]);
+    });
+  program
     .command('restart')
     .description('replace every instance (or one) through the rolling path, without dropping requests')
     .argument('<name>')
@@ -239,3 +259,22 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
 }
 
 export { createClient };
+
+/** `pier autoscale` flags → the `autoscaler` part of a partial spec (null removes it). */
+export function autoscalerPatch(o: Record<string, string | boolean | undefined>): Record<string, unknown> | null {
+  if (o.off) return null;
+  const num = (key: string, min: number) =>
+    o[key] === undefined ? undefined : services.parseCount(String(o[key]), `--${key}`, min);
+  const patch: Record<string, unknown> = {};
+  const min = num('min', 0);
+  const max = num('max', 1);
+  if (min !== undefined) patch.min = min;
+  if (max !== undefined) patch.max = max;
+  const strategies = (['qps', 'cpu', 'concurrency'] as const)
+    .filter((m) => o[m] !== undefined)
+    .map((m) => ({ metricName: m, threshold: Number(o[m]) }));
+  if (strategies.length > 0) patch.scaleStrategies = strategies;
+  if (Object.keys(patch).length === 0)
+    throw new CliError(2, 'pass --min/--max and a target such as --qps 10, or --off');
+  return patch;
+}

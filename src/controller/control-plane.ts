@@ -31,6 +31,7 @@ import {
   validateSpec,
 } from '../spec/index.js';
 import { type EventRecord, generateToken, type RevisionRecord, type Store } from '../store/index.js';
+import { canonicalJson, runsSame } from './equivalence.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface ControlPlaneDeps {
@@ -41,6 +42,8 @@ export interface ControlPlaneDeps {
   home: string;
   /** Public URL of the gateway, e.g. http://127.0.0.1:8080 */
   gatewayUrl: string;
+  /** The autoscaler's view of a service, for `pier desc`. */
+  autoscalerStatus?: (name: string) => Record<string, unknown> | undefined;
 }
 
 const DELETE_WAIT_MS = 120_000;
@@ -85,8 +88,10 @@ export class LocalControlPlane implements ControlPlane {
     const summary = this.summary(name);
     const paused = this.deps.reconciler.states.get(name)?.pausedReason;
     const previous = revisions.filter((r) => r.number !== svc.revision).at(-1)?.number;
+    const autoscaler = this.deps.autoscalerStatus?.(name);
     return {
       ...summary,
+      ...(autoscaler ? { autoscaler } : {}),
       token: svc.token,
       spec: current ? redactSpec(current.spec) : ({} as ServiceSpec),
       revisions: revisions.map((r) => ({
@@ -144,7 +149,16 @@ export class LocalControlPlane implements ControlPlane {
     }
     const rev = store.addRevision(name, stored as ServiceSpec, summarizeChange(current, stored as ServiceSpec));
     store.updateService(name, { revision: rev.number, desiredInstances: initialInstances(stored as ServiceSpec) });
-    reconciler.event(name, 'Normal', 'Updating', `rolling out revision ${rev.number}: ${rev.summary}`, rev.number);
+    const inPlace = runsSame(current, stored as ServiceSpec);
+    reconciler.event(
+      name,
+      'Normal',
+      inPlace ? 'Updated' : 'Updating',
+      inPlace
+        ? `revision ${rev.number}: ${rev.summary} (nothing the instances run changed: they keep running)`
+        : `rolling out revision ${rev.number}: ${rev.summary}`,
+      rev.number,
+    );
     reconciler.enqueue(name);
     return { service: this.describe(name), newRevision: true, scaled: false, warnings };
   }
@@ -180,6 +194,22 @@ export class LocalControlPlane implements ControlPlane {
     reconciler.event(name, 'Normal', 'Scaled', `instances ${svc.desiredInstances} → ${instances}`, svc.revision);
     reconciler.enqueue(name);
     return this.describe(name);
+  }
+
+  /** The autoscaler's decision: the desired count changes through the normal scaling path. */
+  applyAutoscale(name: string, desired: number, reason: string): void {
+    const { store, reconciler } = this.deps;
+    const svc = store.getService(name);
+    if (!svc || svc.deleting || svc.stopped || svc.desiredInstances === desired) return;
+    store.updateService(name, { desiredInstances: desired });
+    reconciler.event(
+      name,
+      'Normal',
+      'Autoscaled',
+      `instances ${svc.desiredInstances} → ${desired}: ${reason}`,
+      svc.revision,
+    );
+    reconciler.enqueue(name);
   }
 
   async rollback(name: string, revision: number): Promise<ServiceDescription> {
@@ -359,15 +389,6 @@ function hasMetadataName(spec: object): boolean {
 
 function sameSpec(a: unknown, b: unknown): boolean {
   return canonicalJson(a) === canonicalJson(b);
-}
-
-/** JSON with object keys sorted, so two equal specs compare equal whatever their key order. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
 }
 
 function prefixLines(text: string, id: string): string {

@@ -14,8 +14,9 @@ import type { Clock, TimerHandle } from '../clock.js';
 import type { EndpointSnapshot, ServiceRoute } from '../gateway/index.js';
 import { type CreateProber, LocalInstance } from '../platform/index.js';
 import type { InstanceRuntime } from '../runtime/index.js';
-import { dnsLabel, resolveRollingStrategy } from '../spec/index.js';
+import { dnsLabel, resolveRollingStrategy, type ServiceSpec } from '../spec/index.js';
 import type { EventType, ServiceRecord, Store } from '../store/index.js';
+import { runsSame } from './equivalence.js';
 import { planRolloutStep, type RolloutInstance } from './rollout.js';
 import { computeServiceStatus, type StatusResult } from './status.js';
 
@@ -128,6 +129,11 @@ export class Reconciler {
     });
   }
 
+  /** The live (not terminating) instances of a service. */
+  liveInstances(name: string): LocalInstance[] {
+    return [...(this.states.get(name)?.instances.values() ?? [])].filter((i) => !i.terminating);
+  }
+
   /**
    * Marks instances for replacement; the rollout then surges new ones and drains
    * these only as the new ones become available. Returns the ids marked.
@@ -167,6 +173,7 @@ export class Reconciler {
     const desired = svc.stopped || svc.deleting ? 0 : svc.desiredInstances;
     const unsupported = this.deps.runtime.unsupportedReason(revision.spec);
     const strategy = revision.spec.metadata.rolling_strategy;
+    this.retagEquivalent(name, svc.revision, revision.spec, s);
     this.trackRollout(name, svc, s);
 
     if (!unsupported) {
@@ -213,6 +220,15 @@ export class Reconciler {
     if (status.status === 'Running') s.everRunning = true;
     if (status.status !== s.status.status) this.statusEvent(name, svc.revision, s.status.status, status);
     s.status = status;
+  }
+
+  /** Instances of another revision that runs the same thing join the current one in place. */
+  private retagEquivalent(name: string, current: number, spec: ServiceSpec, s: ServiceRuntimeState): void {
+    for (const i of s.instances.values()) {
+      if (i.terminating || i.revision === current || s.replace.has(i.id)) continue;
+      const theirs = this.deps.store.getRevision(name, i.revision)?.spec;
+      if (theirs && runsSame(theirs, spec)) i.retag(current, spec);
+    }
   }
 
   private trackRollout(name: string, svc: ServiceRecord, s: ServiceRuntimeState): void {

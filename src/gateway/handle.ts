@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUTH_FORMS, type AuthVerdict, bodyMatchesMd5, checkAuthorization, tokenMatches } from './auth.js';
 import { readBody } from './body.js';
 import { type GatewayCore, countRequest, recordDone, secretOf } from './core.js';
-import { ProxyCall, upstreamHeaders } from './proxy.js';
+import { type CallDone, ProxyCall, upstreamHeaders } from './proxy.js';
 import { sendError, sendJson } from './respond.js';
 import { parseRoute, type Route } from './route.js';
 import type { ServiceRoute } from './types.js';
@@ -19,15 +19,8 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
     res.once('close', () => log(core, req, '', '', 404, startedNs));
     return;
   }
-  const stats = countRequest(core, svc.name);
-  const method = req.method ?? 'GET';
-  let logged = false;
-  const finish = (instance: string, status: number, bytesIn: number, bytesOut: number) => {
-    if (logged) return;
-    logged = true;
-    stats.inflight--;
-    recordDone(core, { method, service: svc.name, instance, status, startedNs, bytesIn, bytesOut });
-  };
+  const entry = new RequestLog(core, req.method ?? 'GET', svc.name, countRequest(core, svc.name), startedNs);
+  const finish: Finish = (instance, status, bytesIn, bytesOut) => entry.finish(instance, status, bytesIn, bytesOut);
   const reply = (status: number, code: string, message: string, headers?: Record<string, string>) => {
     res.once('close', () => finish('', status, 0, 0));
     sendError(req, res, status, code, message, headers);
@@ -80,13 +73,40 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
           reply(401, 'UNAUTHORIZED', 'Content-MD5 does not match the body');
           return;
         }
-        forward(core, req, res, svc, route, body, finish);
+        forward(core, req, res, svc, route, body, entry);
       },
       () => finish('', 499, 0, 0),
     );
     return;
   }
-  forward(core, req, res, svc, route, undefined, finish);
+  forward(core, req, res, svc, route, undefined, entry);
+}
+
+type Finish = (instance: string, status: number, bytesIn: number, bytesOut: number) => void;
+
+/** One request's stats and access-log entry, written once (a class: no closures per request). */
+class RequestLog implements CallDone {
+  private logged = false;
+
+  constructor(
+    private readonly core: GatewayCore,
+    private readonly method: string,
+    private readonly service: string,
+    private readonly stats: { inflight: number },
+    private readonly startedNs: bigint,
+  ) {}
+
+  finish(instance: string, status: number, bytesIn: number, bytesOut: number): void {
+    if (this.logged) return;
+    this.logged = true;
+    this.stats.inflight--;
+    const { method, service, startedNs } = this;
+    recordDone(this.core, { method, service, instance, status, startedNs, bytesIn, bytesOut });
+  }
+
+  done(call: ProxyCall): void {
+    this.finish(call.instance, call.status, call.bytesIn, call.bytesOut);
+  }
 }
 
 function forward(
@@ -96,13 +116,9 @@ function forward(
   svc: ServiceRoute,
   route: Route,
   body: Buffer | undefined,
-  finish: (instance: string, status: number, bytesIn: number, bytesOut: number) => void,
+  entry: RequestLog,
 ): void {
-  const headers = upstreamHeaders(req);
-  const call = new ProxyCall(core.proxy, req, res, svc, route, headers, body, (c) =>
-    finish(c.instance, c.status, c.bytesIn, c.bytesOut),
-  );
-  call.start();
+  new ProxyCall(core.proxy, req, res, svc, route, upstreamHeaders(req), body, entry).start();
 }
 
 /**
@@ -116,7 +132,7 @@ function webAuthorized(
   res: ServerResponse,
   svc: ServiceRoute,
   route: Route,
-  finish: (instance: string, status: number, bytesIn: number, bytesOut: number) => void,
+  finish: Finish,
 ): boolean {
   const redirect = (location: string, cookie?: string) => {
     res.once('close', () => finish('', 302, 0, 0));

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock } from '../clock.js';
 import { BodyPump, UpstreamBody } from './body.js';
+import { type Deadline, Deadlines, type Expirable } from './deadlines.js';
 import type { GatewayMetrics } from './metrics.js';
 import { connectionListed, copyResponseHeaders, isHopByHop, sendError } from './respond.js';
 import type { Route } from './route.js';
@@ -33,6 +34,13 @@ export interface ProxyDeps {
   replayLimit: number;
   outstanding: (id: string) => number;
   metrics: GatewayMetrics;
+  /** rpc.keepalive deadlines; created on first use when absent. */
+  deadlines?: Deadlines;
+}
+
+/** Where a finished call reports (the access log and stats of its request). */
+export interface CallDone {
+  done(call: ProxyCall): void;
 }
 
 export interface ProxyResult {
@@ -54,7 +62,7 @@ const CONNECT_ERRORS = new Set([
 /** Failures of a written request that, on a reused keep-alive socket, mean "closed while idle". */
 const STALE_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 
-export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.DispatchHandler {
+export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.DispatchHandler, Expirable {
   status = 0;
   instance = '';
   bytesIn = 0;
@@ -75,7 +83,7 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
   private held: Buffer | undefined;
   private tries = 0;
   private excluded: string[] | undefined;
-  private timer: TimerHandle | undefined;
+  private deadline: Deadline | undefined;
   private finished = false;
   private pump: BodyPump | undefined;
   private sink: UpstreamBody | undefined;
@@ -88,15 +96,15 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     private readonly route: Route,
     private readonly headers: string[],
     private readonly body: Buffer | undefined,
-    private readonly onDone: (call: ProxyCall) => void,
+    private readonly report: CallDone,
   ) {}
 
   start(): void {
-    this.res.once('close', this.onClose);
+    this.res.once('close', () => this.closed());
     const ms = this.svc.rpc.keepalive;
-    if (ms > 0) this.timer = this.deps.clock.setTimeout(this.onKeepalive, ms);
+    if (ms > 0) this.deadline = (this.deps.deadlines ??= new Deadlines(this.deps.clock)).add(ms, this);
     if (this.body === undefined && hasBody(this.req)) {
-      this.pump = new BodyPump(this.req, this.deps.replayLimit, this.deps.maxBodyBytes, this.onTooLarge);
+      this.pump = new BodyPump(this.req, this.deps.replayLimit, this.deps.maxBodyBytes, () => this.tooLarge());
     }
     this.dispatch();
   }
@@ -192,7 +200,7 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
 
   onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
     if (!this.live || this.finished) return false;
-    this.deps.clock.clearTimeout(this.timer);
+    this.stopDeadline();
     this.answered = true;
     this.resumeUp = resume;
     this.status = status;
@@ -263,16 +271,23 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     else this.fail(504, 'UPSTREAM_FAILED', `instance ${this.instance} closed the connection without an answer`);
   }
 
-  private onKeepalive = (): void => {
-    this.timer = undefined;
+  /** rpc.keepalive passed (Deadlines). */
+  expire(): void {
+    this.deadline = undefined;
     if (this.finished || this.answered) return;
     this.fail(408, 'TIMEOUT', `no answer within rpc.keepalive (${this.svc.rpc.keepalive} ms)`);
-  };
+  }
 
-  private onTooLarge = (): void => {
+  private stopDeadline(): void {
+    if (this.deadline === undefined) return;
+    this.deps.deadlines!.cancel(this.deadline);
+    this.deadline = undefined;
+  }
+
+  private tooLarge(): void {
     if (this.answered) this.res.destroy();
     else this.fail(413, 'BODY_TOO_LARGE', `request body is larger than ${this.deps.maxBodyBytes} bytes`);
-  };
+  }
 
   /** Answers with a gateway error and abandons the upstream call. */
   private fail(status: number, code: string, message: string): void {
@@ -284,7 +299,7 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
 
   /** Ends the current attempt; one not yet written aborts itself in onConnect. */
   private abortUpstream(): void {
-    this.deps.clock.clearTimeout(this.timer);
+    this.stopDeadline();
     if (!this.live) return;
     this.live = false;
     this.pump?.detach();
@@ -303,17 +318,17 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     this.deps.metrics.inflightDec(this.svc.name, state.id);
   }
 
-  private onClose = (): void => {
+  private closed(): void {
     this.finished = true;
     if (!this.res.writableFinished) {
       if (!this.answered && this.status === 0) this.status = 499;
       this.abortUpstream();
     }
-    this.deps.clock.clearTimeout(this.timer);
+    this.stopDeadline();
     this.releaseSlot();
     this.bytesIn = this.body?.length ?? this.pump?.bytes ?? 0;
-    this.onDone(this);
-  };
+    this.report.done(this);
+  }
 }
 
 export function hasBody(req: IncomingMessage): boolean {

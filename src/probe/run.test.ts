@@ -24,9 +24,15 @@ describe('runProbe', () => {
     expect(seen).toEqual(['http 2000', 'tcp 2000', 'exec 2000']);
   });
 
-  it('grpc is not supported yet: unknown', async () => {
-    const out = await runProbe({ ...probeSpec(), http_get: undefined, grpc: { port: 1 } }, stubTarget);
-    expect(out).toEqual({ result: 'unknown', message: 'grpc probes are not supported yet' });
+  it('grpc goes to the grpc handler with the action, target and timeout', async () => {
+    const seen: unknown[] = [];
+    const grpc = async (action: unknown, _t: unknown, ms: number): Promise<ProbeOutcome> => {
+      seen.push(action, ms);
+      return ok;
+    };
+    const spec = { ...probeSpec({ timeout_seconds: 3 }), http_get: undefined, grpc: { port: 1, service: 's' } };
+    expect(await runProbe(spec, stubTarget, { handlers: { grpc } })).toEqual(ok);
+    expect(seen).toEqual([{ port: 1, service: 's' }, 3000]);
   });
 
   it('an internal error is retried in the same call', async () => {

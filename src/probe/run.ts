@@ -40,7 +40,7 @@ export async function runProbe(
       if (spec.http_get) return await h.http(spec.http_get, target, timeoutMs, opts);
       if (spec.tcp_socket) return await h.tcp(spec.tcp_socket, target, timeoutMs, opts);
       if (spec.exec) return await h.exec(spec.exec, target, timeoutMs);
-      if (spec.grpc) return await h.grpc();
+      if (spec.grpc) return await h.grpc(spec.grpc, target, timeoutMs, opts);
       return { result: 'unknown', message: 'probe names no handler (http_get, tcp_socket, exec or grpc)' };
     } catch (err) {
       lastError = err;

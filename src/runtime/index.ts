@@ -9,3 +9,10 @@ export {
   type RuntimeSelector,
   type RuntimeSelectorOptions,
 } from './select.js';
+export {
+  createGpuReservations,
+  detectGpus,
+  GpuAllocator,
+  type GpuAllocation,
+  parseNvidiaSmiList,
+} from './gpu/index.js';

@@ -12,11 +12,13 @@ import { join } from 'node:path';
 import { type Clock, createRealClock } from '../clock.js';
 import { PierError } from '../errors.js';
 import { buildEnv, buildLaunches, freePort, type Launch, processUnsupportedReason, servingIndex } from './command.js';
+import { createGpuReservations } from './gpu/index.js';
 import { killGroupsUntilGone } from './groups.js';
 import { failedInstance, type Group, type SupervisorDeps, superviseInstance } from './instance.js';
-import { openLogForAppend } from './logs.js';
+import { appendPierLine, openLogForAppend } from './logs.js';
+import { prepareProcessInstance } from './prepare/index.js';
 import { createProcfs, type Procfs } from './procfs.js';
-import type { AdoptRecord, InstanceRuntime, RunningInstance, StartRequest } from './types.js';
+import type { AdoptRecord, InstanceRuntime, PierRuntimeConfig, RunningInstance, StartRequest } from './types.js';
 
 export interface ProcessRuntimeOptions {
   clock?: Clock;
@@ -32,6 +34,8 @@ export interface ProcessRuntimeOptions {
   exitPollMs?: number;
   /** Reads /proc; replaceable for tests. */
   procfs?: Procfs;
+  /** Pier's configuration for prepare (venvs), storage (oss) and GPUs; see README.md. */
+  config?: PierRuntimeConfig;
 }
 
 const HOST = '127.0.0.1';
@@ -42,6 +46,8 @@ interface StateFile {
   instanceId: string;
   workDir: string;
   memoryLimitMb?: number;
+  /** GPUs reserved for the instance (metadata.gpu), re-claimed on adoption. */
+  gpus?: string[];
   groups: { pid: number; path: string; startedAt: number }[];
 }
 
@@ -112,23 +118,55 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions = {}): Instance
     memoryPollMs: opts.memoryPollMs ?? 1000,
     exitPollMs: opts.exitPollMs ?? 1000,
   };
+  const gpus = createGpuReservations(opts.config?.gpus);
 
+  /** Reserves GPUs first (too few → PierError UNAVAILABLE: the instance stays Pending), releases them at exit. */
   async function start(req: StartRequest): Promise<RunningInstance> {
     const reason = processUnsupportedReason(req.spec);
     if (reason) throw new PierError('RUNTIME_UNSUPPORTED', reason);
+    const reserved = gpus.reserve(req.instanceId, req.spec.metadata?.gpu ?? 0);
+    try {
+      const instance = await startReserved(req, reserved);
+      gpus.releaseOnExit(req.instanceId, instance.exited);
+      return instance;
+    } catch (err) {
+      gpus.release(req.instanceId);
+      throw err;
+    }
+  }
+
+  async function startReserved(req: StartRequest, reservedGpus: string[]): Promise<RunningInstance> {
     mkdirSync(req.workDir, { recursive: true });
     const port = await freePort();
-    const envFor = (container: StartRequest['spec']['containers'][number]) =>
-      buildEnv({
+    const log = (line: string) => appendPierLine(req.logDir, line);
+    mkdirSync(req.logDir, { recursive: true });
+    const prepared = await prepareProcessInstance({
+      spec: req.spec,
+      workDir: req.workDir,
+      config: opts.config,
+      clock,
+      log,
+    });
+    const gpuEnv: Record<string, string> =
+      reservedGpus.length > 0 ? { CUDA_VISIBLE_DEVICES: reservedGpus.join(',') } : {};
+    const extraEnv = { ...req.extraEnv, ...(prepared.ok ? prepared.env : {}), ...gpuEnv };
+    const envFor = (container: StartRequest['spec']['containers'][number]) => {
+      const env = buildEnv({
         container,
         port,
         service: req.service,
         instanceId: req.instanceId,
         revision: req.revision,
-        extraEnv: req.extraEnv,
+        extraEnv,
       });
+      return prepared.ok ? prepared.withVenv(container, env) : env;
+    };
     const env = envFor(req.spec.containers[servingIndex(req.spec)]);
     const base = { instanceId: req.instanceId, host: HOST, port, env, workDir: req.workDir };
+    if (!prepared.ok) {
+      log(prepared.message);
+      return failedInstance(clock, base, prepared.message);
+    }
     const launches = buildLaunches(req.spec, port, envFor);
     if (typeof launches === 'string') return failedInstance(clock, base, launches);
 
@@ -162,6 +200,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions = {}): Instance
       instanceId: req.instanceId,
       workDir: req.workDir,
       memoryLimitMb,
+      ...(reservedGpus.length > 0 ? { gpus: reservedGpus } : {}),
       groups: groups.map(({ pid, path, startedAt }) => ({ pid, path, startedAt })),
     };
     writeFileSync(join(req.logDir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
@@ -194,7 +233,8 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions = {}): Instance
       }
     }
     const env = readEnviron(record.pid) ?? { ...(process.env as Record<string, string>), PORT: String(record.port) };
-    return superviseInstance(deps, {
+    if (sameInstance && state?.gpus) gpus.claim(record.instanceId, state.gpus);
+    const instance = superviseInstance(deps, {
       instanceId: record.instanceId,
       host: HOST,
       port: record.port,
@@ -204,6 +244,8 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions = {}): Instance
       memoryLimitMb: sameInstance ? state?.memoryLimitMb : undefined,
       groups: [serving, ...sidecars],
     });
+    gpus.releaseOnExit(record.instanceId, instance.exited);
+    return instance;
   }
 
   return {

@@ -33,6 +33,7 @@ export function descTable(s: ServiceDescription): string[] {
       ['Created', isoTime(s.createdAt)],
       ['Updated', isoTime(s.updatedAt)],
       ['Hint', s.hint],
+      ['Autoscaler', s.autoscaler ? autoscalerLine(s.autoscaler) : undefined],
     ]),
     'Revisions:',
     ...table(
@@ -93,4 +94,21 @@ export function parseCount(raw: string, what: string, min: number): number {
     throw new CliError(2, `${what} must be an integer ≥ ${min}, got "${raw}"`);
   }
   return n;
+}
+
+/** One line of autoscaler state: metric values, what it wants, and the last decision and why. */
+function autoscalerLine(a: Record<string, unknown>): string {
+  const metrics = (a.metrics as { stable?: Record<string, number | undefined> } | undefined)?.stable ?? {};
+  const values = Object.entries(metrics)
+    .filter(([, v]) => typeof v === 'number')
+    .map(([k, v]) => `${k} ${(v as number).toFixed(1)}`)
+    .join(', ');
+  const last = a.lastDecision as { desired: number; reason: string; at: number } | undefined;
+  const parts = [
+    values ? `metrics: ${values}` : 'metrics: no data yet',
+    a.desired !== undefined ? `wants ${a.desired}` : undefined,
+    a.panic ? 'burst mode' : undefined,
+    last ? `last change → ${last.desired} at ${isoTime(last.at)} (${last.reason})` : undefined,
+  ];
+  return parts.filter(Boolean).join('; ');
 }

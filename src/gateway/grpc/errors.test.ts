@@ -131,7 +131,6 @@ describe('gRPC gateway errors are proper gRPC statuses', () => {
     expect(budget).toBeLessThanOrEqual(5000);
     const late = await unary(client, { hang: true }, md(), 150);
     expect(late.err?.code).toBe(4);
-    await until(() => b.cancelled === 1, 5000, 'the instance to see the cancel');
     await until(() => h!.gw.inflight('a') === 0, 5000, 'the slot to be released');
   });
 
@@ -139,7 +138,10 @@ describe('gRPC gateway errors are proper gRPC statuses', () => {
     const b = await backend();
     const client = await gateway([service('echo', [b.endpoint()], { enableGrpc: true })]);
     // grpc-js enforces deadlines itself too; send a raw grpc-timeout so the gateway acts first.
-    const call = client.serverStream({ count: 100, everyMs: 20 }, md({ 'grpc-timeout': '150m' })) as ClientReadableStream<Msg>;
+    const call = client.serverStream(
+      { count: 100, everyMs: 20 },
+      md({ 'grpc-timeout': '150m' }),
+    ) as ClientReadableStream<Msg>;
     const got: Msg[] = [];
     const status = await new Promise<{ code: number; details: string }>((resolve) => {
       call.on('data', (m: Msg) => got.push(m));

@@ -20,7 +20,7 @@ export function handleGrpcStream(deps: GrpcDeps, stream: ServerHttp2Stream, head
   }
   const name = grpcServiceName(headers);
   const svc = name === undefined ? undefined : core.snapshot.services[name];
-  if (!svc || !svc.enableGrpc) {
+  if (!svc?.enableGrpc) {
     const why =
       name === undefined
         ? 'no service named; send "x-pier-service" (or "x-eas-service") metadata or call <service>.<host> as :authority'

@@ -1,4 +1,5 @@
 import { type ClientHttp2Session, connect } from 'node:http2';
+import { connect as netConnect } from 'node:net';
 import type { Endpoint, EndpointSnapshot } from '../types.js';
 
 /**
@@ -12,6 +13,7 @@ export interface UpstreamSession {
   session: ClientHttp2Session;
   /** True once the connection exists: a call that failed before it never reached the instance. */
   connected: boolean;
+  /* Calls waiting for the connection add a `connect` listener each, hence no listener limit. */
 }
 
 /** Larger than HTTP/2's 64 KiB default so big messages are not throttled by flow control. */
@@ -28,13 +30,18 @@ export class H2Sessions {
     if (have && have.key === key && !have.session.closed && !have.session.destroyed) return have;
     if (have) have.session.close();
     const host = ep.host.includes(':') ? `[${ep.host}]` : ep.host;
-    const session = connect(`http://${host}:${ep.port}`, { settings: { initialWindowSize: H2_WINDOW } });
+    const session = connect(`http://${host}:${ep.port}`, {
+      settings: { initialWindowSize: H2_WINDOW },
+      // Small gRPC frames must not wait for Nagle's algorithm.
+      createConnection: () => netConnect({ host: ep.host, port: ep.port, noDelay: true }),
+    });
     const entry = { session, connected: false, key };
     this.pool.set(ep.instanceId, entry);
     this.open.add(session);
     const forget = () => {
       if (this.pool.get(ep.instanceId) === entry) this.pool.delete(ep.instanceId);
     };
+    session.setMaxListeners(0);
     session.once('connect', () => {
       entry.connected = true;
       session.setLocalWindowSize(H2_WINDOW);

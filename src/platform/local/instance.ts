@@ -71,7 +71,7 @@ const UNHEALTHY_EVENT_EVERY_MS = 10_000;
 export class LocalInstance {
   readonly id: string;
   readonly service: string;
-  readonly revision: number;
+  private revisionNumber: number;
   readonly createdAt: number;
   private state: InstanceState = 'Pending';
   private ready = false;
@@ -90,18 +90,34 @@ export class LocalInstance {
   private loopDone: Promise<void> | undefined;
 
   constructor(
-    private readonly init: InstanceInit,
+    private readonly init: InstanceInit & { spec: ServiceSpec },
     private readonly deps: InstanceDeps,
   ) {
     this.id = init.id;
     this.service = init.service;
-    this.revision = init.revision;
+    this.revisionNumber = init.revision;
     this.restarts = init.restarts ?? 0;
     this.createdAt = deps.clock.now();
   }
 
   start(): void {
     this.loopDone ??= this.loop();
+  }
+
+  get revision(): number {
+    return this.revisionNumber;
+  }
+
+  /**
+   * Moves the instance to another revision that runs the same thing (only the
+   * count, autoscaler, gateway limits or similar changed), without a restart.
+   */
+  retag(revision: number, spec: ServiceSpec): void {
+    this.revisionNumber = revision;
+    this.init.spec = spec;
+    const r = this.running;
+    if (r && !this.terminatingFlag) this.persistRecord(r);
+    this.deps.changed();
   }
 
   get terminating(): boolean {
@@ -218,17 +234,7 @@ export class LocalInstance {
       }
       this.reason = undefined;
       this.message = undefined;
-      this.deps.persist({
-        id: this.id,
-        service: this.service,
-        revision: this.revision,
-        runtime: this.deps.runtime.kindFor?.(this.init.spec) ?? this.deps.runtime.kind,
-        pid: running.pid ?? null,
-        port: running.port,
-        logDir: this.init.logDir,
-        startedAt: running.startedAt,
-        restarts: this.restarts,
-      });
+      this.persistRecord(running);
       this.setState('Starting');
       this.deps.event(
         'Normal',
@@ -327,6 +333,20 @@ export class LocalInstance {
       reason: exit.reason === 'Completed' ? 'Killed' : exit.reason,
       message: `${kind} probe failed: ${outcome.message}`,
     };
+  }
+
+  private persistRecord(running: RunningInstance): void {
+    this.deps.persist({
+      id: this.id,
+      service: this.service,
+      revision: this.revisionNumber,
+      runtime: this.deps.runtime.kindFor?.(this.init.spec) ?? this.deps.runtime.kind,
+      pid: running.pid ?? null,
+      port: running.port,
+      logDir: this.init.logDir,
+      startedAt: running.startedAt,
+      restarts: this.restarts,
+    });
   }
 
   private unhealthy(kind: ProbeKind, outcome: ProbeOutcome): void {

@@ -5,6 +5,8 @@
 
 import type { ContainerSpec, ServiceSpec } from '../../spec/index.js';
 import { servingIndex, splitCommand } from '../command.js';
+import { PYDEPS_MOUNT } from '../prepare/index.js';
+import type { ResolvedMount } from '../storage/index.js';
 import type { EngineKind } from './engine.js';
 
 export const LABEL = {
@@ -32,8 +34,8 @@ export function containerUnsupportedReason(spec: ServiceSpec): string | null {
     }
   }
   for (const [i, s] of spec.storage.entries()) {
-    if (!s.local && !s.empty_dir) {
-      return `storage[${i}] (${s.mount_path}): the container runtime mounts "local" and "empty_dir" storage only`;
+    if (!s.local && !s.empty_dir && !s.oss && !s.nfs) {
+      return `storage[${i}] (${s.mount_path}): give one of local, empty_dir, oss or nfs`;
     }
   }
   return null;
@@ -48,6 +50,12 @@ export interface RunContext {
   hostPort: number;
   /** Merged over each container's env (PATH is dropped: a host PATH means nothing inside). */
   extraEnv?: Record<string, string>;
+  /** `storage[]` resolved to host paths (oss synced, nfs mounted); without it, local/empty_dir from the spec. */
+  mounts?: ResolvedMount[];
+  /** GPUs reserved for the instance; given to the serving container. */
+  gpus?: string[];
+  /** containers[i] → host dir of its `prepare` install, mounted at /pier/pydeps. */
+  pydeps?: Map<number, string>;
 }
 
 export interface ContainerRun {
@@ -87,14 +95,28 @@ function entrypoint(c: ContainerSpec, env: Record<string, string>, port: number)
   return [c.image as string];
 }
 
-function storageArgs(spec: ServiceSpec): string[] {
+function storageArgs(spec: ServiceSpec, mounts?: ResolvedMount[]): string[] {
   const args: string[] = [];
+  for (const m of mounts ?? []) {
+    if (m.hostPath) args.push('-v', `${m.hostPath}:${m.mountPath}${m.readOnly ? ':ro' : ''}`);
+    else if (m.memory) args.push('--tmpfs', m.mountPath);
+    else args.push('-v', m.mountPath);
+  }
+  if (mounts) return args;
   for (const s of spec.storage) {
     if (s.local) args.push('-v', `${s.local.path}:${s.mount_path}${s.local.readOnly ? ':ro' : ''}`);
     else if (s.empty_dir?.medium === 'memory') args.push('--tmpfs', s.mount_path);
     else if (s.empty_dir) args.push('-v', s.mount_path); // an anonymous volume, removed with the container
   }
   return args;
+}
+
+/** podman: CDI devices (`nvidia-ctk cdi generate`); docker: the NVIDIA runtime's `--gpus`. */
+function gpuArgs(ctx: RunContext): string[] {
+  const gpus = ctx.gpus ?? [];
+  if (gpus.length === 0) return [];
+  if (ctx.engine === 'docker') return ['--gpus', `"device=${gpus.join(',')}"`];
+  return gpus.flatMap((g) => ['--device', `nvidia.com/gpu=${g}`]);
 }
 
 /** Serving container first; the others join its network namespace. A string is a user-facing error. */
@@ -109,6 +131,8 @@ export function buildRuns(spec: ServiceSpec, ctx: RunContext): ContainerRun[] | 
     const isServing = i === serving;
     const name = containerName(ctx.instanceId, i, isServing);
     const env = containerEnv(c, port, ctx);
+    const pydeps = ctx.pydeps?.get(i);
+    if (pydeps) env.PYTHONPATH = env.PYTHONPATH ? `${PYDEPS_MOUNT}:${env.PYTHONPATH}` : PYDEPS_MOUNT;
     const args = ['run', '-d', '--name', name, '--init'];
     const labels: Record<string, string> = {
       [LABEL.managed]: 'true',
@@ -125,11 +149,13 @@ export function buildRuns(spec: ServiceSpec, ctx: RunContext): ContainerRun[] | 
       // metadata.cpu/memory are per instance; the serving container carries the limit.
       if (spec.metadata.cpu) args.push('--cpus', String(spec.metadata.cpu));
       if (spec.metadata.memory) args.push('--memory', `${Math.ceil(spec.metadata.memory)}m`);
+      args.push(...gpuArgs(ctx));
     } else {
       args.push('--network', `container:${servingName}`);
     }
     if (ctx.engine === 'docker') args.push('--log-opt', 'max-size=10m');
-    args.push(...storageArgs(spec));
+    args.push(...storageArgs(spec, ctx.mounts));
+    if (pydeps) args.push('-v', `${pydeps}:${PYDEPS_MOUNT}:ro`);
     const tail = entrypoint(c, env, port);
     if (typeof tail === 'string') return `containers[${i}]: ${tail}`;
     args.push(...tail);

@@ -9,15 +9,17 @@ import { mkdirSync } from 'node:fs';
 import { type Clock, createRealClock } from '../../clock.js';
 import { PierError } from '../../errors.js';
 import { freePort, servingIndex } from '../command.js';
+import { createGpuReservations } from '../gpu/index.js';
 import { failedInstance } from '../instance.js';
 import { appendPierLine } from '../logs.js';
-import type { AdoptRecord, InstanceRuntime, RunningInstance, StartRequest } from '../types.js';
+import type { AdoptRecord, InstanceRuntime, PierRuntimeConfig, RunningInstance, StartRequest } from '../types.js';
 import { redact, secretsOf } from './auth.js';
-import { buildRuns, containerEnv, containerUnsupportedReason } from './args.js';
+import { buildRuns, type RunContext, containerEnv, containerName, containerUnsupportedReason } from './args.js';
 import { cliMessage, createEngine, type Engine, type EngineKind, engineAvailable } from './engine.js';
 import { existingFollower, startFollower } from './follow.js';
 import { inspectContainer, listManaged, publishedPort } from './inspect.js';
 import { removeContainers, superviseContainer } from './instance.js';
+import { prepareContainers } from './prepare.js';
 import { ensureImage } from './pull.js';
 import { type ContainerState, readState, writeState } from './state.js';
 
@@ -31,6 +33,8 @@ export interface ContainerRuntimeOptions {
   logMaxBytes?: number;
   logFiles?: number;
   logCheckMs?: number;
+  /** Pier's configuration for prepare, storage (oss) and GPUs; see ../README.md. */
+  config?: PierRuntimeConfig;
 }
 
 export type ContainerRuntime = InstanceRuntime & {
@@ -55,15 +59,30 @@ export function createContainerRuntime(opts: ContainerRuntimeOptions = {}): Cont
     logCheckMs: opts.logCheckMs ?? 1000,
   };
 
+  const gpus = createGpuReservations(opts.config?.gpus);
+
+  /** Reserves GPUs first (too few → PierError UNAVAILABLE: the instance stays Pending), releases them at exit. */
   async function start(req: StartRequest): Promise<RunningInstance> {
     const reason = containerUnsupportedReason(req.spec);
     if (reason) throw new PierError('RUNTIME_UNSUPPORTED', reason);
+    const reserved = gpus.reserve(req.instanceId, req.spec.metadata?.gpu ?? 0);
+    try {
+      const instance = await startReserved(req, reserved);
+      gpus.releaseOnExit(req.instanceId, instance.exited);
+      return instance;
+    } catch (err) {
+      gpus.release(req.instanceId);
+      throw err;
+    }
+  }
+
+  async function startReserved(req: StartRequest, reservedGpus: string[]): Promise<RunningInstance> {
     mkdirSync(req.logDir, { recursive: true });
     mkdirSync(req.workDir, { recursive: true });
     const hostPort = await freePort();
     const serving = req.spec.containers[servingIndex(req.spec)];
     const containerPort = serving.port as number;
-    const ctx = { ...req, engine: engine.kind, hostPort };
+    let ctx: RunContext = { ...req, engine: engine.kind, hostPort, gpus: reservedGpus };
     const base = {
       instanceId: req.instanceId,
       host: HOST,
@@ -75,18 +94,24 @@ export function createContainerRuntime(opts: ContainerRuntimeOptions = {}): Cont
       appendPierLine(req.logDir, message);
       return failedInstance(clock, base, message);
     };
-    const runs = buildRuns(req.spec, ctx);
-    if (typeof runs === 'string') return fail(runs);
+    // Checked before pulling: a command that cannot be split fails at once.
+    const early = buildRuns(req.spec, ctx);
+    if (typeof early === 'string') return fail(early);
 
     // A container of the same name left by a crash before adoption would block `run`.
     await removeContainers(
       engine,
-      runs.map((r) => r.name),
+      req.spec.containers.map((_, i) => containerName(req.instanceId, i, i === servingIndex(req.spec))),
     );
     for (const image of new Set(req.spec.containers.map((c) => c.image as string))) {
       const pulled = await ensureImage(engine, image, req.spec.dockerAuth);
       if (!pulled.ok) return fail(`ImagePullBackOff: ${pulled.message}`);
     }
+    const prepared = await prepareContainers({ engine, req, config: opts.config, clock });
+    if (!prepared.ok) return fail(prepared.message);
+    ctx = { ...ctx, mounts: prepared.mounts, pydeps: prepared.pydeps };
+    const runs = buildRuns(req.spec, ctx);
+    if (typeof runs === 'string') return fail(runs);
 
     const secrets = secretsOf(req.spec.dockerAuth);
     const ids: string[] = [];
@@ -112,6 +137,7 @@ export function createContainerRuntime(opts: ContainerRuntimeOptions = {}): Cont
       hostPort,
       memoryLimitMb: req.spec.metadata.memory,
       followerPid: follower.pid,
+      ...(reservedGpus.length > 0 ? { gpus: reservedGpus } : {}),
     };
     writeState(req.logDir, state);
     return superviseContainer({
@@ -151,7 +177,8 @@ export function createContainerRuntime(opts: ContainerRuntimeOptions = {}): Cont
       existingFollower(sameInstance ? state?.followerPid : undefined, serving.id) ??
       startFollower(engine, serving.id, record.logDir, Math.floor(clock.now() / 1000));
     if (sameInstance && state) writeState(record.logDir, { ...state, followerPid: follower.pid });
-    return superviseContainer({
+    if (sameInstance && state?.gpus) gpus.claim(record.instanceId, state.gpus);
+    const instance = superviseContainer({
       engine,
       clock,
       ...logOpts,
@@ -165,6 +192,8 @@ export function createContainerRuntime(opts: ContainerRuntimeOptions = {}): Cont
       memoryLimitMb: sameInstance ? state?.memoryLimitMb : undefined,
       follower,
     });
+    gpus.releaseOnExit(record.instanceId, instance.exited);
+    return instance;
   }
 
   async function cleanupOrphans(keep: Set<string>): Promise<void> {

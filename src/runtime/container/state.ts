@@ -19,6 +19,8 @@ export interface ContainerState {
   memoryLimitMb?: number;
   /** The `logs -f` process copying output into instance.log. */
   followerPid?: number;
+  /** GPUs reserved for the instance (metadata.gpu), re-claimed on adoption. */
+  gpus?: string[];
 }
 
 export function writeState(logDir: string, state: ContainerState): void {

@@ -5,16 +5,35 @@ import { detectGpus, parseNvidiaSmiList } from './detect.js';
 describe('GpuAllocator', () => {
   it.each([
     { name: 'no GPUs asked', gpus: ['0', '1'], asks: [['a', 0]], want: [[]] },
-    { name: 'lowest free first', gpus: ['0', '1', '2'], asks: [['a', 1], ['b', 2]], want: [['0'], ['1', '2']] },
+    {
+      name: 'lowest free first',
+      gpus: ['0', '1', '2'],
+      asks: [
+        ['a', 1],
+        ['b', 2],
+      ],
+      want: [['0'], ['1', '2']],
+    },
     {
       name: 'too few free',
       gpus: ['0', '1'],
-      asks: [['a', 1], ['b', 2]],
+      asks: [
+        ['a', 1],
+        ['b', 2],
+      ],
       want: [['0'], /only 1 of 2 GPU\(s\) are free \(held by a\)/],
     },
     { name: 'more than the machine has', gpus: ['0'], asks: [['a', 2]], want: [/has only 1 GPU/] },
     { name: 'no GPUs at all', gpus: [], asks: [['a', 1]], want: [/has no GPUs/] },
-    { name: 'same instance again gets the same GPUs', gpus: ['0', '1'], asks: [['a', 1], ['a', 1]], want: [['0'], ['0']] },
+    {
+      name: 'same instance again gets the same GPUs',
+      gpus: ['0', '1'],
+      asks: [
+        ['a', 1],
+        ['a', 1],
+      ],
+      want: [['0'], ['0']],
+    },
   ] as const)('$name', ({ gpus, asks, want }) => {
     const alloc = new GpuAllocator(gpus);
     asks.forEach(([id, n], i) => {

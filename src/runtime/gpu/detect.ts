@@ -15,7 +15,11 @@ export function parseNvidiaSmiList(text: string): string[] {
 /** Runs `nvidia-smi -L` (bounded); no nvidia-smi, or a failing one, means no GPUs. */
 export function detectGpus(binary = 'nvidia-smi'): string[] {
   try {
-    const out = execFileSync(binary, ['-L'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync(binary, ['-L'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     return parseNvidiaSmiList(out);
   } catch {
     return [];

@@ -56,7 +56,12 @@ export function requirementsHash(req: Requirements, python: string, pip: PipConf
 }
 
 /** `pip install` options from Pier's configuration, then what to install. */
-export function pipInstallArgs(req: Requirements, pip: PipConfig = {}, file = req.file, findLinks = pip.findLinks): string[] {
+export function pipInstallArgs(
+  req: Requirements,
+  pip: PipConfig = {},
+  file = req.file,
+  findLinks = pip.findLinks,
+): string[] {
   const args = ['install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off'];
   if (pip.indexUrl) args.push('--index-url', pip.indexUrl);
   for (const dir of findLinks ?? []) args.push('--find-links', dir);

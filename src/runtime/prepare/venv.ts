@@ -43,7 +43,6 @@ export async function ensureVenv(req: VenvRequest): Promise<VenvResult> {
 
   mkdirSync(root, { recursive: true });
   const timeoutMs = (req.pip?.timeoutSeconds ?? 1800) * 1000;
-  req.log(`prepare ${req.path}: waiting for the lock on ${dir}`);
   const release = await acquireLock(`${dir}.lock`, req.clock, timeoutMs);
   if (!release) {
     return { ok: false, message: `prepare ${req.path}: another install of ${dir} did not finish in time` };

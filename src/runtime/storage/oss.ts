@@ -15,7 +15,8 @@ import type { Clock } from '../../clock.js';
 import type { OssConfig } from '../types.js';
 import { objectUrl, signGet } from './sigv4.js';
 
-const MANIFEST = '.pier-oss.json';
+/** Beside the cache dir (not in it, so the app does not see it): key → ETag of what was downloaded. */
+const manifestOf = (dir: string) => `${dir}.pier-oss.json`;
 
 export interface OssLocation {
   bucket: string;
@@ -41,7 +42,12 @@ interface S3Object {
 const xmlValues = (xml: string, tag: string) =>
   [...xml.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => unescapeXml(m[1]));
 const unescapeXml = (s: string) =>
-  s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 async function get(url: URL, cfg: OssConfig, clock: Clock): Promise<Response> {
   const headers =
@@ -91,7 +97,7 @@ export async function syncOss(cfg: OssConfig, loc: OssLocation, dir: string, clo
   mkdirSync(dir, { recursive: true });
   let manifest: Record<string, string> = {};
   try {
-    manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as Record<string, string>;
+    manifest = JSON.parse(readFileSync(manifestOf(dir), 'utf8')) as Record<string, string>;
   } catch {
     // first sync
   }
@@ -113,10 +119,10 @@ export async function syncOss(cfg: OssConfig, loc: OssLocation, dir: string, clo
     downloaded++;
   }
   for (const file of await listFiles(dir)) {
-    if (file === join(dir, MANIFEST) || wanted.has(file)) continue;
+    if (wanted.has(file) || file.endsWith('.pier-part')) continue;
     rmSync(file, { force: true });
     delete manifest[relative(dir, file)];
   }
-  writeFileSync(join(dir, MANIFEST), JSON.stringify(manifest));
+  writeFileSync(manifestOf(dir), JSON.stringify(manifest));
   return downloaded;
 }
