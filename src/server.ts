@@ -16,8 +16,10 @@ import {
   createProcessRuntime,
   createRuntimeSelector,
   detectContainerEngine,
+  type PierRuntimeConfig,
   type RuntimeChoice,
 } from './runtime/index.js';
+import { runtimeConfigFromEnv } from './config.js';
 import { ensureAdminToken, openStore, type Store } from './store/index.js';
 
 export interface PierOptions {
@@ -36,6 +38,8 @@ export interface PierOptions {
    * 'container' forces one.
    */
   runtime?: RuntimeChoice;
+  /** pip, oss and GPU settings for instances; default: read from PIER_* variables (src/config.ts). */
+  runtimeConfig?: Omit<PierRuntimeConfig, 'home'>;
   /**
    * On close, drain and stop every instance (default). A crash or `kill -9`
    * leaves them running instead, and the next start re-adopts them.
@@ -63,7 +67,10 @@ export async function startPier(opts: PierOptions): Promise<RunningPier> {
   const registry = new Registry();
   const adminToken = opts.adminToken ?? ensureAdminToken(opts.home, process.env);
   const store = openStore({ home: opts.home, clock });
-  const runtime = await createRuntime(opts.runtime ?? 'auto', clock, logger);
+  const config = opts.runtimeConfig
+    ? { ...opts.runtimeConfig, home: opts.home }
+    : runtimeConfigFromEnv(opts.home, process.env);
+  const runtime = await createRuntime(opts.runtime ?? 'auto', clock, logger, config);
   const endpoints = createEndpointStore();
 
   const gateway = createGateway({ source: endpoints, clock, logger: logger.child({ component: 'gateway' }), registry });
@@ -184,13 +191,13 @@ function autoscaledServices(store: Store, reconciler: Reconciler): ServiceView[]
   return out;
 }
 
-async function createRuntime(choice: RuntimeChoice, clock: Clock, logger: pino.Logger) {
-  const processRuntime = createProcessRuntime({ clock });
+async function createRuntime(choice: RuntimeChoice, clock: Clock, logger: pino.Logger, config: PierRuntimeConfig) {
+  const processRuntime = createProcessRuntime({ clock, config });
   const engine = choice === 'process' ? null : await detectContainerEngine();
   if (engine) logger.info({ engine: engine.engine, binary: engine.binary }, 'container runtime available');
   else if (choice === 'container') logger.warn('--runtime container: no container engine answered');
   const container = engine
-    ? createContainerRuntime({ engine: engine.engine, binary: engine.binary, clock })
+    ? createContainerRuntime({ engine: engine.engine, binary: engine.binary, clock, config })
     : undefined;
   return createRuntimeSelector({ process: processRuntime, ...(container ? { container } : {}), choice });
 }

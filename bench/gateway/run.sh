@@ -51,6 +51,11 @@ node --import tsx bench/gateway/bare-proxy.ts "$BACKEND_PORT" "$BARE_PORT" >/dev
 PIDS+=($!)
 wait_port "$BARE_PORT"
 
+UNDICI_PORT=$(free_port)
+node --import tsx bench/gateway/bare-undici-proxy.ts "$BACKEND_PORT" "$UNDICI_PORT" >/dev/null &
+PIDS+=($!)
+wait_port "$UNDICI_PORT"
+
 PIER_PORT=$(free_port)
 NODE_FLAGS=()
 if [[ "${PROFILE:-}" == 1 ]]; then NODE_FLAGS=(--cpu-prof --cpu-prof-dir="$DIR/prof"); fi
@@ -77,6 +82,7 @@ measure() {
 read -r D_RPS D_P50 D_P99 < <(measure "http://127.0.0.1:$BACKEND_PORT/predict")
 read -r N_RPS N_P50 N_P99 < <(measure "http://127.0.0.1:$NGINX_PORT/predict")
 read -r B_RPS B_P50 B_P99 < <(measure "http://127.0.0.1:$BARE_PORT/predict")
+read -r U_RPS U_P50 U_P99 < <(measure "http://127.0.0.1:$UNDICI_PORT/predict")
 read -r P_RPS P_P50 P_P99 < <(measure "http://127.0.0.1:$PIER_PORT/api/predict/bench/predict" -H "Authorization: $TOKEN")
 
 echo
@@ -87,12 +93,14 @@ echo "| --- | ---: | ---: | ---: |"
 echo "| backend direct | $D_RPS | $D_P50 | $D_P99 |"
 echo "| nginx (1 worker, keepalive pool) | $N_RPS | $N_P50 | $N_P99 |"
 echo "| bare node:http proxy (floor, no features) | $B_RPS | $B_P50 | $B_P99 |"
+echo "| bare undici proxy (floor, no features) | $U_RPS | $U_P50 | $U_P99 |"
 echo "| Pier gateway | $P_RPS | $P_P50 | $P_P99 |"
 echo
-awk -v p="$P_RPS" -v n="$N_RPS" -v d="$D_RPS" -v b="$B_RPS" -v pp="$P_P99" -v np="$N_P99" 'BEGIN {
+awk -v p="$P_RPS" -v n="$N_RPS" -v d="$D_RPS" -v b="$B_RPS" -v u="$U_RPS" -v pp="$P_P99" -v np="$N_P99" 'BEGIN {
   printf "| ratio | value |\n| --- | ---: |\n"
   printf "| Pier / nginx req/s | %.2f |\n| Pier / direct req/s | %.2f |\n", p/n, p/d
-  printf "| Pier / bare node proxy req/s | %.2f |\n| Pier p99 / nginx p99 | %.2f |\n", p/b, pp/np }'
+  printf "| Pier / bare node proxy req/s | %.2f |\n| Pier / bare undici proxy req/s | %.2f |\n", p/b, p/u
+  printf "| Pier p99 / nginx p99 | %.2f |\n", pp/np }'
 
 if [[ "${PROFILE:-}" == 1 ]]; then
   kill -INT "$PIER_PID"

@@ -102,7 +102,10 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
   start(): void {
     this.res.once('close', () => this.closed());
     const ms = this.svc.rpc.keepalive;
-    if (ms > 0) this.deadline = (this.deps.deadlines ??= new Deadlines(this.deps.clock)).add(ms, this);
+    if (ms > 0) {
+      this.deps.deadlines ??= new Deadlines(this.deps.clock);
+      this.deadline = this.deps.deadlines.add(ms, this);
+    }
     if (this.body === undefined && hasBody(this.req)) {
       this.pump = new BodyPump(this.req, this.deps.replayLimit, this.deps.maxBodyBytes, () => this.tooLarge());
     }

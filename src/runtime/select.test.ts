@@ -50,7 +50,10 @@ describe('createRuntimeSelector', () => {
     const calls: string[] = [];
     const tracking = (kind: 'process' | 'container'): InstanceRuntime => ({
       ...fake(kind),
-      adopt: async () => (calls.push(kind), null),
+      adopt: async () => {
+        calls.push(kind);
+        return null;
+      },
     });
     const s = createRuntimeSelector({ process: tracking('process'), container: tracking('container'), choice: 'auto' });
     await s.adopt({ runtime: 'container', instanceId: 'a', pid: 0, port: 1, startedAt: 0, logDir: '/x' });

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type RunningPier, startPier } from '../../src/server.js';
+import { type PierOptions, type RunningPier, startPier } from '../../src/server.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const fixtureApp = path.join(repoRoot, 'test/e2e/fixtures/app.mjs');
@@ -26,7 +26,7 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function startTestPier(): Promise<TestPier> {
+export async function startTestPier(extra: Partial<PierOptions> = {}): Promise<TestPier> {
   const home = mkdtempSync(path.join(tmpdir(), 'pier-e2e-'));
   const pier = await startPier({
     home,
@@ -36,6 +36,7 @@ export async function startTestPier(): Promise<TestPier> {
     gatewayPort: 0,
     adminToken: 'test-admin-token-0123456789abcdef',
     logLevel: 'warn',
+    ...extra,
   });
   return {
     ...pier,

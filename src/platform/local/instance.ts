@@ -65,6 +65,9 @@ export interface InstanceInit {
   restarts?: number;
 }
 
+/** How often an instance waiting for GPUs tries again. */
+const PENDING_RETRY_MS = 5000;
+
 /** Unhealthy events for the same failure are written at most this often. */
 const UNHEALTHY_EVENT_EVERY_MS = 10_000;
 
@@ -218,6 +221,23 @@ export class LocalInstance {
             extraEnv: this.init.extraEnv,
           }));
       } catch (err) {
+        if (isPierError(err) && err.code === 'UNAVAILABLE') {
+          // Not enough of something shared (GPUs): stay Pending and try again.
+          this.state = 'Pending';
+          this.reason = 'Unschedulable';
+          this.message = err.message;
+          if (this.lastUnhealthy.get('pending')?.message !== err.message) {
+            this.lastUnhealthy.set('pending', { message: err.message, at: this.deps.clock.now() });
+            this.deps.event('Warning', 'FailedScheduling', err.message);
+          }
+          this.deps.changed();
+          try {
+            await this.deps.clock.sleep(PENDING_RETRY_MS, this.abort.signal);
+          } catch {
+            return;
+          }
+          continue;
+        }
         this.state = 'Failed';
         this.reason = isPierError(err) ? err.code : 'StartError';
         this.message = err instanceof Error ? err.message : String(err);
