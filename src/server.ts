@@ -3,13 +3,13 @@
  * them in one process (`pier server`), or a gateway alone (`pier gateway`).
  */
 
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createApiServer } from './api/index.js';
 import { type Clock, createRealClock } from './clock.js';
 import { Autoscaler, type ServiceView } from './autoscaler/index.js';
-import { LocalControlPlane, Reconciler } from './controller/index.js';
-import { createEndpointStore, createGateway, createRemoteEndpointSource } from './gateway/index.js';
+import { GatewayRegistry, LocalControlPlane, Reconciler } from './controller/index.js';
+import { createEndpointStore, createGateway, createRemoteEndpointSource, type Gateway } from './gateway/index.js';
 import { createInstanceProber } from './probe/index.js';
 import {
   createContainerRuntime,
@@ -47,7 +47,8 @@ export interface PierOptions {
   stopInstancesOnClose?: boolean;
   /**
    * How an instance is drained before SIGTERM. 'gateway' (default) waits until
-   * the gateway has no request in flight to it; 'none' signals at once, as a
+   * the in-process gateway and every remote gateway following the endpoint
+   * watch have no request in flight to it; 'none' signals at once, as a
    * Kubernetes pod without a preStop hook does. 'none' exists for bench/rollout.
    */
   drain?: 'gateway' | 'none';
@@ -73,11 +74,20 @@ export async function startPier(opts: PierOptions): Promise<RunningPier> {
   const runtime = await createRuntime(opts.runtime ?? 'auto', clock, logger, config);
   const endpoints = createEndpointStore();
 
-  const gateway = createGateway({ source: endpoints, clock, logger: logger.child({ component: 'gateway' }), registry });
+  const gateway = createGateway({
+    source: endpoints,
+    clock,
+    logger: logger.child({ component: 'gateway' }),
+    registry,
+    // A request for a service scaled to zero starts instances at once (the activator's poke).
+    onDemand: (name) => control.activate(name),
+  });
   const gatewayPort = await gateway.listen(opts.gatewayPort, opts.gatewayHost);
   const gatewayUrl = `http://${publicHost(opts.gatewayHost)}:${gatewayPort}`;
+  const gateways = new GatewayRegistry({ clock });
+  const drainLogger = logger.child({ component: 'drain' });
 
-  const reconciler = new Reconciler({
+  const reconciler: Reconciler = new Reconciler({
     store,
     runtime,
     clock,
@@ -87,7 +97,8 @@ export async function startPier(opts: PierOptions): Promise<RunningPier> {
     drain:
       opts.drain === 'none'
         ? async () => undefined
-        : (instanceId, timeoutMs) => gateway.waitForIdle(instanceId, timeoutMs),
+        : (instanceId, timeoutMs) =>
+            drainInstance({ clock, reconciler, gateway, gateways, logger: drainLogger }, instanceId, timeoutMs),
     logger: logger.child({ component: 'controller' }),
   });
   const autoscaler = new Autoscaler({
@@ -98,7 +109,7 @@ export async function startPier(opts: PierOptions): Promise<RunningPier> {
         const cpu = i.cpuSeconds();
         return { id: i.id, ready: i.isReady(), ...(cpu !== undefined ? { cpuSeconds: cpu } : {}) };
       }),
-    services: () => autoscaledServices(store, reconciler),
+    services: () => autoscaledServices(store, reconciler, gateway),
     setDesired: (name, desired, reason) => control.applyAutoscale(name, desired, reason),
     logger: logger.child({ component: 'autoscaler' }),
   });
@@ -107,6 +118,7 @@ export async function startPier(opts: PierOptions): Promise<RunningPier> {
     reconciler,
     runtime,
     endpoints,
+    gateways,
     home: opts.home,
     gatewayUrl,
     autoscalerStatus: (name) => autoscaler.status(name) as Record<string, unknown> | undefined,
@@ -142,19 +154,25 @@ export interface GatewayOnlyOptions {
   host: string;
   port: number;
   logLevel?: string;
+  /** How this gateway names itself to the control plane; default random. */
+  gatewayId?: string;
 }
 
 export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url: string; close(): Promise<void> }> {
   const clock = createRealClock();
   const logger = pino({ level: opts.logLevel ?? 'info', base: undefined });
+  let gateway: Gateway | undefined;
   const source = createRemoteEndpointSource({
     controlUrl: opts.controlUrl,
     adminToken: opts.adminToken,
     clock,
     logger,
+    ...(opts.gatewayId ? { gatewayId: opts.gatewayId } : {}),
+    // Reported for drained instances, so the control plane signals them only once these finish.
+    inflight: (instanceId) => gateway?.inflight(instanceId) ?? 0,
   });
   await source.ready;
-  const gateway = createGateway({
+  gateway = createGateway({
     source,
     clock,
     logger: logger.child({ component: 'gateway' }),
@@ -170,9 +188,49 @@ export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url:
   };
 }
 
+/**
+ * An instance's drain before SIGTERM: wait for the first published snapshot
+ * without it, then, in parallel, until the in-process gateway has nothing in
+ * flight to it and every remote gateway has acknowledged that snapshot with
+ * nothing in flight to it — all within `timeoutMs`.
+ */
+async function drainInstance(
+  deps: { clock: Clock; reconciler: Reconciler; gateway: Gateway; gateways: GatewayRegistry; logger: Logger },
+  instanceId: string,
+  timeoutMs: number,
+): Promise<boolean> {
+  const { clock, gateways } = deps;
+  const deadline = clock.now() + timeoutMs;
+  const version = await beforeDeadline(clock, deps.reconciler.whenUnpublished(instanceId), timeoutMs);
+  if (version === undefined) return false;
+  const left = Math.max(0, deadline - clock.now());
+  const [local, remote] = await Promise.all([
+    deps.gateway.waitForIdle(instanceId, left),
+    gateways.drainRemote(instanceId, version, left),
+  ]);
+  if (!remote) {
+    deps.logger.warn(
+      { instance: instanceId, version, gateways: gateways.pending(instanceId, version) },
+      'remote gateways did not confirm the drain within the grace period; stopping the instance anyway',
+    );
+  }
+  return local && remote;
+}
+
+/** `promise`'s value, or undefined when `ms` pass first. */
+function beforeDeadline<T>(clock: Clock, promise: Promise<T>, ms: number): Promise<T | undefined> {
+  const abort = new AbortController();
+  const timeout = clock.sleep(ms, abort.signal).then(
+    () => undefined,
+    () => undefined,
+  );
+  return Promise.race([promise, timeout]).finally(() => abort.abort());
+}
+
 /** The services the autoscaler looks after: running ones with an autoscaler or a cron scaler. */
-function autoscaledServices(store: Store, reconciler: Reconciler): ServiceView[] {
+function autoscaledServices(store: Store, reconciler: Reconciler, gateway: Gateway): ServiceView[] {
   const out: ServiceView[] = [];
+  const stats = gateway.stats().services;
   for (const svc of store.listServices()) {
     if (svc.stopped || svc.deleting) continue;
     const spec = store.getRevision(svc.name, svc.revision)?.spec;
@@ -185,7 +243,7 @@ function autoscaledServices(store: Store, reconciler: Reconciler): ServiceView[]
       },
       current: svc.desiredInstances,
       ready: reconciler.liveInstances(svc.name).filter((i) => i.isReady()).length,
-      pendingRequests: 0,
+      pendingRequests: stats[svc.name]?.pending ?? 0,
     });
   }
   return out;

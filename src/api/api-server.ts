@@ -132,6 +132,11 @@ function match405(res: ServerResponse): boolean {
 
 function send(res: ServerResponse, reply: Reply): void {
   if ('streamed' in reply) return;
+  if ('empty' in reply) {
+    res.writeHead(204, { 'cache-control': 'no-store' });
+    res.end();
+    return;
+  }
   if ('json' in reply) {
     sendJson(res, reply.status ?? 200, reply.json);
     return;

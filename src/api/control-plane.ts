@@ -110,6 +110,17 @@ export interface LogQuery {
   tail?: number;
 }
 
+/**
+ * A remote gateway's acknowledgement (`POST /api/v1/endpoints/ack`): it applied
+ * snapshot `version`, and has `inflight[id]` requests still running to each
+ * instance it no longer routes to (absent means 0).
+ */
+export interface EndpointAck {
+  gateway: string;
+  version: number;
+  inflight: Record<string, number>;
+}
+
 export interface ControlPlane {
   validate(spec: unknown): ValidationResult;
   /** Throws PierError SPEC_INVALID (with errors) or SERVICE_EXISTS. */
@@ -140,4 +151,12 @@ export interface ControlPlane {
   followLogs(name: string, query: LogQuery, onChunk: (text: string) => void, signal: AbortSignal): Promise<void>;
   /** Endpoint snapshots for remote gateways (`pier gateway --control URL`). */
   readonly endpoints: EndpointSource;
+  /**
+   * A remote gateway opened / closed its endpoint watch (`?gateway=<id>`); while
+   * open, instances are not signalled before it acknowledges their drain.
+   */
+  watchOpened(gateway: string): void;
+  watchClosed(gateway: string): void;
+  /** Records a remote gateway's acknowledgement; acks of gateways not watching are ignored. */
+  ackEndpoints(ack: EndpointAck): void;
 }

@@ -5,7 +5,7 @@
 
 import { PierError } from '../errors.js';
 import type { EndpointSnapshot } from '../gateway/index.js';
-import type { ControlPlane, ServiceDescription } from './control-plane.js';
+import type { ControlPlane, EndpointAck, ServiceDescription } from './control-plane.js';
 
 export interface FakeEndpoints {
   current(): EndpointSnapshot;
@@ -52,15 +52,24 @@ export function notFound(name: string): PierError {
   return new PierError('SERVICE_NOT_FOUND', `service "${name}" not found`);
 }
 
+/** What the fake saw of remote gateways: open watches per gateway id, and every ack. */
+export interface FakeGateways {
+  watching: Map<string, number>;
+  acks: EndpointAck[];
+}
+
+export type FakeControl = ControlPlane & { endpoints: FakeEndpoints; gateways: FakeGateways };
+
 /** A fake with one service "demo"; pass overrides for the calls a test cares about. */
-export function createFakeControl(overrides: Partial<ControlPlane> = {}): ControlPlane & { endpoints: FakeEndpoints } {
+export function createFakeControl(overrides: Partial<ControlPlane> = {}): FakeControl {
   const services = new Map<string, ServiceDescription>([['demo', fakeDescription('demo')]]);
   const get = (name: string) => {
     const found = services.get(name);
     if (!found) throw notFound(name);
     return found;
   };
-  const base: ControlPlane & { endpoints: FakeEndpoints } = {
+  const gateways: FakeGateways = { watching: new Map(), acks: [] };
+  const base: FakeControl = {
     validate: (spec) => ({ ok: true, name: (spec as { name?: string }).name, errors: [], warnings: [] }),
     async create(spec) {
       const name = String((spec as { name?: unknown }).name ?? '');
@@ -110,6 +119,18 @@ export function createFakeControl(overrides: Partial<ControlPlane> = {}): Contro
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     },
     endpoints: createFakeEndpoints(),
+    gateways,
+    watchOpened(gateway) {
+      gateways.watching.set(gateway, (gateways.watching.get(gateway) ?? 0) + 1);
+    },
+    watchClosed(gateway) {
+      const n = (gateways.watching.get(gateway) ?? 0) - 1;
+      if (n > 0) gateways.watching.set(gateway, n);
+      else gateways.watching.delete(gateway);
+    },
+    ackEndpoints(ack) {
+      gateways.acks.push(ack);
+    },
   };
   return Object.assign(base, overrides);
 }

@@ -4,4 +4,4 @@ export type { ApiServer, ApiServerOptions } from './api-server.js';
 export { OPENAPI_DOCUMENT } from './openapi.js';
 export { API_PREFIX } from './routes.js';
 /** In-memory ControlPlane for tests of API clients (the CLI's tests use it). */
-export { createFakeControl, createFakeEndpoints, fakeDescription } from './fake-control.js';
+export { createFakeControl, createFakeEndpoints, type FakeControl, fakeDescription } from './fake-control.js';

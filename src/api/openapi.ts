@@ -239,12 +239,37 @@ export const OPENAPI_DOCUMENT = {
     '/api/v1/endpoints/watch': {
       get: {
         summary: 'Endpoint snapshots for remote gateways',
-        description: 'NDJSON: the current snapshot, then one line per new snapshot, and {"heartbeat":true} every 10 s.',
+        description:
+          'NDJSON: the current snapshot, then one line per new snapshot, and {"heartbeat":true} every 10 s. A remote gateway passes ?gateway=<id> and acknowledges snapshots (POST /api/v1/endpoints/ack); while its stream is open, an instance is signalled only after that gateway confirmed it no longer routes to it and has nothing in flight to it (or after the grace period).',
+        parameters: [
+          {
+            name: 'gateway',
+            in: 'query',
+            required: false,
+            schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+            description:
+              'Id of the remote gateway that acknowledges snapshots; without it nothing waits for this watcher',
+          },
+        ],
         responses: {
           '200': {
             description: 'A stream of lines',
             content: { 'application/x-ndjson': { schema: { oneOf: [ref('EndpointSnapshot'), ref('Heartbeat')] } } },
           },
+          '400': errorResponse('BAD_REQUEST: gateway is not a valid id'),
+          ...common,
+        },
+      },
+    },
+    '/api/v1/endpoints/ack': {
+      post: {
+        summary: 'A remote gateway acknowledges an endpoint snapshot',
+        description:
+          'Sent after each snapshot a gateway applied, and every 500 ms while requests to instances that left its snapshot are still running.',
+        requestBody: body(ref('EndpointAck')),
+        responses: {
+          '204': { description: 'Recorded (ignored when the gateway has no open watch)' },
+          '400': errorResponse('BAD_REQUEST (with errors: gateway, version, inflight.<id>)'),
           ...common,
         },
       },
@@ -404,6 +429,19 @@ export const OPENAPI_DOCUMENT = {
         },
       },
       Heartbeat: { type: 'object', required: ['heartbeat'], properties: { heartbeat: { const: true } } },
+      EndpointAck: {
+        type: 'object',
+        required: ['gateway', 'version', 'inflight'],
+        properties: {
+          gateway: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+          version: { ...int(0), description: 'The snapshot version the gateway applied' },
+          inflight: {
+            type: 'object',
+            description: 'Requests still running to instances no longer in that snapshot (instance id → count)',
+            additionalProperties: int(0),
+          },
+        },
+      },
     },
   },
 } as const;

@@ -20,10 +20,11 @@ export interface RouteContext {
   signal: AbortSignal;
 }
 
-/** What a handler answers; `streamed` means it wrote the response itself. */
+/** What a handler answers; `streamed` means it wrote the response itself; `empty` is a 204. */
 export type Reply =
   | { status?: number; json: unknown }
   | { status?: number; text: string; contentType?: string }
+  | { empty: true }
   | { streamed: true };
 
 export interface Route {

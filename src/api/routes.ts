@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
 import { PierError } from '../errors.js';
 import type { ModifyRequest } from './control-plane.js';
+import { parseEndpointAck } from './endpoint-ack.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { flagQuery, intField, intQuery, objectBody } from './params.js';
 import type { Route, RouteContext } from './router.js';
@@ -105,5 +106,9 @@ export function createRoutes(deps: RouteDeps): Route[] {
       return { text: await ctx.control.logs(svc(ctx), query), contentType: 'text/plain; charset=utf-8' };
     }),
     v1('GET', '/endpoints/watch', (ctx) => watchEndpoints(ctx, deps.clock, deps.heartbeatMs)),
+    v1('POST', '/endpoints/ack', async (ctx) => {
+      ctx.control.ackEndpoints(parseEndpointAck(await ctx.body()));
+      return { empty: true };
+    }),
   ];
 }

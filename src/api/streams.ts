@@ -6,6 +6,7 @@
 
 import type { Clock } from '../clock.js';
 import type { LogQuery } from './control-plane.js';
+import { gatewayQuery } from './endpoint-ack.js';
 import type { Reply, RouteContext } from './router.js';
 
 export async function followLogs(ctx: RouteContext, name: string, query: LogQuery): Promise<Reply> {
@@ -27,7 +28,23 @@ export async function followLogs(ctx: RouteContext, name: string, query: LogQuer
   return { streamed: true };
 }
 
+/**
+ * With `?gateway=<id>` the watcher is a remote gateway that acknowledges
+ * snapshots: registered for as long as the stream is open, so drains wait for
+ * it. Without it (curl) nothing waits for the watcher.
+ */
 export async function watchEndpoints(ctx: RouteContext, clock: Clock, heartbeatMs: number): Promise<Reply> {
+  const gateway = gatewayQuery(ctx.query);
+  if (gateway !== undefined) ctx.control.watchOpened(gateway);
+  try {
+    await streamSnapshots(ctx, clock, heartbeatMs);
+  } finally {
+    if (gateway !== undefined) ctx.control.watchClosed(gateway);
+  }
+  return { streamed: true };
+}
+
+async function streamSnapshots(ctx: RouteContext, clock: Clock, heartbeatMs: number): Promise<void> {
   const { res, signal } = ctx;
   const source = ctx.control.endpoints;
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
@@ -44,5 +61,4 @@ export async function watchEndpoints(ctx: RouteContext, clock: Clock, heartbeatM
   clock.clearInterval(heartbeat);
   unsubscribe();
   res.end();
-  return { streamed: true };
 }

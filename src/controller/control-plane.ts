@@ -7,6 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type {
   ControlPlane,
+  EndpointAck,
   InstanceCounts,
   InstanceView,
   LogQuery,
@@ -32,6 +33,7 @@ import {
 } from '../spec/index.js';
 import { type EventRecord, generateToken, type RevisionRecord, type Store } from '../store/index.js';
 import { canonicalJson, runsSame } from './equivalence.js';
+import type { GatewayRegistry } from './gateways.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface ControlPlaneDeps {
@@ -39,6 +41,8 @@ export interface ControlPlaneDeps {
   reconciler: Reconciler;
   runtime: InstanceRuntime;
   endpoints: EndpointSource;
+  /** Remote gateways following `endpoints`, and their drain acknowledgements. */
+  gateways: GatewayRegistry;
   home: string;
   /** Public URL of the gateway, e.g. http://127.0.0.1:8080 */
   gatewayUrl: string;
@@ -53,6 +57,18 @@ export class LocalControlPlane implements ControlPlane {
 
   constructor(private readonly deps: ControlPlaneDeps) {
     this.endpoints = deps.endpoints;
+  }
+
+  watchOpened(gateway: string): void {
+    this.deps.gateways.opened(gateway);
+  }
+
+  watchClosed(gateway: string): void {
+    this.deps.gateways.closed(gateway);
+  }
+
+  ackEndpoints(ack: EndpointAck): void {
+    this.deps.gateways.ack(ack);
   }
 
   validate(spec: unknown): ValidationResult {
@@ -194,6 +210,18 @@ export class LocalControlPlane implements ControlPlane {
     reconciler.event(name, 'Normal', 'Scaled', `instances ${svc.desiredInstances} → ${instances}`, svc.revision);
     reconciler.enqueue(name);
     return this.describe(name);
+  }
+
+  /**
+   * A request is held for a service scaled to zero: start
+   * `onZero.scaleUpActivationReplicas` instances now rather than at the next tick.
+   */
+  activate(name: string): void {
+    const svc = this.deps.store.getService(name);
+    if (!svc || svc.stopped || svc.deleting || svc.desiredInstances > 0) return;
+    const spec = this.deps.store.getRevision(name, svc.revision)?.spec;
+    const replicas = Math.max(1, spec?.autoscaler?.behavior.onZero.scaleUpActivationReplicas ?? 1);
+    this.applyAutoscale(name, replicas, 'a request arrived while scaled to zero');
   }
 
   /** The autoscaler's decision: the desired count changes through the normal scaling path. */

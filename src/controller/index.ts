@@ -1,4 +1,11 @@
 export { countInstances, type ControlPlaneDeps, LocalControlPlane } from './control-plane.js';
+export {
+  GatewayRegistry,
+  type GatewayRegistryDeps,
+  type RemoteGatewayState,
+  remoteDrainDone,
+  remoteDrainPending,
+} from './gateways.js';
 export { Reconciler, type ReconcilerDeps, type ServiceRuntimeState } from './reconciler.js';
 export {
   planRolloutStep,

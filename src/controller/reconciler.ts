@@ -55,8 +55,11 @@ export class Reconciler {
   private readonly queued = new Set<string>();
   private flushScheduled = false;
   private tick: TimerHandle | undefined;
-  private snapshotVersion = 0;
+  private publishedVersion = 0;
   private lastSnapshotJson = '';
+  /** Instances in the last published snapshot, and drains waiting for one to leave it. */
+  private publishedIds = new Set<string>();
+  private readonly unpublishWaiters = new Set<{ instanceId: string; resolve(version: number): void }>();
   private closed = false;
 
   constructor(private readonly deps: ReconcilerDeps) {
@@ -96,10 +99,27 @@ export class Reconciler {
     }, 1000);
   }
 
+  /** Version of the last published endpoint snapshot (0 before the first). */
+  get snapshotVersion(): number {
+    return this.publishedVersion;
+  }
+
+  /**
+   * Resolves with the version of the first published snapshot without the
+   * instance: at once when the last one already lacks it, else at the publish
+   * its `changed()` scheduled. After close nothing is published, so it resolves
+   * with the last version.
+   */
+  whenUnpublished(instanceId: string): Promise<number> {
+    if (this.closed || !this.publishedIds.has(instanceId)) return Promise.resolve(this.publishedVersion);
+    return new Promise((resolve) => this.unpublishWaiters.add({ instanceId, resolve }));
+  }
+
   /** Stops the loop; with `stopInstances`, drains and stops every instance too. */
   async close(stopInstances: boolean): Promise<void> {
     this.closed = true;
     this.deps.clock.clearInterval(this.tick);
+    this.settleUnpublished(() => true);
     if (!stopInstances) return;
     const all = [...this.states.values()].flatMap((s) => [...s.instances.values()]);
     await Promise.all(all.map((i) => i.stop('Pier is shutting down')));
@@ -369,13 +389,24 @@ export class Reconciler {
         },
         enableGrpc: revision.spec.metadata.enable_grpc,
         enableWebservice: revision.spec.metadata.enable_webservice,
+        activate: revision.spec.autoscaler?.min === 0 && !svc.stopped,
       };
     }
     const json = JSON.stringify(services);
     if (json === this.lastSnapshotJson) return;
     this.lastSnapshotJson = json;
-    this.snapshotVersion++;
-    this.deps.publish({ version: this.snapshotVersion, services });
+    this.publishedVersion++;
+    this.publishedIds = new Set(Object.values(services).flatMap((r) => r.endpoints.map((e) => e.instanceId)));
+    this.deps.publish({ version: this.publishedVersion, services });
+    this.settleUnpublished((id) => !this.publishedIds.has(id));
+  }
+
+  private settleUnpublished(gone: (instanceId: string) => boolean): void {
+    for (const w of [...this.unpublishWaiters]) {
+      if (!gone(w.instanceId)) continue;
+      this.unpublishWaiters.delete(w);
+      w.resolve(this.publishedVersion);
+    }
   }
 }
 

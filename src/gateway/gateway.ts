@@ -8,6 +8,7 @@ import { type Clock, createRealClock } from '../clock.js';
 import type { GatewayCore } from './core.js';
 import { handleRequest } from './handle.js';
 import { pickEndpoint } from './lb/p2c.js';
+import { Activator } from './activator.js';
 import { attachGrpcFront } from './grpc/front.js';
 import { H2Sessions } from './grpc/sessions.js';
 import { GatewayMetrics } from './metrics.js';
@@ -32,6 +33,10 @@ export interface GatewayOptions {
   maxSocketsPerInstance?: number;
   /** Default: power of two choices on least outstanding requests. */
   policy?: LbPolicy;
+  /** A request arrived for a service scaled to zero (routes with `activate`). */
+  onDemand?: (service: string) => void;
+  /** Bounds of the activator's hold: per-service queue (1000) and longest wait (600 s). */
+  activation?: { maxQueue?: number; maxWaitMs?: number };
 }
 
 export interface Gateway {
@@ -63,6 +68,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const upstreams = new Upstreams(clock, opts.maxSocketsPerInstance ?? 256);
   const outstanding = (id: string) => upstreams.inflight(id);
   const metrics = new GatewayMetrics(opts.registry ?? new Registry());
+  const activator = new Activator({
+    clock,
+    ...(opts.onDemand ? { onDemand: opts.onDemand } : {}),
+    ...(opts.activation?.maxQueue !== undefined ? { maxQueue: opts.activation.maxQueue } : {}),
+    ...(opts.activation?.maxWaitMs !== undefined ? { maxWaitMs: opts.activation.maxWaitMs } : {}),
+  });
   const core: GatewayCore = {
     snapshot: opts.source.current(),
     clock,
@@ -81,6 +92,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       replayLimit: Math.min(MiB, maxBodyBytes),
       outstanding,
       metrics,
+      activator,
     },
     maxBodyBytes,
     serviceStats: new Map(),
@@ -92,6 +104,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     upstreams.sync(snapshot);
     h2Sessions.sync(snapshot);
     core.limiter.retain(new Set(Object.keys(snapshot.services)));
+    activator.sync(snapshot);
   };
   apply(core.snapshot);
   const unsubscribe = opts.source.subscribe(apply);
@@ -144,6 +157,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         for (const t of tunnels) t.destroy();
         grpc.close();
       });
+      activator.close();
       upstreams.close();
       h2Sessions.close();
     },
@@ -155,6 +169,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
       for (const [id, st] of upstreams.instanceStats()) {
         services[st.service] ??= { requests: 0, inflight: 0, instances: {} };
         services[st.service]!.instances[id] = { requests: st.requests, inflight: st.inflight };
+      }
+      for (const name of Object.keys(core.snapshot.services)) {
+        const pending = activator.pending(name);
+        if (pending === 0) continue;
+        services[name] ??= { requests: 0, inflight: 0, instances: {} };
+        services[name]!.pending = pending;
       }
       return { services };
     },

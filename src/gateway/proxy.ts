@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { Clock } from '../clock.js';
 import { BodyPump, UpstreamBody } from './body.js';
 import { type Deadline, Deadlines, type Expirable } from './deadlines.js';
+import type { Activator } from './activator.js';
 import type { GatewayMetrics } from './metrics.js';
 import { connectionListed, copyResponseHeaders, isHopByHop, sendError } from './respond.js';
 import type { Route } from './route.js';
@@ -36,6 +37,8 @@ export interface ProxyDeps {
   metrics: GatewayMetrics;
   /** rpc.keepalive deadlines; created on first use when absent. */
   deadlines?: Deadlines;
+  /** Holds requests for services scaled to zero. */
+  activator?: Activator;
 }
 
 /** Where a finished call reports (the access log and stats of its request). */
@@ -87,12 +90,14 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
   private finished = false;
   private pump: BodyPump | undefined;
   private sink: UpstreamBody | undefined;
+  /** Cancels the activator's hold while the service scales from zero. */
+  private unhold: (() => void) | undefined;
 
   constructor(
     private readonly deps: ProxyDeps,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
-    private readonly svc: ServiceRoute,
+    private svc: ServiceRoute,
     private readonly route: Route,
     private readonly headers: string[],
     private readonly body: Buffer | undefined,
@@ -118,6 +123,10 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     const workers = svc.rpc.worker_threads;
     const maxQueue = svc.rpc.max_queue_size;
     const all = svc.endpoints;
+    if (all.length === 0 && this.excluded === undefined && svc.activate && this.deps.activator) {
+      this.holdForActivation(this.deps.activator);
+      return;
+    }
     let ep: Endpoint;
     if (all.length === 1 && this.excluded === undefined) {
       // One instance (the common case): nothing to choose, no candidate lists.
@@ -162,6 +171,31 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
       this.holding = 'active';
       this.send();
     } else this.holding = 'queued';
+  }
+
+  /**
+   * Waits for the service's first ready instance. The wait does not count
+   * against rpc.keepalive: that clock starts again when the request is sent.
+   */
+  private holdForActivation(activator: Activator): void {
+    this.stopDeadline();
+    this.unhold = activator.hold(this.svc.name, {
+      resume: (route) => {
+        this.unhold = undefined;
+        if (this.finished) return;
+        this.svc = route;
+        const ms = route.rpc.keepalive;
+        if (ms > 0) {
+          this.deps.deadlines ??= new Deadlines(this.deps.clock);
+          this.deadline = this.deps.deadlines.add(ms, this);
+        }
+        this.dispatch();
+      },
+      reject: (status, code, message) => {
+        this.unhold = undefined;
+        if (!this.finished) this.fail(status, code, message);
+      },
+    });
   }
 
   /** Called by the instance queue when a worker slot frees up. */
@@ -323,6 +357,7 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
 
   private closed(): void {
     this.finished = true;
+    this.unhold?.();
     if (!this.res.writableFinished) {
       if (!this.answered && this.status === 0) this.status = 499;
       this.abortUpstream();

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock.js';
 import { createRemoteEndpointSource, type RemoteEndpointSource } from './remote-source.js';
 import { type Backend, service, startBackend, until } from './test-helpers.js';
 import type { EndpointSnapshot } from './types.js';
@@ -23,7 +24,11 @@ describe('createRemoteEndpointSource', () => {
     let connections = 0;
     control = await startBackend((req, res) => {
       auths.push(req.headers.authorization);
-      if (req.url !== '/api/v1/endpoints/watch') {
+      if (req.method === 'POST' && req.url === '/api/v1/endpoints/ack') {
+        res.writeHead(204).end();
+        return;
+      }
+      if (new URL(req.url ?? '/', 'http://x').pathname !== '/api/v1/endpoints/watch') {
         res.writeHead(404).end();
         return;
       }
@@ -66,8 +71,8 @@ describe('createRemoteEndpointSource', () => {
 
   it('serves an empty snapshot until the first one arrives and stops on close', async () => {
     let connections = 0;
-    control = await startBackend((_req, res) => {
-      connections++;
+    control = await startBackend((req, res) => {
+      if (req.method === 'GET') connections++;
       res.writeHead(500).end();
     });
     source = createRemoteEndpointSource({
@@ -82,5 +87,122 @@ describe('createRemoteEndpointSource', () => {
     const after = connections;
     await new Promise((r) => setTimeout(r, 100));
     expect(connections).toBeLessThanOrEqual(after + 1);
+  });
+});
+
+describe('createRemoteEndpointSource acknowledgements', () => {
+  let control: Backend | undefined;
+  let source: RemoteEndpointSource | undefined;
+  afterEach(async () => {
+    source?.close();
+    await control?.close();
+  });
+
+  const ep = (id: string, port: number) => ({ instanceId: id, host: '127.0.0.1', port, revision: 1 });
+  const two = (version: number, ids: string[]): EndpointSnapshot => ({
+    version,
+    services: {
+      s: service(
+        's',
+        ids.map((id, n) => ep(id, 2000 + n)),
+      ),
+    },
+  });
+
+  interface Ack {
+    gateway: string;
+    version: number;
+    inflight: Record<string, number>;
+  }
+
+  /** A control plane stub: one watch stream the test writes to, and the acks it receives. */
+  async function startControl(answerAck: (n: number) => number = () => 204) {
+    const watches: string[] = [];
+    const acks: Ack[] = [];
+    let stream: ServerResponse | undefined;
+    control = await startBackend((req, res) => {
+      if (req.method === 'POST') {
+        let text = '';
+        req.on('data', (c) => {
+          text += c;
+        });
+        req.on('end', () => {
+          acks.push(JSON.parse(text) as Ack);
+          res.writeHead(answerAck(acks.length)).end();
+        });
+        return;
+      }
+      watches.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      stream = res;
+    });
+    const send = (s: EndpointSnapshot) => stream!.write(`${JSON.stringify(s)}\n`);
+    return { watches, acks, send, url: `http://127.0.0.1:${control.port}` };
+  }
+
+  /** Advances the manual clock (ack ticks) until `check` holds. */
+  async function advanceUntil(clock: ManualClock, check: () => boolean, what: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      clock.advance(500);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  it('names itself on the watch, acks every snapshot, and reports drained instances until idle', async () => {
+    const clock = new ManualClock();
+    const c = await startControl();
+    const inflight = new Map<string, number>([['i-a', 2]]);
+    source = createRemoteEndpointSource({
+      controlUrl: c.url,
+      adminToken: 't',
+      clock,
+      silenceMs: 1e9,
+      gatewayId: 'gw-test',
+      inflight: (id) => inflight.get(id) ?? 0,
+    });
+    await until(() => c.watches.length === 1, 10_000, 'the watch');
+    expect(c.watches[0]).toBe('/api/v1/endpoints/watch?gateway=gw-test');
+    expect(source.gatewayId).toBe('gw-test');
+
+    c.send(two(1, ['i-a', 'i-b']));
+    await until(() => c.acks.length === 1, 10_000, 'ack of version 1');
+    expect(c.acks[0]).toEqual({ gateway: 'gw-test', version: 1, inflight: {} });
+
+    // i-a leaves the snapshot with 2 requests still running here.
+    c.send(two(2, ['i-b']));
+    await until(() => c.acks.length === 2, 10_000, 'ack of version 2');
+    expect(c.acks[1]).toEqual({ gateway: 'gw-test', version: 2, inflight: { 'i-a': 2 } });
+    await advanceUntil(clock, () => c.acks.length >= 3, 'a repeated ack');
+    expect(c.acks[2]).toEqual({ gateway: 'gw-test', version: 2, inflight: { 'i-a': 2 } });
+
+    inflight.set('i-a', 0);
+    await advanceUntil(clock, () => c.acks.at(-1)!.inflight['i-a'] === 0, 'the ack reporting 0');
+    const settled = c.acks.length;
+    c.send(two(3, ['i-b', 'i-c']));
+    await until(() => c.acks.length === settled + 1, 10_000, 'ack of version 3');
+    expect(c.acks.at(-1)).toEqual({ gateway: 'gw-test', version: 3, inflight: {} });
+    // Nothing in flight to report: no more acks however long we wait.
+    for (let n = 0; n < 5; n++) {
+      clock.advance(500);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(c.acks.length).toBe(settled + 1);
+    source.close();
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('retries a failed ack on the next tick instead of throwing', async () => {
+    const clock = new ManualClock();
+    const c = await startControl((n) => (n === 1 ? 503 : 204));
+    source = createRemoteEndpointSource({ controlUrl: c.url, adminToken: 't', clock, silenceMs: 1e9 });
+    await until(() => c.watches.length === 1, 10_000, 'the watch');
+    expect(c.watches[0]).toMatch(/^\/api\/v1\/endpoints\/watch\?gateway=gateway-[0-9a-f]{12}$/);
+    c.send(two(1, ['i-a']));
+    await until(() => c.acks.length === 1, 10_000, 'the first ack');
+    await advanceUntil(clock, () => c.acks.length === 2, 'the retried ack');
+    expect(c.acks[1]).toEqual(c.acks[0]);
+    expect(c.acks[1]!.gateway).toBe(source.gatewayId);
   });
 });

@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import pino, { type Logger } from 'pino';
 import { type Clock, createRealClock, type TimerHandle } from '../clock.js';
+import { createAckReporter } from './remote-ack.js';
 import { EMPTY_SNAPSHOT } from './store.js';
 import type { EndpointSnapshot, EndpointSource } from './types.js';
 
@@ -15,14 +17,22 @@ export interface RemoteSourceOptions {
   maxBackoffMs?: number;
   /** Reconnect when nothing (snapshot or heartbeat) arrives for this long. Default 30 s. */
   silenceMs?: number;
+  /** How this gateway names itself to the control plane (`?gateway=`, acks). Default: random. */
+  gatewayId?: string;
+  /** Requests in flight from this gateway to an instance (the gateway's `inflight`); reported while it drains. */
+  inflight?: (instanceId: string) => number;
+  /** Re-post period of acks while requests to drained instances run. Default 500 ms. */
+  ackIntervalMs?: number;
 }
 
-export type RemoteEndpointSource = EndpointSource & { ready: Promise<void>; close(): void };
+export type RemoteEndpointSource = EndpointSource & { ready: Promise<void>; gatewayId: string; close(): void };
 
 /**
  * Follows the control plane's endpoint stream: `GET /api/v1/endpoints/watch`,
  * NDJSON, one full snapshot per line, `{"heartbeat":true}` lines in between.
  * On any break it keeps serving the last snapshot and reconnects with back-off.
+ * It acknowledges every snapshot it applied (remote-ack.ts), so the control
+ * plane can wait for this gateway before it signals a drained instance.
  */
 export function createRemoteEndpointSource(opts: RemoteSourceOptions): RemoteEndpointSource {
   const clock = opts.clock ?? createRealClock();
@@ -30,7 +40,18 @@ export function createRemoteEndpointSource(opts: RemoteSourceOptions): RemoteEnd
   const minBackoff = opts.minBackoffMs ?? 200;
   const maxBackoff = opts.maxBackoffMs ?? 5000;
   const silenceMs = opts.silenceMs ?? 30_000;
+  const gatewayId = opts.gatewayId ?? `gateway-${randomBytes(6).toString('hex')}`;
   const url = new URL('/api/v1/endpoints/watch', opts.controlUrl);
+  url.searchParams.set('gateway', gatewayId);
+  const acks = createAckReporter({
+    controlUrl: opts.controlUrl,
+    adminToken: opts.adminToken,
+    gatewayId,
+    clock,
+    logger,
+    ...(opts.inflight ? { inflight: opts.inflight } : {}),
+    ...(opts.ackIntervalMs !== undefined ? { intervalMs: opts.ackIntervalMs } : {}),
+  });
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const listeners = new Set<(s: EndpointSnapshot) => void>();
   let snapshot = EMPTY_SNAPSHOT;
@@ -49,6 +70,8 @@ export function createRemoteEndpointSource(opts: RemoteSourceOptions): RemoteEnd
     backoff = minBackoff;
     markReady();
     for (const l of [...listeners]) l(next);
+    // Listeners apply snapshots synchronously: from here on nothing new goes to a removed instance.
+    acks.applied(next);
   };
 
   const heard = () => {
@@ -82,6 +105,7 @@ export function createRemoteEndpointSource(opts: RemoteSourceOptions): RemoteEnd
       ended = true;
       if (current === req) current = undefined;
       req.destroy();
+      acks.disconnected();
       if (!closed) logger.warn({ url: url.href, why }, 'endpoint stream lost; keeping last snapshot');
       reconnect();
     };
@@ -140,8 +164,10 @@ export function createRemoteEndpointSource(opts: RemoteSourceOptions): RemoteEnd
         listeners.delete(listener);
       };
     },
+    gatewayId,
     close() {
       closed = true;
+      acks.close();
       clock.clearTimeout(retryTimer);
       clock.clearTimeout(silenceTimer);
       current?.destroy();

@@ -27,6 +27,11 @@ export interface ServiceRoute {
   };
   enableGrpc: boolean;
   enableWebservice: boolean;
+  /**
+   * Scales from zero: with no ready endpoint, hold requests (the activator) while
+   * instances start, instead of answering 503.
+   */
+  activate?: boolean;
 }
 
 export interface EndpointSnapshot {
@@ -73,5 +78,5 @@ export interface ServiceStats extends InstanceStats {
 }
 
 export interface GatewayStats {
-  services: Record<string, ServiceStats>;
+  services: Record<string, ServiceStats & { /** Requests the activator holds (scale from zero). */ pending?: number }>;
 }

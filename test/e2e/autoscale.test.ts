@@ -85,7 +85,14 @@ it('scales up on a load step, back down when idle, and autoscale --off keeps the
   );
   expect(up?.message).toMatch(/qps/);
 
-  await waitFor('back to 1 when idle', async () => (await desc()).desired === 1, 90_000);
+  await waitFor(
+    'back to 1 when idle',
+    async () => {
+      const x = await desc();
+      return x.desired === 1 && x.instances.total === 1;
+    },
+    90_000,
+  );
 
   const before = (await pier.api<InstanceView[]>('GET', '/api/v1/services/elastic/instances')).body;
   const off = await pier.cli(['autoscale', 'elastic', '--off']);

@@ -1,0 +1,123 @@
+/**
+ * Graceful drain through a remote gateway (`pier gateway --control URL`): an
+ * instance that stops is signalled only after the remote gateway acknowledged
+ * the snapshot without it and finished its requests to it. Without the acks the
+ * control plane would see nothing in flight (the requests run in another
+ * process) and SIGTERM the instance under them.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
+import { startGatewayOnly } from '../../src/server.js';
+import { startLoad } from '../support/load.js';
+import { fixtureSpec, startTestPier, type TestPier, waitFor } from './helpers.js';
+
+let pier: TestPier;
+let remote: { url: string; close(): Promise<void> };
+
+beforeAll(async () => {
+  pier = await startTestPier();
+  remote = await startGatewayOnly({
+    controlUrl: pier.controlUrl,
+    adminToken: pier.adminToken,
+    host: '127.0.0.1',
+    port: 0,
+    logLevel: 'warn',
+    gatewayId: 'e2e-remote',
+  });
+});
+afterAll(async () => {
+  await remote?.close();
+  await pier?.close();
+});
+
+const instances = async (name: string) =>
+  (await pier.api<InstanceView[]>('GET', `/api/v1/services/${name}/instances`)).body;
+
+async function createRunning(name: string, env: Record<string, number>): Promise<ServiceDescription> {
+  const spec = fixtureSpec(
+    name,
+    env,
+    { readiness_check: { http_get: { path: '/health', port: 8000 }, period_seconds: 1 } },
+    { instance: 2, eas: { termination_grace_period: 30 } },
+  );
+  expect((await pier.api('POST', '/api/v1/services', spec)).status).toBe(201);
+  const svc = await waitFor(
+    `${name} to be Running with 2 ready instances`,
+    async () => {
+      const d = (await pier.api<ServiceDescription>('GET', `/api/v1/services/${name}`)).body;
+      return d.status === 'Running' && d.instances.ready === 2 ? d : undefined;
+    },
+    120_000,
+  );
+  await waitFor(`the remote gateway to route to ${name}`, async () => {
+    const res = await fetch(`${remote.url}/api/predict/${name}/ping`, { headers: { authorization: svc.token } });
+    await res.arrayBuffer();
+    return res.status === 200;
+  });
+  return svc;
+}
+
+/** One POST through the remote gateway; its status and the instance that answered. */
+async function post(name: string, token: string): Promise<{ status: number; instance?: string; error?: string }> {
+  try {
+    const res = await fetch(`${remote.url}/api/predict/${name}/work`, {
+      method: 'POST',
+      headers: { authorization: token, connection: 'close' },
+      body: 'x',
+      signal: AbortSignal.timeout(60_000),
+    });
+    const text = await res.text();
+    if (res.status !== 200) return { status: res.status, error: text.slice(0, 200) };
+    return { status: 200, instance: (JSON.parse(text) as { instance: string }).instance };
+  } catch (err) {
+    return { status: 0, error: String(err) };
+  }
+}
+
+it('slow requests through the remote gateway finish when their instance is scaled away', async () => {
+  // The fixture answers every POST after 1.5 s.
+  const svc = await createRunning('drain_remote', { RESPONSE_DELAY_MS: 1500 });
+  const before = (await instances('drain_remote')).map((i) => i.id);
+  const inflight = Array.from({ length: 12 }, () => post('drain_remote', svc.token));
+  // Let the requests reach the instances, then scale down while they run.
+  await new Promise((r) => setTimeout(r, 400));
+  expect((await pier.api('POST', '/api/v1/services/drain_remote/scale', { instances: 1 })).status).toBe(200);
+  const results = await Promise.all(inflight);
+  expect(results.filter((r) => r.status !== 200)).toEqual([]);
+
+  const after = await waitFor('one instance left', async () => {
+    const list = await instances('drain_remote');
+    return list.length === 1 ? list : undefined;
+  });
+  const removed = before.filter((id) => id !== after[0]!.id);
+  expect(removed).toHaveLength(1);
+  // The removed instance did have requests of the remote gateway in flight when it was drained.
+  expect(results.some((r) => r.instance === removed[0])).toBe(true);
+  await pier.api('DELETE', '/api/v1/services/drain_remote');
+});
+
+it('restart under steady load through the remote gateway fails no request', async () => {
+  const svc = await createRunning('steady_remote', { RESPONSE_DELAY_MS: 20 });
+  const before = new Set((await instances('steady_remote')).map((i) => i.id));
+  const load = startLoad({ endpoint: `${remote.url}/api/predict/steady_remote`, token: svc.token, concurrency: 8 });
+  try {
+    await waitFor('load to flow', () => load.result.ok > 50);
+    expect((await pier.api('POST', '/api/v1/services/steady_remote/restart', {})).status).toBe(200);
+    await waitFor(
+      'every instance replaced',
+      async () => {
+        const d = (await pier.api<ServiceDescription>('GET', '/api/v1/services/steady_remote')).body;
+        const list = await instances('steady_remote');
+        return d.status === 'Running' && list.length === 2 && list.every((i) => i.ready && !before.has(i.id));
+      },
+      120_000,
+    );
+    const okBefore = load.result.ok;
+    await waitFor('load after the restart', () => load.result.ok > okBefore + 50);
+  } finally {
+    await load.stop();
+  }
+  expect(load.result.failures).toEqual([]);
+  expect(load.result.failed).toBe(0);
+  expect(load.result.ok).toBeGreaterThan(100);
+});
