@@ -51,7 +51,7 @@ async function runMode(mode: 'gateway' | 'none'): Promise<Row[]> {
       name,
       {},
       { readiness_check: { http_get: { path: '/health', port: 8000 }, period_seconds: 1 } },
-      { instance: 3, eas: { termination_grace_period: 30 } },
+      { instance: 3, eas: { termination_grace_period: 30 }, rpc: { worker_threads: 32, keepalive: 10_000 } },
     );
     await api('POST', '/api/v1/services', spec);
     const desc = async () => (await api<ServiceDescription>('GET', `/api/v1/services/${name}`)).body;

@@ -19,7 +19,7 @@ beforeAll(async () => {
     name,
     {},
     { readiness_check: { http_get: { path: '/health', port: 8000 }, period_seconds: 1 } },
-    { instance: 3, eas: { termination_grace_period: 30 } },
+    { instance: 3, eas: { termination_grace_period: 30 }, rpc: { worker_threads: 32, keepalive: 10_000 } },
   );
   expect((await pier.api('POST', '/api/v1/services', spec)).status).toBe(201);
   svc = await running();
