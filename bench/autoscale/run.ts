@@ -12,15 +12,13 @@
  */
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ServiceDescription } from '../../src/api/index.js';
 import { firstDecisionReaching, simulate } from '../../src/autoscaler/index.js';
-import { startPier } from '../../src/server.js';
 import { validateSpec } from '../../src/spec/index.js';
 import type { EventRecord } from '../../src/store/index.js';
-import { callApi, freePort, repoRoot, waitFor } from '../../test/e2e/helpers.js';
+import { startTestPier, freePort, repoRoot, waitFor } from '../../test/e2e/helpers.js';
 import { percentile } from '../../test/support/load.js';
 
 const STEP_QPS = Number(process.env.STEP_QPS ?? 100);
@@ -74,17 +72,8 @@ async function stepLoad(d: ServiceDescription, qps: number, seconds: number) {
   return { start, latencies, failures };
 }
 
-const home = mkdtempSync(path.join(tmpdir(), 'pier-bench-autoscale-'));
-const pier = await startPier({
-  home,
-  controlHost: '127.0.0.1',
-  controlPort: 0,
-  gatewayHost: '127.0.0.1',
-  gatewayPort: 0,
-  adminToken: 'bench-admin-token-0123456789abcdef',
-  logLevel: 'warn',
-});
-const api = <T>(m: string, r: string, b?: unknown) => callApi<T>(pier.controlUrl, pier.adminToken, m, r, b);
+const pier = await startTestPier();
+const api = pier.api;
 const autoscaler = { min: 1, max: 8, scaleStrategies: [{ metricName: 'qps', threshold: 20 }] };
 try {
   const ownStart = await appStartMs();
@@ -184,6 +173,5 @@ try {
   console.log(`| Pier's part (difference) | ${(coldMs - ownStart).toFixed(0)} |`);
 } finally {
   await pier.close();
-  rmSync(home, { recursive: true, force: true });
 }
 process.exit(0);

@@ -9,12 +9,10 @@
  */
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ServiceDescription } from '../../src/api/index.js';
-import { startPier } from '../../src/server.js';
-import { callApi, fixtureApp, freePort, repoRoot } from '../../test/e2e/helpers.js';
+import { startTestPier, fixtureApp, freePort, repoRoot } from '../../test/e2e/helpers.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -93,17 +91,8 @@ async function throughPier(
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const home = mkdtempSync(path.join(tmpdir(), 'pier-bench-create-'));
-const pier = await startPier({
-  home,
-  controlHost: '127.0.0.1',
-  controlPort: 0,
-  gatewayHost: '127.0.0.1',
-  gatewayPort: 0,
-  adminToken: 'bench-admin-token-0123456789abcdef',
-  logLevel: 'warn',
-});
-const api = (m: string, r: string, b?: unknown) => callApi(pier.controlUrl, pier.adminToken, m, r, b);
+const pier = await startTestPier();
+const api = pier.api;
 console.log(
   '| app | direct start → healthy (median ms) | pier create → Running (median ms) | Pier overhead (ms) | ratio |',
 );
@@ -125,5 +114,4 @@ try {
   }
 } finally {
   await pier.close();
-  rmSync(home, { recursive: true, force: true });
 }

@@ -11,12 +11,10 @@
  *   node --import tsx bench/rollout/run.ts
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
-import { startPier } from '../../src/server.js';
-import { callApi, fixtureSpec, waitFor } from '../../test/e2e/helpers.js';
+import { startTestPier, fixtureSpec, waitFor } from '../../test/e2e/helpers.js';
 import { type LoadResult, percentile, type RunningLoad, startLoad } from '../../test/support/load.js';
 
 interface Row {
@@ -31,19 +29,8 @@ interface Row {
 }
 
 async function runMode(mode: 'gateway' | 'none'): Promise<Row[]> {
-  const home = mkdtempSync(path.join(tmpdir(), 'pier-bench-rollout-'));
-  const pier = await startPier({
-    home,
-    controlHost: '127.0.0.1',
-    controlPort: 0,
-    gatewayHost: '127.0.0.1',
-    gatewayPort: 0,
-    adminToken: 'bench-admin-token-0123456789abcdef',
-    logLevel: 'warn',
-    drain: mode,
-  });
-  const api = <T>(method: string, route: string, body?: unknown) =>
-    callApi<T>(pier.controlUrl, pier.adminToken, method, route, body);
+  const pier = await startTestPier({ drain: mode });
+  const api = pier.api;
   const name = 'steady';
   const rows: Row[] = [];
   try {
@@ -126,7 +113,6 @@ async function runMode(mode: 'gateway' | 'none'): Promise<Row[]> {
     });
   } finally {
     await pier.close();
-    rmSync(home, { recursive: true, force: true });
   }
   return rows;
 }

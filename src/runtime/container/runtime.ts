@@ -65,15 +65,7 @@ export function createContainerRuntime(opts: ContainerRuntimeOptions = {}): Cont
   async function start(req: StartRequest): Promise<RunningInstance> {
     const reason = containerUnsupportedReason(req.spec);
     if (reason) throw new PierError('RUNTIME_UNSUPPORTED', reason);
-    const reserved = gpus.reserve(req.instanceId, req.spec.metadata?.gpu ?? 0);
-    try {
-      const instance = await startReserved(req, reserved);
-      gpus.releaseOnExit(req.instanceId, instance.exited);
-      return instance;
-    } catch (err) {
-      gpus.release(req.instanceId);
-      throw err;
-    }
+    return gpus.startWith(req.instanceId, req.spec.metadata?.gpu ?? 0, (reserved) => startReserved(req, reserved));
   }
 
   async function startReserved(req: StartRequest, reservedGpus: string[]): Promise<RunningInstance> {

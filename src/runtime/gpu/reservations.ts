@@ -5,7 +5,7 @@
  */
 
 import { PierError } from '../../errors.js';
-import type { ExitInfo } from '../types.js';
+import type { ExitInfo, RunningInstance } from '../types.js';
 import { GpuAllocator } from './allocator.js';
 import { detectGpus } from './detect.js';
 
@@ -15,6 +15,16 @@ export interface GpuReservations {
   claim(instanceId: string, gpus: string[]): void;
   release(instanceId: string): void;
   releaseOnExit(instanceId: string, exited: Promise<ExitInfo>): void;
+  /**
+   * Reserves `n` GPUs, starts the instance with them, and releases them when it
+   * ends (or at once if the start fails). Too few free → PierError UNAVAILABLE:
+   * the instance stays Pending.
+   */
+  startWith(
+    instanceId: string,
+    n: number,
+    start: (gpus: string[]) => Promise<RunningInstance>,
+  ): Promise<RunningInstance>;
 }
 
 export function createGpuReservations(configured?: string[], detect: () => string[] = detectGpus): GpuReservations {
@@ -36,6 +46,17 @@ export function createGpuReservations(configured?: string[], detect: () => strin
     release,
     releaseOnExit(instanceId, exited) {
       void exited.then(() => release(instanceId));
+    },
+    async startWith(instanceId, n, start) {
+      const reserved = this.reserve(instanceId, n);
+      try {
+        const instance = await start(reserved);
+        this.releaseOnExit(instanceId, instance.exited);
+        return instance;
+      } catch (err) {
+        release(instanceId);
+        throw err;
+      }
     },
   };
 }
