@@ -12,7 +12,6 @@
  */
 
 import { spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ServiceDescription } from '../../src/api/index.js';
 import { firstDecisionReaching, simulate } from '../../src/autoscaler/index.js';

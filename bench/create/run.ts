@@ -9,10 +9,10 @@
  */
 
 import { spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ServiceDescription } from '../../src/api/index.js';
-import { startTestPier, fixtureApp, freePort, repoRoot } from '../../test/e2e/helpers.js';
+import { fixtureApp, freePort, repoRoot, startTestPier } from '../../test/e2e/helpers.js';
+import { buildAppImage, podman } from '../../test/support/image.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -89,6 +89,67 @@ async function throughPier(
   }
 }
 
+/** The container peer: `podman run` of the same image, polled until it answers. */
+async function directContainer(image: string): Promise<number> {
+  const port = await freePort();
+  const name = `pier-bench-direct-${port}`;
+  const t0 = performance.now();
+  podman([
+    'run',
+    '-d',
+    '--rm',
+    '--init',
+    '--name',
+    name,
+    '-p',
+    `127.0.0.1:${port}:8000`,
+    image,
+    'httpd',
+    '-f',
+    '-p',
+    '8000',
+    '-h',
+    '/www',
+  ]);
+  try {
+    for (let i = 0; i < 3000; i++) {
+      if (await healthy(port, '/index.html')) return performance.now() - t0;
+      await sleep(10);
+    }
+    throw new Error('the container did not answer');
+  } finally {
+    podman(['rm', '-f', name]);
+  }
+}
+
+async function containerThroughPier(image: string, n: number): Promise<number> {
+  const name = `bench_${n}`;
+  const spec = {
+    name,
+    containers: [
+      {
+        image,
+        script: 'httpd -f -p 8000 -h /www',
+        port: 8000,
+        readiness_check: { http_get: { path: '/index.html', port: 8000 }, period_seconds: 1 },
+      },
+    ],
+  };
+  const t0 = performance.now();
+  const res = await api('POST', '/api/v1/services', spec);
+  if (res.status !== 201) throw new Error(JSON.stringify(res.body));
+  try {
+    for (let i = 0; i < 3000; i++) {
+      const d = (await api('GET', `/api/v1/services/${name}`)).body as ServiceDescription;
+      if (d.status === 'Running') return performance.now() - t0;
+      await sleep(10);
+    }
+    throw new Error(`${name} did not reach Running`);
+  } finally {
+    await api('DELETE', `/api/v1/services/${name}`);
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const pier = await startTestPier();
@@ -110,6 +171,20 @@ try {
     const mp = median(p);
     console.log(
       `| ${app.label} | ${md.toFixed(0)} | ${mp.toFixed(0)} | ${(mp - md).toFixed(0)} | ${(mp / md).toFixed(2)} |`,
+    );
+  }
+  if (process.env.BENCH_CONTAINERS !== '0') {
+    const image = buildAppImage('bench');
+    const d: number[] = [];
+    const p: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      d.push(await directContainer(image));
+      p.push(await containerThroughPier(image, n++));
+    }
+    const md = median(d);
+    const mp = median(p);
+    console.log(
+      `| busybox httpd image on podman (peer: podman run) | ${md.toFixed(0)} | ${mp.toFixed(0)} | ${(mp - md).toFixed(0)} | ${(mp / md).toFixed(2)} |`,
     );
   }
 } finally {

@@ -1,18 +1,3 @@
-/**
- * bench/rollout: constant load through the gateway (16 concurrent clients,
- * keep-alive and fresh connections, every 10th request lasting 1–2 s, one SSE
- * stream always open) while, in turn, a modify rolls 3 instances, scale goes
- * 4 → 1, restart replaces all, one instance is kill -9'd, and a modify to a
- * broken revision pauses. Each step counts failed requests (non-200 or
- * connection error). The peer, in the same run: the same steps with Pier's
- * drain switched off (SIGTERM as soon as an instance leaves the endpoints, like
- * a Kubernetes pod without a preStop sleep).
- *
- *   node --import tsx bench/rollout/run.ts
- */
-
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
 import { startTestPier, fixtureSpec, waitFor } from '../../test/e2e/helpers.js';
 import { type LoadResult, percentile, type RunningLoad, startLoad } from '../../test/support/load.js';

@@ -5,40 +5,14 @@
  * rolling update to a second image tag with 0 failed requests; and a private
  * image whose dockerAuth never shows anywhere.
  */
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
-import { shippedContainersConf } from '../../src/runtime/container/index.js';
 import type { EventRecord } from '../../src/store/index.js';
+import { buildAppImage, podman, TEST_APP_IMAGE } from '../support/image.js';
 import { startLoad } from '../support/load.js';
 import { startTestPier, type TestPier, waitFor } from './helpers.js';
 
-const IMAGE = 'localhost/pier-e2e-app';
-const podman = (args: string[]) =>
-  execFileSync('podman', args, {
-    env: { ...process.env, CONTAINERS_CONF: shippedContainersConf() },
-    timeout: 120_000,
-  }).toString();
-
-/** A busybox image whose httpd answers "model <tag>" at /. */
-function buildImage(tag: string): void {
-  const dir = mkdtempSync(path.join(tmpdir(), 'pier-e2e-image-'));
-  try {
-    const root = path.join(dir, 'rootfs');
-    for (const d of ['bin', 'www', 'tmp']) mkdirSync(path.join(root, d), { recursive: true });
-    copyFileSync('/bin/busybox', path.join(root, 'bin', 'busybox'));
-    for (const a of ['sh', 'httpd', 'sleep', 'cat', 'true', 'test']) symlinkSync('busybox', path.join(root, 'bin', a));
-    writeFileSync(path.join(root, 'www', 'index.html'), `model ${tag}\n`);
-    const tar = path.join(dir, 'rootfs.tar');
-    execFileSync('tar', ['-C', root, '-cf', tar, '.']);
-    podman(['import', '--change', 'CMD ["/bin/sh"]', tar, `${IMAGE}:${tag}`]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const IMAGE = TEST_APP_IMAGE;
 
 const seedSpec = (tag: string) => ({
   name: 'image_test',
@@ -61,8 +35,8 @@ const seedSpec = (tag: string) => ({
 
 let pier: TestPier;
 beforeAll(async () => {
-  buildImage('v1');
-  buildImage('v2');
+  buildAppImage('v1');
+  buildAppImage('v2');
   pier = await startTestPier();
 });
 afterAll(async () => {
