@@ -3,6 +3,7 @@
  * them in one process (`pier server`), or a gateway alone (`pier gateway`).
  */
 
+import { readFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createApiServer } from './api/index.js';
@@ -38,6 +39,8 @@ export interface PierOptions {
    * 'container' forces one.
    */
   runtime?: RuntimeChoice;
+  /** TLS for the gateway on a second port; ALPN picks HTTP/2 (gRPC) or HTTP/1.1. */
+  tls?: { certFile: string; keyFile: string; port: number };
   /** pip, oss and GPU settings for instances; default: read from PIER_* variables (src/config.ts). */
   runtimeConfig?: Omit<PierRuntimeConfig, 'home'>;
   /**
@@ -58,6 +61,8 @@ export interface PierOptions {
 export interface RunningPier {
   controlUrl: string;
   gatewayUrl: string;
+  /** https://… when a certificate was given. */
+  gatewayTlsUrl?: string;
   adminToken: string;
   close(): Promise<void>;
 }
@@ -79,11 +84,13 @@ export async function startPier(opts: PierOptions): Promise<RunningPier> {
     clock,
     logger: logger.child({ component: 'gateway' }),
     registry,
+    ...(opts.tls ? { tls: { key: readFileSync(opts.tls.keyFile), cert: readFileSync(opts.tls.certFile) } } : {}),
     // A request for a service scaled to zero starts instances at once (the activator's poke).
     onDemand: (name) => control.activate(name),
   });
   const gatewayPort = await gateway.listen(opts.gatewayPort, opts.gatewayHost);
   const gatewayUrl = `http://${publicHost(opts.gatewayHost)}:${gatewayPort}`;
+  const tlsPort = opts.tls ? await gateway.listenTls(opts.tls.port, opts.gatewayHost) : undefined;
   const gateways = new GatewayRegistry({ clock });
   const drainLogger = logger.child({ component: 'drain' });
 
@@ -134,6 +141,7 @@ export async function startPier(opts: PierOptions): Promise<RunningPier> {
   return {
     controlUrl,
     gatewayUrl,
+    ...(tlsPort !== undefined ? { gatewayTlsUrl: `https://${publicHost(opts.gatewayHost)}:${tlsPort}` } : {}),
     adminToken,
     close() {
       closing ??= (async () => {

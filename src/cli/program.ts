@@ -28,6 +28,9 @@ function serverFlags(cmd: Command): Command {
     .option('--gateway-host <host>', 'gateway address', '0.0.0.0')
     .option('--gateway-port <port>', 'gateway port (0 picks a free one)', '8080')
     .option('--log-level <level>', 'trace, debug, info, warn, error')
+    .option('--tls-cert <file>', 'PEM certificate: also serve the gateway over TLS (HTTP/2 and HTTP/1.1 by ALPN)')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--gateway-tls-port <port>', 'TLS port of the gateway (with --tls-cert)', '8443')
     .option(
       '--runtime <runtime>',
       'auto (images in podman/docker, the rest as processes), process, or container',

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -33,6 +34,11 @@ export interface GatewayOptions {
   maxSocketsPerInstance?: number;
   /** Default: power of two choices on least outstanding requests. */
   policy?: LbPolicy;
+  /**
+   * A certificate enables TLS on a second port (`listenTls`): ALPN picks HTTP/2
+   * (gRPC) or HTTP/1.1 per connection, as the cleartext port does by sniffing.
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer };
   /** A request arrived for a service scaled to zero (routes with `activate`). */
   onDemand?: (service: string) => void;
   /** Bounds of the activator's hold: per-service queue (1000) and longest wait (600 s). */
@@ -46,6 +52,8 @@ export interface Gateway {
   http2: Http2Server;
   /** Resolves with the bound port. */
   listen(port: number, host: string): Promise<number>;
+  /** TLS with ALPN (h2, http/1.1); only with the `tls` option. Resolves with the bound port. */
+  listenTls(port: number, host: string): Promise<number>;
   close(): Promise<void>;
   stats(): GatewayStats;
   /** Requests (HTTP, streams, WebSocket tunnels, gRPC calls) in flight or queued at an instance. */
@@ -136,6 +144,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
 
   const grpc = attachGrpcFront(server, { core, sessions: h2Sessions }, headersTimeout);
+  let tlsServer: TlsServer | undefined;
 
   return {
     server,
@@ -149,8 +158,31 @@ export function createGateway(opts: GatewayOptions): Gateway {
         });
       });
     },
+    listenTls(port, host) {
+      if (!opts.tls) return Promise.reject(new Error('listenTls needs the tls option (a key and a certificate)'));
+      const secure = createTlsServer(
+        {
+          key: opts.tls.key,
+          cert: opts.tls.cert,
+          // Server preference: clients that offer both (curl, browsers) get HTTP/1.1,
+          // which carries plain HTTP calls; gRPC clients offer only h2 and get it.
+          ALPNProtocols: ['http/1.1', 'h2'],
+        },
+        (s) => grpc.acceptTls(s),
+      );
+      secure.on('tlsClientError', (_err, s) => s.destroy());
+      tlsServer = secure;
+      return new Promise((resolve, reject) => {
+        secure.once('error', reject);
+        secure.listen(port, host, () => {
+          secure.off('error', reject);
+          resolve((secure.address() as AddressInfo).port);
+        });
+      });
+    },
     async close() {
       unsubscribe();
+      tlsServer?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -23,6 +23,9 @@ export interface ServerFlags {
   gatewayPort: string;
   logLevel?: string;
   runtime?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  gatewayTlsPort?: string;
 }
 
 function pierOptions(ctx: CommandContext, flags: ServerFlags) {
@@ -35,6 +38,19 @@ function pierOptions(ctx: CommandContext, flags: ServerFlags) {
     ...(ctx.env.PIER_ADMIN_TOKEN ? { adminToken: ctx.env.PIER_ADMIN_TOKEN } : {}),
     ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
     runtime: runtimeChoice(flags.runtime),
+    ...tlsOptions(ctx, flags),
+  };
+}
+
+function tlsOptions(ctx: CommandContext, flags: ServerFlags) {
+  if (!flags.tlsCert && !flags.tlsKey) return {};
+  if (!flags.tlsCert || !flags.tlsKey) throw new CliError(2, '--tls-cert and --tls-key go together');
+  return {
+    tls: {
+      certFile: resolve(ctx.cwd, flags.tlsCert),
+      keyFile: resolve(ctx.cwd, flags.tlsKey),
+      port: parseCount(flags.gatewayTlsPort ?? '8443', '--gateway-tls-port', 0),
+    },
   };
 }
 
@@ -51,9 +67,15 @@ function untilShutdown(signal: AbortSignal): Promise<void> {
   });
 }
 
-function banner(ctx: CommandContext, home: string, pier: { controlUrl: string; gatewayUrl: string }): string[] {
+function banner(
+  ctx: CommandContext,
+  home: string,
+  pier: { controlUrl: string; gatewayUrl: string; gatewayTlsUrl?: string },
+): string[] {
   const token = ctx.env.PIER_ADMIN_TOKEN ? 'from PIER_ADMIN_TOKEN' : join(home, 'admin-token');
-  const lines = [`Control API: ${pier.controlUrl}`, `Gateway:     ${pier.gatewayUrl}`, `Admin token: ${token}`];
+  const lines = [`Control API: ${pier.controlUrl}`, `Gateway:     ${pier.gatewayUrl}`];
+  if (pier.gatewayTlsUrl) lines.push(`Gateway TLS: ${pier.gatewayTlsUrl} (HTTP/2 and HTTP/1.1 by ALPN)`);
+  lines.push(`Admin token: ${token}`);
   if (pier.controlUrl !== DEFAULT_CONTROL_URL) lines.push(`(other shells: export PIER_CONTROL_URL=${pier.controlUrl})`);
   return lines;
 }

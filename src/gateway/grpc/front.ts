@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { createServer, type Http2Server, type ServerHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { GrpcDeps } from './call.js';
 import { handleGrpcStream } from './handle.js';
 import { H2_WINDOW } from './sessions.js';
@@ -19,6 +20,11 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 export interface GrpcFront {
   h2: Http2Server;
+  /**
+   * Hands a decrypted TLS connection to HTTP/2 or HTTP/1.1 by the protocol the
+   * client chose in ALPN (`h2` or `http/1.1`).
+   */
+  acceptTls(socket: TLSSocket): void;
   /** Client HTTP/2 sessions currently open. */
   sessions(): number;
   /** Destroys every client HTTP/2 session. */
@@ -50,6 +56,10 @@ export function attachGrpcFront(http: HttpServer, deps: GrpcDeps, sniffTimeoutMs
   );
   return {
     h2,
+    acceptTls(socket) {
+      if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
+      else http.emit('connection', socket);
+    },
     sessions: () => open.size,
     close() {
       for (const session of open) session.destroy();

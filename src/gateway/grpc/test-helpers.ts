@@ -134,9 +134,11 @@ export type EchoClient = Client & Record<string, (...args: unknown[]) => unknown
 
 const EchoClientCtor = makeGenericClientConstructor(ECHO, 'Echo');
 
-export function echoClient(port: number, authority?: string): EchoClient {
+export function echoClient(port: number, authority?: string, rootCert?: Buffer): EchoClient {
   const options = authority ? { 'grpc.default_authority': authority } : {};
-  return new EchoClientCtor(`127.0.0.1:${port}`, credentials.createInsecure(), options) as unknown as EchoClient;
+  const creds = rootCert ? credentials.createSsl(rootCert) : credentials.createInsecure();
+  const host = rootCert ? 'localhost' : '127.0.0.1';
+  return new EchoClientCtor(`${host}:${port}`, creds, options) as unknown as EchoClient;
 }
 
 export function metadata(entries: Record<string, string>): Metadata {
