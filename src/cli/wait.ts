@@ -38,8 +38,14 @@ export async function waitForService(
   const endLine = () => {
     if (opts.progressIsTty && last) opts.progress.write('\n');
   };
+  const seen = new Set<string>();
+  const note = (line: string) => {
+    opts.progress.write(opts.progressIsTty ? `\r\x1b[K${line}\n` : `${line}\n`);
+    last = '';
+  };
   for (;;) {
     const service = await ctx.client.describe(name);
+    if (service.instances.ready < service.desired) await showPreparation(ctx, name, seen, note);
     show(progressLine(service));
     if (service.status === 'Running' || service.status === 'Stopped') {
       endLine();
@@ -62,6 +68,27 @@ export async function waitForService(
       );
     }
     await ctx.clock.sleep(ctx.pollMs);
+  }
+}
+
+/**
+ * Lines Pier writes to a starting instance's log (`[pier] …`: virtualenv and pip
+ * progress, storage sync), shown once each while the service is not ready yet.
+ * Best effort: a failed fetch shows nothing.
+ */
+async function showPreparation(ctx: CommandContext, name: string, seen: Set<string>, note: (line: string) => void) {
+  try {
+    const starting = (await ctx.client.instances(name)).filter((i) => i.state === 'Pending' || i.state === 'Starting');
+    for (const i of starting.slice(0, 2)) {
+      const text = await ctx.client.logs(name, { instance: i.id, tail: 20 });
+      for (const line of text.split('\n')) {
+        if (!line.startsWith('[pier] ') || seen.has(`${i.id}${line}`)) continue;
+        seen.add(`${i.id}${line}`);
+        note(`  ${i.id}: ${line.slice('[pier] '.length)}`);
+      }
+    }
+  } catch {
+    // progress is a courtesy; the wait goes on
   }
 }
 

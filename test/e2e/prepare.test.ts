@@ -75,3 +75,23 @@ it('installs pythonRequirements from a local wheel dir and mounts local and empt
   const logs = String((await pier.api('GET', '/api/v1/services/prepared/logs')).body);
   expect(logs).toContain('[pier]');
 });
+
+it('pier create shows the preparation while it waits', async () => {
+  const file = path.join(scratch, 'prepared2.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'prepared2',
+      containers: [
+        {
+          command: `python3 -c 'import tinymodel, http.server, os; http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), http.server.SimpleHTTPRequestHandler).serve_forever()'`,
+          port: 8000,
+          prepare: { pythonRequirements: ['tinymodel==1.0'] },
+        },
+      ],
+    }),
+  );
+  const r = await pier.cli(['create', file]);
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/virtualenv/);
+});
