@@ -3,8 +3,6 @@
  * and leaves the instances to the Reconciler.
  */
 
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
 import type {
   ControlPlane,
   EndpointAck,
@@ -19,7 +17,7 @@ import type {
 } from '../api/index.js';
 import { PierError } from '../errors.js';
 import type { EndpointSource } from '../gateway/index.js';
-import { followLog, type InstanceRuntime, readLogTail } from '../runtime/index.js';
+import type { InstanceRuntime } from '../runtime/index.js';
 import {
   diffSpecs,
   isScaleOnlyChange,
@@ -34,6 +32,7 @@ import {
 import { type EventRecord, generateToken, type RevisionRecord, type Store } from '../store/index.js';
 import { canonicalJson, runsSame } from './equivalence.js';
 import type { GatewayRegistry } from './gateways.js';
+import { ServiceLogs } from './logs.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface ControlPlaneDeps {
@@ -55,8 +54,11 @@ const DELETE_WAIT_MS = 120_000;
 export class LocalControlPlane implements ControlPlane {
   readonly endpoints: EndpointSource;
 
+  private readonly logFiles: ServiceLogs;
+
   constructor(private readonly deps: ControlPlaneDeps) {
     this.endpoints = deps.endpoints;
+    this.logFiles = new ServiceLogs(deps.home, (name) => this.instances(name).map((i) => i.id));
   }
 
   watchOpened(gateway: string): void {
@@ -303,45 +305,13 @@ export class LocalControlPlane implements ControlPlane {
   }
 
   async logs(name: string, query: LogQuery = {}): Promise<string> {
-    const dirs = this.logDirs(name, query.instance);
-    const tail = query.tail ?? 200;
-    if (dirs.length === 1 && query.instance) return readLogTail(dirs[0].dir, tail);
-    const parts = await Promise.all(dirs.map(async ({ id, dir }) => prefixLines(await readLogTail(dir, tail), id)));
-    return parts.join('');
+    this.deps.store.requireService(name);
+    return this.logFiles.tail(name, query);
   }
 
   async followLogs(name: string, query: LogQuery, onChunk: (text: string) => void, signal: AbortSignal): Promise<void> {
-    const dirs = this.logDirs(name, query.instance);
-    const single = dirs.length === 1 && query.instance !== undefined;
-    await Promise.all(
-      dirs.map(({ id, dir }) =>
-        followLog(dir, (text) => onChunk(single ? text : prefixLines(text, id)), signal, { fromEnd: true }),
-      ),
-    );
-  }
-
-  private logDirs(name: string, instance?: string): { id: string; dir: string }[] {
     this.deps.store.requireService(name);
-    const root = path.join(this.deps.home, 'logs', name);
-    if (instance !== undefined) {
-      const dir = path.join(root, instance);
-      if (!/^[A-Za-z0-9_.-]+$/.test(instance) || !existsSync(dir)) {
-        throw new PierError(
-          'INSTANCE_NOT_FOUND',
-          `instance "${instance}" of service "${name}" has no logs; see "pier w ${name}"`,
-        );
-      }
-      return [{ id: instance, dir }];
-    }
-    const live = this.instances(name).map((i) => i.id);
-    if (live.length > 0) return live.map((id) => ({ id, dir: path.join(root, id) })).filter((d) => existsSync(d.dir));
-    if (!existsSync(root)) return [];
-    // No instance now (stopped, failed): show the most recent ones that left logs.
-    return readdirSync(root)
-      .map((id) => ({ id, dir: path.join(root, id), at: statSync(path.join(root, id)).mtimeMs }))
-      .sort((a, b) => b.at - a.at)
-      .slice(0, 3)
-      .map(({ id, dir }) => ({ id, dir }));
+    return this.logFiles.follow(name, query, onChunk, signal);
   }
 
   private async setStopped(name: string, stopped: boolean): Promise<ServiceDescription> {
@@ -417,12 +387,4 @@ function hasMetadataName(spec: object): boolean {
 
 function sameSpec(a: unknown, b: unknown): boolean {
   return canonicalJson(a) === canonicalJson(b);
-}
-
-function prefixLines(text: string, id: string): string {
-  if (!text) return '';
-  const lines = text.split('\n');
-  const last = lines.pop();
-  const out = lines.map((l) => `[${id}] ${l}\n`).join('');
-  return last ? `${out}[${id}] ${last}` : out;
 }

@@ -17,6 +17,7 @@ import type { InstanceRuntime } from '../runtime/index.js';
 import { dnsLabel, resolveRollingStrategy, type ServiceSpec } from '../spec/index.js';
 import type { EventType, ServiceRecord, Store } from '../store/index.js';
 import { runsSame } from './equivalence.js';
+import { serviceRoute } from './routes.js';
 import { planRolloutStep, type RolloutInstance } from './rollout.js';
 import { computeServiceStatus, type StatusResult } from './status.js';
 
@@ -370,27 +371,10 @@ export class Reconciler {
       if (svc.deleting) continue;
       const revision = this.deps.store.getRevision(svc.name, svc.revision);
       if (!revision) continue;
-      const s = this.states.get(svc.name);
-      const endpoints = [...(s?.instances.values() ?? [])]
+      const endpoints = [...(this.states.get(svc.name)?.instances.values() ?? [])]
         .map((i) => i.endpoint())
-        .filter((e): e is NonNullable<typeof e> => e !== null)
-        .sort((a, b) => a.instanceId.localeCompare(b.instanceId));
-      const rpc = revision.spec.metadata.rpc;
-      services[svc.name] = {
-        name: svc.name,
-        token: svc.token,
-        endpoints,
-        stopped: svc.stopped || svc.desiredInstances === 0,
-        rpc: {
-          keepalive: rpc.keepalive,
-          worker_threads: rpc.worker_threads,
-          max_queue_size: rpc.max_queue_size,
-          ...(rpc.rate_limit !== undefined ? { rate_limit: rpc.rate_limit } : {}),
-        },
-        enableGrpc: revision.spec.metadata.enable_grpc,
-        enableWebservice: revision.spec.metadata.enable_webservice,
-        activate: revision.spec.autoscaler?.min === 0 && !svc.stopped,
-      };
+        .filter((e): e is NonNullable<typeof e> => e !== null);
+      services[svc.name] = serviceRoute(svc, revision.spec, endpoints);
     }
     const json = JSON.stringify(services);
     if (json === this.lastSnapshotJson) return;
