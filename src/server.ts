@@ -185,6 +185,18 @@ export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url:
     clock,
     logger: logger.child({ component: 'gateway' }),
     registry: new Registry(),
+    // A request held for a service scaled to zero: ask the control plane to start instances.
+    onDemand: (name) => {
+      fetch(`${opts.controlUrl}/api/v1/services/${encodeURIComponent(name)}/activate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${opts.adminToken}` },
+        signal: AbortSignal.timeout(10_000),
+      })
+        .then((res) => res.arrayBuffer())
+        .catch((err) =>
+          logger.warn({ service: name, err: String(err) }, 'could not ask the control plane to activate'),
+        );
+    },
   });
   const port = await gateway.listen(opts.port, opts.host);
   return {

@@ -140,6 +140,11 @@ export interface ControlPlane {
    * a new instance becomes ready before the old one is drained (EAS restart).
    */
   restart(name: string, instance?: string): Promise<ServiceDescription>;
+  /**
+   * A gateway holds a request for a service scaled to zero: start
+   * `onZero.scaleUpActivationReplicas` instances now. A no-op otherwise.
+   */
+  activate(name: string): void;
   /** What changed between two revisions' specs. */
   diff(name: string, from: number, to: number): RevisionDiff;
   revisions(name: string): RevisionRecord[];

@@ -95,6 +95,9 @@ export function createFakeControl(overrides: Partial<ControlPlane> = {}): FakeCo
       return get(name);
     },
     restart: async (name) => get(name),
+    activate: (name) => {
+      get(name);
+    },
     diff: (name, from, to) => {
       get(name);
       return { from, to, changes: [] };

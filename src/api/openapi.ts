@@ -199,6 +199,15 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    '/api/v1/services/{name}/activate': {
+      parameters: [nameParam],
+      post: {
+        summary: 'A gateway holds a request for a service scaled to zero: start instances now',
+        description:
+          'Sent by remote gateways (pier gateway --control URL); a no-op unless the service is at 0 instances with an autoscaler min of 0.',
+        responses: { '204': { description: 'Recorded' }, ...withService },
+      },
+    },
     '/api/v1/services/{name}/instances': {
       parameters: [nameParam],
       get: { summary: 'List instances', responses: { '200': json(arrayOf(ref('InstanceView'))), ...withService } },

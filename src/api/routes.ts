@@ -89,6 +89,10 @@ export function createRoutes(deps: RouteDeps): Route[] {
       }
       return { json: ctx.control.diff(svc(ctx), from, to) };
     }),
+    v1('POST', '/services/{name}/activate', (ctx) => {
+      ctx.control.activate(svc(ctx));
+      return { empty: true };
+    }),
     v1('GET', '/services/{name}/instances', (ctx) => ({ json: ctx.control.instances(svc(ctx)) })),
     v1('GET', '/services/{name}/events', (ctx) => {
       const sinceId = intQuery(ctx.query, 'sinceId', 0);

@@ -219,9 +219,12 @@ export class LocalControlPlane implements ControlPlane {
    * `onZero.scaleUpActivationReplicas` instances now rather than at the next tick.
    */
   activate(name: string): void {
+    this.deps.store.requireService(name);
     const svc = this.deps.store.getService(name);
     if (!svc || svc.stopped || svc.deleting || svc.desiredInstances > 0) return;
     const spec = this.deps.store.getRevision(name, svc.revision)?.spec;
+    // Only a service scaled to zero by its autoscaler wakes up; `pier scale NAME 0` stays at 0.
+    if (spec?.autoscaler?.min !== 0) return;
     const replicas = Math.max(1, spec?.autoscaler?.behavior.onZero.scaleUpActivationReplicas ?? 1);
     this.applyAutoscale(name, replicas, 'a request arrived while scaled to zero');
   }

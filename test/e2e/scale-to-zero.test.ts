@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ServiceDescription } from '../../src/api/index.js';
 import type { EventRecord } from '../../src/store/index.js';
+import { startGatewayOnly } from '../../src/server.js';
 import { fixtureSpec, startTestPier, type TestPier, waitFor } from './helpers.js';
 
 let pier: TestPier;
@@ -60,4 +61,33 @@ it('drains to zero when idle and wakes on the first request without failing it',
   expect(events.some((e) => e.reason === 'Autoscaled' && e.message.includes('scaled to zero'))).toBe(true);
   expect(events.some((e) => e.reason === 'Autoscaled' && e.message.includes('→ 0'))).toBe(true);
   expect((await desc()).desired).toBeGreaterThanOrEqual(1);
+});
+
+it('a remote gateway (pier gateway --control) also wakes a service scaled to zero', { timeout: 180_000 }, async () => {
+  const remote = await startGatewayOnly({
+    controlUrl: pier.controlUrl,
+    adminToken: pier.adminToken,
+    host: '127.0.0.1',
+    port: 0,
+    logLevel: 'warn',
+  });
+  try {
+    const d = await waitFor(
+      'back at zero',
+      async () => {
+        const x = await desc();
+        return x.desired === 0 && x.instances.total === 0 ? x : undefined;
+      },
+      90_000,
+    );
+    const res = await fetch(`${remote.url}/api/predict/sleepy/again`, {
+      method: 'POST',
+      headers: { authorization: d.token },
+      body: 'remote',
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { body: string }).body).toBe('remote');
+  } finally {
+    await remote.close();
+  }
 });
