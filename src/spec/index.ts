@@ -13,6 +13,7 @@ export type { ParseOptions, ParseResult } from './parse.js';
 
 export { diffSpecs, isScaleOnlyChange, summarizeChange } from './diff.js';
 export { mergeSpec, parseSetValue, redactSpec, setPath } from './edit.js';
+export { lineColumn, scanJson } from './json-scan.js';
 export { parseSpecText } from './parse.js';
 export { HEALTH_CHECK_DEFAULTS, PROBE_DEFAULTS } from './probe.js';
 export { dnsLabel, resolveRollingStrategy, servingContainer } from './rollout.js';
