@@ -53,7 +53,7 @@ interface StateFile {
 
 type SpawnOutcome = { ok: true; group: Group } | { ok: false; message: string };
 
-function spawnGroup(launch: Launch, cwd: string, logFd: number, procfs: Procfs, clock: Clock): Promise<SpawnOutcome> {
+function spawnGroup(launch: Launch, cwd: string, logFd: number, clock: Clock): Promise<SpawnOutcome> {
   return new Promise((resolve) => {
     const child = spawn(launch.file, launch.args, {
       cwd,
@@ -71,7 +71,10 @@ function spawnGroup(launch: Launch, cwd: string, logFd: number, procfs: Procfs, 
       const pid = child.pid as number;
       resolve({
         ok: true,
-        group: { pid, path: launch.path, startedAt: procfs.startedAtMs(pid) ?? clock.now(), exit },
+        // The spawn moment, not /proc's start time: /proc/stat's btime is whole seconds,
+        // so that one can read up to a second early, and probes' initial_delay_seconds
+        // counts from here. Adoption compares it with /proc within a tolerance.
+        group: { pid, path: launch.path, startedAt: clock.now(), exit },
       });
     });
     child.once('error', (err: NodeJS.ErrnoException) => {
@@ -167,7 +170,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions = {}): Instance
     let failure: string | undefined;
     try {
       for (const launch of launches) {
-        const outcome = await spawnGroup(launch, req.workDir, logFd, procfs, clock);
+        const outcome = await spawnGroup(launch, req.workDir, logFd, clock);
         if (!outcome.ok) {
           // The serving container's failure is the instance's; a sidecar's names the container.
           failure = groups.length === 0 ? outcome.message : `${launch.path}: ${outcome.message}`;
