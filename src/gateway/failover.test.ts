@@ -69,6 +69,24 @@ describe('gateway failover', () => {
     expect(r.status).toBe(504);
   });
 
+  it('retries a GET on another instance when one dies before answering, but never a POST', async () => {
+    const dying = await backend((req) => req.socket.destroy());
+    const good = await backend();
+    h = await startGateway([service('s', [dying.endpoint('a'), good.endpoint('b')])]);
+    for (let n = 0; n < 10; n++) {
+      const r = await call(h.port, '/api/predict/s', { headers: auth });
+      expect(r.status).toBe(200);
+      expect(r.headers['x-pier-instance']).toBe('b');
+    }
+    const posts = await Promise.all(
+      Array.from({ length: 10 }, () => call(h!.port, '/api/predict/s', { method: 'POST', headers: auth, body: 'x' })),
+    );
+    // A POST that reached the dying instance is not sent again (it may have been processed).
+    expect(posts.every((r) => r.status === 200 || r.status === 504)).toBe(true);
+    // Sent together, least-outstanding balancing gives the dying instance its share.
+    expect(posts.some((r) => r.status === 504)).toBe(true);
+  });
+
   it('cuts the client connection when the instance drops mid-answer', async () => {
     const b = await backend((req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });

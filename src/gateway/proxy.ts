@@ -62,6 +62,8 @@ const CONNECT_ERRORS = new Set([
   'ETIMEDOUT',
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
+/** Methods that RFC 9110 calls idempotent: safe to send again after an instance died mid-request. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 /** Failures of a written request that, on a reused keep-alive socket, mean "closed while idle". */
 const STALE_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 
@@ -291,8 +293,11 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     }
     // Not written: the instance never saw it. Written on a reused socket that then
     // failed: the instance closed it while idle (or the request is lost with it).
+    // Written on a fresh socket that failed before any answer: the instance died
+    // under it; nginx's proxy_next_upstream rule retries that for idempotent
+    // methods only (GET, HEAD, OPTIONS, PUT, DELETE), so a POST is never sent twice.
     const unsent = !this.written;
-    const stale = this.written && this.reused && STALE_ERRORS.has(code);
+    const stale = this.written && (this.reused || IDEMPOTENT.has(this.req.method ?? '')) && STALE_ERRORS.has(code);
     if (unsent && CONNECT_ERRORS.has(code)) this.deps.upstreams.markDown(this.state!, this.deps.passiveHealthMs);
     const replayable = this.body !== undefined || !this.pump || this.pump.replayable();
     if ((unsent || stale) && replayable && this.tries < this.deps.retries) {
