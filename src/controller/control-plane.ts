@@ -1,6 +1,7 @@
 /**
  * The ControlPlane the API and CLI talk to: validates input, writes the store,
- * and leaves the instances to the Reconciler.
+ * and leaves the instances to the Reconciler. One method per API verb, each
+ * short; the file is long only because there are many verbs.
  */
 
 import type {

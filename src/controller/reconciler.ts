@@ -4,6 +4,10 @@
  * `planRolloutStep` what to do next, and carries it out; the instances report
  * changes, which schedule the next reconcile. A 1 s tick covers time-based
  * conditions (min_ready_seconds, progress deadlines).
+ *
+ * Over the usual 300 lines: the loop, the rollout bookkeeping (pause, retag,
+ * replacement) and snapshot publishing share one per-service state; the
+ * decisions themselves live in rollout.ts, status.ts, equivalence.ts, routes.ts.
  */
 
 import { randomBytes } from 'node:crypto';

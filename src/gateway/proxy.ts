@@ -22,6 +22,10 @@ import type { ConnectionAware, InstanceClient, InstanceState, Upstreams } from '
  * onComplete/onError` form: no wrapper, headers as raw buffers). Each attempt ends
  * with exactly one `onComplete` or `onError` before the next one starts; `live`
  * says whether the current attempt's callbacks still count.
+ *
+ * Over the usual 300 lines: pick, queue, send, stream back, time out, fail over
+ * and the activator's hold are one call's state, kept in one class on the hot
+ * path on purpose (no per-request closures; see bench/gateway/README.md).
  */
 
 export interface ProxyDeps {

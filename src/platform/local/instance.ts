@@ -3,6 +3,10 @@
  * starts the instance through the runtime, runs its probes, restarts it in place
  * with CrashLoopBackOff when it exits or fails liveness, and drains it on stop.
  * The controller decides how many slots exist; this class only keeps one alive.
+ *
+ * Over the usual 300 lines because the start → probe → exit → back-off → restart
+ * loop and the drain are one state machine; the decisions (back-off, probe
+ * counting) are pure functions elsewhere.
  */
 
 import type { InstanceState, InstanceView } from '../../api/index.js';
