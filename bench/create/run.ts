@@ -57,11 +57,7 @@ async function direct(app: App): Promise<number> {
   }
 }
 
-async function throughPier(
-  app: App,
-  api: (m: string, r: string, b?: unknown) => Promise<{ status: number; body: unknown }>,
-  n: number,
-): Promise<number> {
+async function throughPier(app: App, n: number): Promise<number> {
   const name = `bench_${n}`;
   const spec = {
     name,
@@ -74,19 +70,7 @@ async function throughPier(
       },
     ],
   };
-  const t0 = performance.now();
-  const res = await api('POST', '/api/v1/services', spec);
-  if (res.status !== 201) throw new Error(JSON.stringify(res.body));
-  try {
-    for (let i = 0; i < 3000; i++) {
-      const d = (await api('GET', `/api/v1/services/${name}`)).body as ServiceDescription;
-      if (d.status === 'Running') return performance.now() - t0;
-      await sleep(10);
-    }
-    throw new Error(`${name} did not reach Running`);
-  } finally {
-    await api('DELETE', `/api/v1/services/${name}`);
-  }
+  return createToRunning(spec);
 }
 
 /** The container peer: `podman run` of the same image, polled until it answers. */
@@ -135,18 +119,23 @@ async function containerThroughPier(image: string, n: number): Promise<number> {
       },
     ],
   };
+  return createToRunning(spec);
+}
+
+/** Creates the service, polls it every 10 ms until Running, deletes it; returns the ms in between. */
+async function createToRunning(spec: { name: string }): Promise<number> {
   const t0 = performance.now();
   const res = await api('POST', '/api/v1/services', spec);
   if (res.status !== 201) throw new Error(JSON.stringify(res.body));
   try {
     for (let i = 0; i < 3000; i++) {
-      const d = (await api('GET', `/api/v1/services/${name}`)).body as ServiceDescription;
+      const d = (await api('GET', `/api/v1/services/${spec.name}`)).body as ServiceDescription;
       if (d.status === 'Running') return performance.now() - t0;
       await sleep(10);
     }
-    throw new Error(`${name} did not reach Running`);
+    throw new Error(`${spec.name} did not reach Running`);
   } finally {
-    await api('DELETE', `/api/v1/services/${name}`);
+    await api('DELETE', `/api/v1/services/${spec.name}`);
   }
 }
 
@@ -165,7 +154,7 @@ try {
     const p: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       d.push(await direct(app));
-      p.push(await throughPier(app, api, n++));
+      p.push(await throughPier(app, n++));
     }
     const md = median(d);
     const mp = median(p);

@@ -1,6 +1,6 @@
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
 import { startTestPier, fixtureSpec, waitFor } from '../../test/e2e/helpers.js';
-import { type LoadResult, percentile, type RunningLoad, startLoad } from '../../test/support/load.js';
+import { type LoadResult, percentile, ROLLOUT_MIX, type RunningLoad, underLoad } from '../../test/support/load.js';
 
 interface Row {
   mode: string;
@@ -41,18 +41,7 @@ async function runMode(mode: 'gateway' | 'none'): Promise<Row[]> {
     const svc = await desc();
 
     const step = async (label: string, action: (load: RunningLoad) => Promise<void>) => {
-      const load = startLoad({
-        endpoint: svc.endpoint,
-        token: svc.token,
-        concurrency: 16,
-        slowEvery: 10,
-        ssePath: '/sse?n=30&interval_ms=200',
-      });
-      await waitFor('load', () => load.result.ok > 50);
-      await action(load);
-      const before = load.result.ok;
-      await waitFor('load after', () => load.result.ok > before + 100, 120_000);
-      const r: LoadResult = await load.stop();
+      const r: LoadResult = await underLoad({ endpoint: svc.endpoint, token: svc.token, ...ROLLOUT_MIX }, action, 100);
       rows.push({
         mode: mode === 'gateway' ? 'Pier (drain)' : 'no drain (peer)',
         step: label,

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
-import { type LoadResult, type RunningLoad, startLoad } from '../support/load.js';
+import { type LoadResult, ROLLOUT_MIX, type RunningLoad, underLoad as runUnderLoad } from '../support/load.js';
 import { fixtureSpec, startTestPier, type TestPier, waitFor } from './helpers.js';
 
 let pier: TestPier;
@@ -49,20 +49,9 @@ async function running(
   );
 }
 
-/** Runs `step` under load and returns what the load saw. */
-async function underLoad(step: (load: RunningLoad) => Promise<void>): Promise<LoadResult> {
-  const load = startLoad({
-    endpoint: svc.endpoint,
-    token: svc.token,
-    concurrency: 16,
-    slowEvery: 10,
-    ssePath: '/sse?n=30&interval_ms=200',
-  });
-  await waitFor('load to flow', () => load.result.ok > 50);
-  await step(load);
-  const okBefore = load.result.ok;
-  await waitFor('load after the step', () => load.result.ok > okBefore + 50);
-  return load.stop();
+/** Runs `step` under the rollout mix of load and returns what the load saw. */
+function underLoad(step: (load: RunningLoad) => Promise<void>): Promise<LoadResult> {
+  return runUnderLoad({ endpoint: svc.endpoint, token: svc.token, ...ROLLOUT_MIX }, step);
 }
 
 function expectNoFailures(r: LoadResult): void {

@@ -5,6 +5,7 @@
  */
 
 import http from 'node:http';
+import { waitFor } from '../e2e/helpers.js';
 
 export interface LoadOptions {
   /** e.g. http://127.0.0.1:8080/api/predict/svc */
@@ -162,4 +163,24 @@ export function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** The mix the zero-downtime test and bench/rollout run: 16 clients, every 10th request 1–2 s, one SSE stream. */
+export const ROLLOUT_MIX = { concurrency: 16, slowEvery: 10, ssePath: '/sse?n=30&interval_ms=200' } as const;
+
+/**
+ * Starts the load, waits until it flows, runs `step`, waits until `settleOk` more
+ * requests succeeded after it, and returns what the load saw.
+ */
+export async function underLoad(
+  opts: LoadOptions,
+  step: (load: RunningLoad) => Promise<void>,
+  settleOk = 50,
+): Promise<LoadResult> {
+  const load = startLoad(opts);
+  await waitFor('load to flow', () => load.result.ok > 50);
+  await step(load);
+  const okBefore = load.result.ok;
+  await waitFor('load after the step', () => load.result.ok > okBefore + settleOk, 120_000);
+  return load.stop();
 }

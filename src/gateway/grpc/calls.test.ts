@@ -1,5 +1,5 @@
 import type { ClientDuplexStream, ClientReadableStream, ClientWritableStream } from '@grpc/grpc-js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Harness, service, startGateway, TOKEN } from '../test-helpers.js';
 import {
   type EchoClient,
@@ -9,23 +9,17 @@ import {
   metadata,
   startGrpcBackend,
   unary,
+  closeAfterEach,
 } from './test-helpers.js';
 
 describe('gRPC through the gateway: the four call kinds, metadata and trailers', () => {
-  const backends: GrpcBackend[] = [];
-  const clients: EchoClient[] = [];
+  const { backends, clients, track } = closeAfterEach();
   let h: Harness | undefined;
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
-    await h?.gw.close();
-    h = undefined;
-    for (const b of backends.splice(0)) await b.close();
-  });
 
   async function setup(): Promise<{ client: EchoClient; backend: GrpcBackend }> {
     const backend = await startGrpcBackend('a');
     backends.push(backend);
-    h = await startGateway([service('echo', [backend.endpoint()], { enableGrpc: true })]);
+    h = track(await startGateway([service('echo', [backend.endpoint()], { enableGrpc: true })]));
     const client = echoClient(h.port);
     clients.push(client);
     return { client, backend };
@@ -111,7 +105,7 @@ describe('gRPC through the gateway: the four call kinds, metadata and trailers',
     backends.push(backend);
     const { Registry } = await import('prom-client');
     const registry = new Registry();
-    h = await startGateway([service('echo', [backend.endpoint()], { enableGrpc: true })], { registry });
+    h = track(await startGateway([service('echo', [backend.endpoint()], { enableGrpc: true })], { registry }));
     const client = echoClient(h.port);
     clients.push(client);
     for (let i = 0; i < 3; i++) expect((await unary(client, { say: i }, md())).err).toBeNull();

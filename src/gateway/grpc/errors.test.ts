@@ -1,31 +1,24 @@
 import { connect } from 'node:http2';
 import type { ClientReadableStream } from '@grpc/grpc-js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Harness, service, startGateway, TOKEN, until } from '../test-helpers.js';
 import type { Endpoint, ServiceRoute } from '../types.js';
 import {
-  type EchoClient,
   echoClient,
   type GrpcBackend,
   type Msg,
   metadata,
   startGrpcBackend,
   unary,
+  closeAfterEach,
 } from './test-helpers.js';
 
 const md = (extra: Record<string, string> = {}) =>
   metadata({ authorization: TOKEN, 'x-pier-service': 'echo', ...extra });
 
 describe('gRPC gateway errors are proper gRPC statuses', () => {
-  const backends: GrpcBackend[] = [];
-  const clients: EchoClient[] = [];
+  const { backends, clients, track } = closeAfterEach();
   let h: Harness | undefined;
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
-    await h?.gw.close();
-    h = undefined;
-    for (const b of backends.splice(0)) await b.close();
-  });
 
   async function backend(name = 'a'): Promise<GrpcBackend> {
     const b = await startGrpcBackend(name);
@@ -34,7 +27,7 @@ describe('gRPC gateway errors are proper gRPC statuses', () => {
   }
 
   async function gateway(routes: ServiceRoute[], opts: Parameters<typeof startGateway>[1] = {}) {
-    h = await startGateway(routes, opts);
+    h = track(await startGateway(routes, opts));
     const client = echoClient(h.port);
     clients.push(client);
     return client;

@@ -1,25 +1,11 @@
 import type { ClientReadableStream } from '@grpc/grpc-js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Harness, service, startGateway, TOKEN } from '../test-helpers.js';
-import {
-  type EchoClient,
-  echoClient,
-  type GrpcBackend,
-  type Msg,
-  metadata,
-  startGrpcBackend,
-  unary,
-} from './test-helpers.js';
+import { echoClient, type Msg, metadata, startGrpcBackend, unary, closeAfterEach } from './test-helpers.js';
 
 describe('gRPC during a rollout', () => {
-  const backends: GrpcBackend[] = [];
-  const clients: EchoClient[] = [];
+  const { backends, clients, track } = closeAfterEach();
   let h: Harness | undefined;
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
-    await h?.gw.close();
-    for (const b of backends.splice(0)) await b.close();
-  });
 
   it('an open server stream finishes on its old instance, new calls go to the new revision, 0 failed calls', async () => {
     const a = await startGrpcBackend('a');
@@ -27,7 +13,7 @@ describe('gRPC during a rollout', () => {
     backends.push(a, b);
     const epA = a.endpoint('a');
     const epB = { ...b.endpoint('b'), revision: 2 };
-    h = await startGateway([service('echo', [epA], { enableGrpc: true })]);
+    h = track(await startGateway([service('echo', [epA], { enableGrpc: true })]));
     const client = echoClient(h.port);
     clients.push(client);
     const md = () => metadata({ authorization: TOKEN, 'x-pier-service': 'echo' });

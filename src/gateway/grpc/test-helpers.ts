@@ -12,6 +12,8 @@ import {
   type ServiceDefinition,
   status,
 } from '@grpc/grpc-js';
+import { afterEach } from 'vitest';
+import type { Harness } from '../test-helpers.js';
 import type { Endpoint } from '../types.js';
 
 /** Shared by the gRPC tests: a real @grpc/grpc-js backend and client, JSON messages. */
@@ -172,4 +174,32 @@ export function unary(client: EchoClient, req: Msg, md: Metadata, deadlineMs?: n
       setImmediate(() => resolve(out));
     });
   });
+}
+
+/**
+ * Closes what a test started, after each test: its clients, then the gateway,
+ * then the backends. Push backends and clients; pass the gateway through `track`.
+ */
+export function closeAfterEach(): {
+  backends: GrpcBackend[];
+  clients: EchoClient[];
+  track(h: Harness): Harness;
+} {
+  const backends: GrpcBackend[] = [];
+  const clients: EchoClient[] = [];
+  let gateway: Harness | undefined;
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await gateway?.gw.close();
+    gateway = undefined;
+    for (const b of backends.splice(0)) await b.close();
+  });
+  return {
+    backends,
+    clients,
+    track(h) {
+      gateway = h;
+      return h;
+    },
+  };
 }
