@@ -10,7 +10,13 @@ import { createApiServer } from './api/index.js';
 import { type Clock, createRealClock } from './clock.js';
 import { Autoscaler, type ServiceView } from './autoscaler/index.js';
 import { GatewayRegistry, LocalControlPlane, Reconciler } from './controller/index.js';
-import { createEndpointStore, createGateway, createRemoteEndpointSource, type Gateway } from './gateway/index.js';
+import {
+  createEndpointStore,
+  createGateway,
+  createRemoteEndpointSource,
+  type DiscoveryMode,
+  type Gateway,
+} from './gateway/index.js';
 import { createInstanceProber } from './probe/index.js';
 import {
   createContainerRuntime,
@@ -55,6 +61,8 @@ export interface PierOptions {
    * Kubernetes pod without a preStop hook does. 'none' exists for bench/rollout.
    */
   drain?: 'gateway' | 'none';
+  /** Who may use the discovery paths without a token (default 'private'); src/gateway/discovery.ts. */
+  discovery?: DiscoveryMode;
   clock?: Clock;
 }
 
@@ -84,6 +92,7 @@ export async function startPier(opts: PierOptions): Promise<RunningPier> {
     clock,
     logger: logger.child({ component: 'gateway' }),
     registry,
+    ...(opts.discovery ? { discovery: opts.discovery } : {}),
     ...(opts.tls ? { tls: { key: readFileSync(opts.tls.keyFile), cert: readFileSync(opts.tls.certFile) } } : {}),
     // A request for a service scaled to zero starts instances at once (the activator's poke).
     onDemand: (name) => control.activate(name),
@@ -164,6 +173,7 @@ export interface GatewayOnlyOptions {
   logLevel?: string;
   /** How this gateway names itself to the control plane; default random. */
   gatewayId?: string;
+  discovery?: DiscoveryMode;
 }
 
 export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url: string; close(): Promise<void> }> {
@@ -185,6 +195,7 @@ export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url:
     clock,
     logger: logger.child({ component: 'gateway' }),
     registry: new Registry(),
+    ...(opts.discovery ? { discovery: opts.discovery } : {}),
     // A request held for a service scaled to zero: ask the control plane to start instances.
     onDemand: (name) => {
       fetch(`${opts.controlUrl}/api/v1/services/${encodeURIComponent(name)}/activate`, {

@@ -35,7 +35,15 @@ function serverFlags(cmd: Command): Command {
       '--runtime <runtime>',
       'auto (images in podman/docker, the rest as processes), process, or container',
       'auto',
-    );
+    )
+    .addOption(discoveryOption());
+}
+
+/** Direct-mode discovery without a token: see docs/cli.md and src/gateway/discovery.ts. */
+function discoveryOption(): Option {
+  return new Option('--discovery <mode>', 'who may list instances without a token: open, private, token, off')
+    .choices(['open', 'private', 'token', 'off'])
+    .default('private');
 }
 
 function waitFlags(cmd: Command): Command {
@@ -65,6 +73,7 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
     .option('--host <host>', 'listen address', '0.0.0.0')
     .option('--port <port>', 'listen port', '8080')
     .option('--log-level <level>', 'trace, debug, info, warn, error')
+    .addOption(discoveryOption())
     .action((o) => foreground.gateway(ctx, o));
   serverFlags(program.command('up').argument('<file>', 'service spec (JSON or YAML)'))
     .description('start Pier here, create the service, wait for it, and show how to call it')

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
+import type { BlockList } from 'node:net';
 import type { Clock } from '../clock.js';
 import { type TokenSecret, tokenSecret } from './auth.js';
+import type { DiscoveryMode } from './discovery.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ProxyDeps } from './proxy.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -19,6 +21,8 @@ export interface GatewayCore {
   maxBodyBytes: number;
   serviceStats: Map<string, { requests: number; inflight: number }>;
   secrets: WeakMap<ServiceRoute, TokenSecret>;
+  /** Who may list a service's instances without its token. */
+  discovery: { mode: DiscoveryMode; networks: BlockList };
 }
 
 export function secretOf(core: GatewayCore, svc: ServiceRoute): TokenSecret {

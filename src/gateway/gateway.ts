@@ -12,6 +12,7 @@ import { pickEndpoint } from './lb/p2c.js';
 import { Activator } from './activator.js';
 import { attachGrpcFront } from './grpc/front.js';
 import { H2Sessions } from './grpc/sessions.js';
+import { type DiscoveryMode, privateNetworks } from './discovery.js';
 import { GatewayMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
 import type { EndpointSnapshot, EndpointSource, GatewayLimits, GatewayStats, LbPolicy } from './types.js';
@@ -39,6 +40,8 @@ export interface GatewayOptions {
    * (gRPC) or HTTP/1.1 per connection, as the cleartext port does by sniffing.
    */
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Who may use the discovery paths without a token; default 'private' (discovery.ts). */
+  discovery?: DiscoveryMode;
   /** A request arrived for a service scaled to zero (routes with `activate`). */
   onDemand?: (service: string) => void;
   /** Bounds of the activator's hold: per-service queue (1000) and longest wait (600 s). */
@@ -105,6 +108,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     maxBodyBytes,
     serviceStats: new Map(),
     secrets: new WeakMap(),
+    discovery: { mode: opts.discovery ?? 'private', networks: privateNetworks() },
   };
   const h2Sessions = new H2Sessions();
   const apply = (snapshot: EndpointSnapshot) => {

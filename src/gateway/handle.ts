@@ -3,6 +3,7 @@ import { AUTH_FORMS, type AuthVerdict, bodyMatchesMd5, checkAuthorization, token
 import { readBody } from './body.js';
 import { type GatewayCore, countRequest, recordDone, secretOf } from './core.js';
 import { type CallDone, ProxyCall, upstreamHeaders } from './proxy.js';
+import { discoveryWithoutToken } from './discovery.js';
 import { sendError, sendJson } from './respond.js';
 import { parseRoute, type Route } from './route.js';
 import type { ServiceRoute } from './types.js';
@@ -13,6 +14,7 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
   const startedNs = process.hrtime.bigint();
   const route = parseRoute(req.url ?? '/');
   const svc = route ? core.snapshot.services[route.service] : undefined;
+  if (route?.kind === 'discovery' && answerOpenDiscovery(core, req, res, route, svc, startedNs)) return;
   if (!route || !svc || (route.kind === 'web' && !svc.enableWebservice)) {
     const what = route ? `service "${route.service}" not found` : 'no such route; use /api/predict/<service>/...';
     sendError(req, res, 404, route ? 'SERVICE_NOT_FOUND' : 'ROUTE_NOT_FOUND', what);
@@ -45,8 +47,7 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
   }
   if (route.kind === 'discovery') {
     res.once('close', () => finish('', 200, 0, 0));
-    const items = svc.endpoints.map((e) => ({ ip: e.host, port: e.port, weight: 100 }));
-    sendJson(req, res, 200, { endpoints: { items } });
+    sendJson(req, res, 200, upstreamsOf(svc));
     return;
   }
   if (!core.limiter.allow(svc.name, svc.rpc.rate_limit, core.clock.now())) {
@@ -80,6 +81,33 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
     return;
   }
   forward(core, req, res, svc, route, undefined, entry);
+}
+
+/** The SDKs' direct-mode answer: ready instances only. */
+function upstreamsOf(svc: ServiceRoute) {
+  return { endpoints: { items: svc.endpoints.map((e) => ({ ip: e.host, port: e.port, weight: 100 })) } };
+}
+
+/**
+ * Discovery that needs no token (`--discovery open|private`, see discovery.ts), and
+ * `off`. Returns false when the request must go through authentication instead.
+ */
+function answerOpenDiscovery(
+  core: GatewayCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: Route,
+  svc: ServiceRoute | undefined,
+  startedNs: bigint,
+): boolean {
+  const mode = core.discovery.mode;
+  if (mode !== 'off' && !discoveryWithoutToken(mode, req.socket.remoteAddress, core.discovery.networks)) return false;
+  const status = mode === 'off' || !svc ? 404 : 200;
+  res.once('close', () => log(core, req, svc?.name ?? '', '', status, startedNs));
+  if (mode === 'off') sendError(req, res, 404, 'ROUTE_NOT_FOUND', 'service discovery is turned off (--discovery off)');
+  else if (!svc) sendError(req, res, 404, 'SERVICE_NOT_FOUND', `service "${route.service}" not found`);
+  else sendJson(req, res, 200, upstreamsOf(svc));
+  return true;
 }
 
 type Finish = (instance: string, status: number, bytesIn: number, bytesOut: number) => void;

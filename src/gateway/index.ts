@@ -4,3 +4,4 @@ export { pickEndpoint } from './lb/p2c.js';
 export { createRoundRobin } from './lb/round-robin.js';
 export { createRemoteEndpointSource, type RemoteEndpointSource, type RemoteSourceOptions } from './remote-source.js';
 export { createEndpointStore, type EndpointStore } from './store.js';
+export { type DiscoveryMode, DISCOVERY_MODES, isDiscoveryMode } from './discovery.js';

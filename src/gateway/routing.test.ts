@@ -126,8 +126,11 @@ describe('gateway routing', () => {
     expect(JSON.parse(body!)).toMatchObject({ method: 'POST', url: '/curl?q=1', body: '{"x":1}' });
   });
 
-  it('serves discovery on both paths, authenticated', async () => {
-    await setup();
+  it('serves discovery on both paths, authenticated with --discovery token', async () => {
+    backend = await startBackend(echoHandler);
+    h = await startGateway([service('echo', [backend.endpoint('echo-1')]), service('empty', [])], {
+      discovery: 'token',
+    });
     for (const path of [
       '/api/v1/servicediscovery/upstreams/echo',
       '/exported/apis/eas.alibaba-inc.k8s.io/v1/upstreams/echo',

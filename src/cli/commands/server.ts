@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isPierError } from '../../errors.js';
+import type { DiscoveryMode } from '../../gateway/index.js';
 import { createClient, DEFAULT_CONTROL_URL, readAdminToken } from '../client.js';
 import { type CommandContext, writeLines } from '../context.js';
 import { CliError, formatFieldErrors } from '../errors.js';
@@ -26,6 +27,7 @@ export interface ServerFlags {
   tlsCert?: string;
   tlsKey?: string;
   gatewayTlsPort?: string;
+  discovery?: DiscoveryMode;
 }
 
 function pierOptions(ctx: CommandContext, flags: ServerFlags) {
@@ -38,6 +40,7 @@ function pierOptions(ctx: CommandContext, flags: ServerFlags) {
     ...(ctx.env.PIER_ADMIN_TOKEN ? { adminToken: ctx.env.PIER_ADMIN_TOKEN } : {}),
     ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
     runtime: runtimeChoice(flags.runtime),
+    ...(flags.discovery ? { discovery: flags.discovery } : {}),
     ...tlsOptions(ctx, flags),
   };
 }
@@ -92,7 +95,7 @@ export async function server(ctx: CommandContext, flags: ServerFlags): Promise<v
 
 export async function gateway(
   ctx: CommandContext,
-  flags: { control?: string; host: string; port: string; logLevel?: string },
+  flags: { control?: string; host: string; port: string; logLevel?: string; discovery?: DiscoveryMode },
 ): Promise<void> {
   const controlUrl = (flags.control ?? (ctx.env.PIER_CONTROL_URL || DEFAULT_CONTROL_URL)).replace(/\/+$/, '');
   const adminToken = readAdminToken(ctx.env, ctx.cwd);
@@ -106,6 +109,7 @@ export async function gateway(
     host: flags.host,
     port: parseCount(flags.port, '--port', 0),
     ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
+    ...(flags.discovery ? { discovery: flags.discovery } : {}),
   });
   writeLines(ctx.out, [`Gateway: ${gw.url} (following ${controlUrl})`, 'Press Ctrl-C to stop.']);
   await untilShutdown(ctx.shutdown);
