@@ -4,6 +4,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createApiServer } from './api/index.js';
@@ -75,7 +76,10 @@ export interface RunningPier {
   close(): Promise<void>;
 }
 
-export async function startPier(opts: PierOptions): Promise<RunningPier> {
+export async function startPier(given: PierOptions): Promise<RunningPier> {
+  // Absolute from here on: venvs, logs and work dirs must never land in whatever
+  // directory a later child process happens to run in.
+  const opts = { ...given, home: resolve(given.home) };
   const clock = opts.clock ?? createRealClock();
   const logger = pino({ level: opts.logLevel ?? 'info', base: undefined });
   const registry = new Registry();
@@ -138,6 +142,7 @@ export async function startPier(opts: PierOptions): Promise<RunningPier> {
     home: opts.home,
     gatewayUrl,
     autoscalerStatus: (name) => autoscaler.status(name) as Record<string, unknown> | undefined,
+    clock,
   });
   await reconciler.start();
   autoscaler.start();
