@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import { Activator } from './activator.js';
-import { call, type Harness, service, startBackend, startGateway, TOKEN } from './test-helpers.js';
+import { call, type Harness, service, startBackend, startGateway, TOKEN } from '../../test/support/gateway.js';
+import { waitFor } from '../../test/support/wait.js';
 
 const route = (endpoints: number, activate = true) =>
   service(
@@ -72,7 +73,10 @@ describe('the gateway holds requests for a service scaled to zero', () => {
     const demanded: string[] = [];
     h = await startGateway([service('cold', [], { activate: true })], { onDemand: (s) => demanded.push(s) });
     const answer = call(h.port, '/api/predict/cold/x', { headers: { authorization: TOKEN } });
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => h!.gw.stats().services.cold?.pending === 1, {
+      what: 'the request to be held',
+      timeoutMs: 10_000,
+    });
     expect(demanded).toEqual(['cold']);
     expect(h.gw.stats().services.cold?.pending).toBe(1);
     h.store.set({

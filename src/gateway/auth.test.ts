@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkAnyToken, checkAuthorization, tokenSecret } from './auth.js';
+import { parseRoute } from './route.js';
 import {
   type Backend,
   call,
@@ -11,7 +13,7 @@ import {
   startBackend,
   startGateway,
   TOKEN,
-} from './test-helpers.js';
+} from '../../test/support/gateway.js';
 
 const run = promisify(execFile);
 
@@ -87,10 +89,13 @@ describe('gateway authentication', () => {
   });
 
   it('accepts a request signed by the Python SDK recipe and rejects a wrong token or a tampered body', async () => {
-    const url = `${h.url}/api/predict/echo/v1/predict`;
+    // The Python SDK posts to /api/predict/<service> and signs exactly that.
+    const url = `${h.url}/api/predict/echo`;
     const ok = await python(url, TOKEN, '/api/predict/echo', '{"x": [1,2,3]}');
     expect(ok.status).toBe(200);
-    expect(JSON.parse(ok.body)).toMatchObject({ url: '/v1/predict', body: '{"x": [1,2,3]}' });
+    expect(JSON.parse(ok.body)).toMatchObject({ url: '/', body: '{"x": [1,2,3]}' });
+    // Issue 12 #6: the prefix-only resource does not open the service's other paths.
+    expect((await python(`${url}/v1/predict`, TOKEN, '/api/predict/echo', 'x')).status).toBe(401);
     expect((await python(url, 'other-token', '/api/predict/echo', 'x')).status).toBe(401);
 
     const md5 = createHash('md5').update('real body').digest('hex');
@@ -165,5 +170,98 @@ describe('gateway authentication', () => {
     expect((await call(h.port, '/web/webui/x', { headers: { cookie: 'pier_webui=forged' } })).status).toBe(401);
     expect((await call(h.port, '/web/webui/x', { headers: { authorization: TOKEN } })).status).toBe(200);
     expect((await call(h.port, '/web/webui')).status).toBe(302);
+  });
+});
+
+describe('checkAuthorization: EAS signatures are bound to method, path, body and (opt-in) Date (issue 12 #6)', () => {
+  const secret = tokenSecret(TOKEN);
+  const date = 'Wed, 01 Jan 2020 00:00:00 GMT';
+  const md5 = createHash('md5').update('body').digest('hex');
+  const signed = (resource: string, opts: { verb?: string; md5?: string } = {}) => {
+    const m = `${opts.verb ?? 'POST'}\n${opts.md5 ?? md5}\napplication/json\n${date}\n${resource}`;
+    return `EAS ${createHmac('sha1', TOKEN).update(m).digest('base64')}`;
+  };
+  const req = (method: string, authorization: string, extra: Record<string, string> = {}) => ({
+    method,
+    headers: { authorization, 'content-md5': md5, 'content-type': 'application/json', date, ...extra },
+  });
+  const at = (url: string) => parseRoute(url)!;
+
+  it('keeps the body check when Content-MD5 is signed', () => {
+    expect(checkAuthorization(req('POST', signed('/api/predict/echo')), at('/api/predict/echo'), secret)).toEqual({
+      kind: 'verify-body',
+      contentMd5: md5,
+    });
+  });
+
+  it('rejects a POST signature on another method, accepts one signed with that method', () => {
+    const post = signed('/api/predict/echo/m');
+    expect(checkAuthorization(req('GET', post), at('/api/predict/echo/m'), secret).kind).toBe('wrong');
+    expect(checkAuthorization(req('PUT', post), at('/api/predict/echo/m'), secret).kind).toBe('wrong');
+    const get = signed('/api/predict/echo/m', { verb: 'GET' });
+    expect(checkAuthorization(req('GET', get), at('/api/predict/echo/m'), secret).kind).toBe('verify-body');
+  });
+
+  it('binds the resource to the path requested: the prefix form only for the prefix itself', () => {
+    const python = signed('/api/predict/echo');
+    expect(checkAuthorization(req('POST', python), at('/api/predict/echo'), secret).kind).toBe('verify-body');
+    expect(checkAuthorization(req('POST', python), at('/api/predict/echo/'), secret).kind).toBe('verify-body');
+    expect(checkAuthorization(req('POST', python), at('/api/predict/echo?q=1'), secret).kind).toBe('verify-body');
+    expect(checkAuthorization(req('POST', python), at('/api/predict/echo/admin'), secret).kind).toBe('wrong');
+    const go = signed('/api/predict/echo/a');
+    expect(checkAuthorization(req('POST', go), at('/api/predict/echo/a'), secret).kind).toBe('verify-body');
+    expect(checkAuthorization(req('POST', go), at('/api/predict/echo/b'), secret).kind).toBe('wrong');
+    expect(checkAuthorization(req('POST', go), at('/api/predict/other/a'), secret).kind).toBe('wrong');
+  });
+
+  it('refuses a body whose signature carries no Content-MD5', () => {
+    const noMd5 = signed('/api/predict/echo', { md5: '' });
+    const bare = { method: 'POST', headers: { authorization: noMd5, 'content-type': 'application/json', date } };
+    expect(checkAuthorization(bare, at('/api/predict/echo'), secret).kind).toBe('ok');
+    const withBody = { ...bare, headers: { ...bare.headers, 'content-length': '5' } };
+    const v = checkAuthorization(withBody, at('/api/predict/echo'), secret);
+    expect(v).toMatchObject({ kind: 'wrong', reason: expect.stringContaining('Content-MD5') });
+    const chunked = { ...bare, headers: { ...bare.headers, 'transfer-encoding': 'chunked' } };
+    expect(checkAuthorization(chunked, at('/api/predict/echo'), secret).kind).toBe('wrong');
+  });
+
+  it('checks the Date only when a maximum skew is set, naming it', () => {
+    const r = req('POST', signed('/api/predict/echo'));
+    const route = at('/api/predict/echo');
+    const then = Date.parse(date);
+    expect(checkAuthorization(r, route, secret).kind).toBe('verify-body');
+    const within = { maxDateSkewMs: 900_000, now: () => then + 899_000 };
+    expect(checkAuthorization(r, route, secret, within).kind).toBe('verify-body');
+    const past = { maxDateSkewMs: 900_000, now: () => then - 901_000 };
+    expect(checkAuthorization(r, route, secret, past)).toMatchObject({
+      kind: 'wrong',
+      reason: expect.stringMatching(/901 s .*900 s allowed \(--eas-max-date-skew\)/),
+    });
+    const garbled = req('POST', signed('/api/predict/echo'), { date: 'yesterday' });
+    // The signature is over the Date sent, so re-sign for this one.
+    const m = `POST\n${md5}\napplication/json\nyesterday\n/api/predict/echo`;
+    garbled.headers.authorization = `EAS ${createHmac('sha1', TOKEN).update(m).digest('base64')}`;
+    expect(checkAuthorization(garbled, route, secret, within)).toMatchObject({
+      kind: 'wrong',
+      reason: expect.stringContaining('not an HTTP date'),
+    });
+  });
+
+  it('a wrong signature never says why, whatever the skew', () => {
+    const bad = req('POST', 'EAS AAAAAAAAAAAAAAAAAAAAAAAAAAA=');
+    const v = checkAuthorization(bad, at('/api/predict/echo'), secret, { maxDateSkewMs: 1, now: () => 0 });
+    expect(v).toEqual({ kind: 'wrong' });
+  });
+});
+
+describe('checkAnyToken (issue 12 #11b)', () => {
+  const secrets = [tokenSecret('a-token'), tokenSecret(TOKEN)];
+  it('is ok only for the raw or Bearer token of some service', () => {
+    expect(checkAnyToken({}, secrets)).toBe('missing');
+    expect(checkAnyToken({ authorization: 'Basic x' }, secrets)).toBe('malformed');
+    expect(checkAnyToken({ authorization: 'nope' }, secrets)).toBe('wrong');
+    expect(checkAnyToken({ authorization: 'EAS AAAAAAAAAAAAAAAAAAAAAAAAAAA=' }, secrets)).toBe('wrong');
+    expect(checkAnyToken({ authorization: TOKEN }, secrets)).toBe('ok');
+    expect(checkAnyToken({ authorization: 'Bearer a-token' }, secrets)).toBe('ok');
   });
 });

@@ -107,27 +107,3 @@ export class BodyPump {
     this.target?.end();
   };
 }
-
-/** Reads a whole body (signed requests with Content-MD5); undefined when over `max`. */
-export function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
-        req.off('data', onData);
-        req.pause();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks, size)));
-    req.once('error', reject);
-    req.once('close', () => {
-      if (!req.complete) reject(new Error('client went away'));
-    });
-  });
-}

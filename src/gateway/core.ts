@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
 import type { BlockList } from 'node:net';
 import type { Clock } from '../clock.js';
-import { type TokenSecret, tokenSecret } from './auth.js';
+import { type SignaturePolicy, type TokenSecret, tokenSecret } from './auth.js';
 import type { DiscoveryMode } from './discovery.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ProxyDeps } from './proxy.js';
 import type { RateLimiter } from './rate-limit.js';
+import type { BodySpool } from './signed-body.js';
 import type { EndpointSnapshot, ServiceRoute } from './types.js';
 import type { Upstreams } from './upstreams.js';
 
@@ -21,6 +22,10 @@ export interface GatewayCore {
   maxBodyBytes: number;
   serviceStats: Map<string, { requests: number; inflight: number }>;
   secrets: WeakMap<ServiceRoute, TokenSecret>;
+  /** Checks on `EAS` signatures beyond the HMAC (the opt-in Date skew). */
+  eas: SignaturePolicy;
+  /** Where signed bodies over the replay buffer wait for their Content-MD5 check. */
+  spool: BodySpool;
   /** Who may list a service's instances without its token. */
   discovery: { mode: DiscoveryMode; networks: BlockList };
 }

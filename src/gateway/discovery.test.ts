@@ -9,7 +9,7 @@ import {
   startBackend,
   startGateway,
   TOKEN,
-} from './test-helpers.js';
+} from '../../test/support/gateway.js';
 
 const PATHS = ['/api/v1/servicediscovery/upstreams/echo', '/exported/apis/eas.alibaba-inc.k8s.io/v1/upstreams/echo'];
 

@@ -8,7 +8,7 @@ import {
   startBackend,
   startGateway,
   TOKEN,
-} from './test-helpers.js';
+} from '../../test/support/gateway.js';
 
 const auth = { authorization: TOKEN };
 

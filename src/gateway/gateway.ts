@@ -15,6 +15,7 @@ import { H2Sessions } from './grpc/sessions.js';
 import { type DiscoveryMode, privateNetworks } from './discovery.js';
 import { GatewayMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
+import { BodySpool } from './signed-body.js';
 import type { EndpointSnapshot, EndpointSource, GatewayLimits, GatewayStats, LbPolicy } from './types.js';
 import { Upstreams } from './upstreams.js';
 import { handleUpgrade } from './websocket.js';
@@ -46,6 +47,12 @@ export interface GatewayOptions {
   onDemand?: (service: string) => void;
   /** Bounds of the activator's hold: per-service queue (1000) and longest wait (600 s). */
   activation?: { maxQueue?: number; maxWaitMs?: number };
+  /**
+   * Rejects an `EAS`-signed request whose Date header is further than this from
+   * the gateway's clock (401). Off by default: the Python and Go SDKs send local
+   * time labelled GMT (`--eas-max-date-skew`).
+   */
+  easMaxDateSkewSeconds?: number;
 }
 
 export interface Gateway {
@@ -76,6 +83,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const random = opts.random ?? Math.random;
   const retries = opts.retries ?? 2;
   if (!(retries >= 0) || !(maxBodyBytes > 0)) throw new Error('createGateway: retries >= 0 and maxBodyBytes > 0');
+  const skew = opts.easMaxDateSkewSeconds ?? 0;
+  if (!(skew >= 0) || !Number.isFinite(skew)) throw new Error('createGateway: easMaxDateSkewSeconds must be >= 0');
   const upstreams = new Upstreams(clock, opts.maxSocketsPerInstance ?? 256);
   const outstanding = (id: string) => upstreams.inflight(id);
   const metrics = new GatewayMetrics(opts.registry ?? new Registry());
@@ -108,6 +117,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     maxBodyBytes,
     serviceStats: new Map(),
     secrets: new WeakMap(),
+    eas: { maxDateSkewMs: skew * 1000, now: () => clock.now() },
+    spool: new BodySpool(),
     discovery: { mode: opts.discovery ?? 'private', networks: privateNetworks() },
   };
   const h2Sessions = new H2Sessions();
@@ -147,7 +158,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     socket.destroy();
   });
 
-  const grpc = attachGrpcFront(server, { core, sessions: h2Sessions }, headersTimeout);
+  const grpc = attachGrpcFront(
+    server,
+    { core, sessions: h2Sessions },
+    { sniffTimeoutMs: headersTimeout, idleTimeoutMs: limits.idleTimeoutMs ?? 75_000, clock },
+  );
   let tlsServer: TlsServer | undefined;
 
   return {
@@ -196,6 +211,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       activator.close();
       upstreams.close();
       h2Sessions.close();
+      core.spool.close();
     },
     stats() {
       const services: GatewayStats['services'] = {};

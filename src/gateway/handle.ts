@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AUTH_FORMS, type AuthVerdict, bodyMatchesMd5, checkAuthorization, tokenMatches } from './auth.js';
-import { readBody } from './body.js';
+import { AUTH_FORMS, type AuthVerdict, checkAnyToken, checkAuthorization, tokenMatches } from './auth.js';
 import { type GatewayCore, countRequest, recordDone, secretOf } from './core.js';
 import { type CallDone, ProxyCall, upstreamHeaders } from './proxy.js';
 import { discoveryWithoutToken } from './discovery.js';
 import { sendError, sendJson } from './respond.js';
+import { readSignedBody, SpooledBody } from './signed-body.js';
 import { parseRoute, type Route } from './route.js';
 import type { ServiceRoute } from './types.js';
 import { hasValidCookie, setCookieHeader, takeToken } from './webapp.js';
@@ -15,6 +15,7 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
   const route = parseRoute(req.url ?? '/');
   const svc = route ? core.snapshot.services[route.service] : undefined;
   if (route?.kind === 'discovery' && answerOpenDiscovery(core, req, res, route, svc, startedNs)) return;
+  if (route && !svc && unknownUnauthorized(core, req, res, startedNs)) return;
   if (!route || !svc || (route.kind === 'web' && !svc.enableWebservice)) {
     const what = route ? `service "${route.service}" not found` : 'no such route; use /api/predict/<service>/...';
     sendError(req, res, 404, route ? 'SERVICE_NOT_FOUND' : 'ROUTE_NOT_FOUND', what);
@@ -30,7 +31,7 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
 
   if (route.kind === 'web' && !webAuthorized(core, req, res, svc, route, finish)) return;
   const verdict: AuthVerdict =
-    route.kind === 'web' ? { kind: 'ok' } : checkAuthorization(req.headers, route, secretOf(core, svc));
+    route.kind === 'web' ? { kind: 'ok' } : checkAuthorization(req, route, secretOf(core, svc), core.eas);
   if (verdict.kind === 'missing') {
     reply(401, 'UNAUTHORIZED', `missing Authorization header; ${AUTH_FORMS}`, {
       'www-authenticate': 'Bearer realm="pier"',
@@ -42,7 +43,9 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
     return;
   }
   if (verdict.kind === 'wrong') {
-    reply(401, 'UNAUTHORIZED', 'wrong token or signature', { 'www-authenticate': 'Bearer realm="pier"' });
+    reply(401, 'UNAUTHORIZED', verdict.reason ?? 'wrong token or signature', {
+      'www-authenticate': 'Bearer realm="pier"',
+    });
     return;
   }
   if (route.kind === 'discovery') {
@@ -62,18 +65,22 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
     return;
   }
   if (verdict.kind === 'verify-body') {
-    readBody(req, core.maxBodyBytes).then(
-      (body) => {
-        if (body === undefined) {
+    const read = { contentMd5: verdict.contentMd5, maxBytes: core.maxBodyBytes, memoryBytes: core.proxy.replayLimit };
+    readSignedBody(req, { ...read, spool: core.spool }).then(
+      (result) => {
+        if (result.kind === 'too-large') {
           reply(413, 'BODY_TOO_LARGE', `request body is larger than ${core.maxBodyBytes} bytes`, {
             connection: 'close',
           });
           return;
         }
-        if (!bodyMatchesMd5(body, verdict.contentMd5)) {
+        if (result.kind === 'mismatch') {
           reply(401, 'UNAUTHORIZED', 'Content-MD5 does not match the body');
           return;
         }
+        const { body } = result;
+        if (body instanceof SpooledBody) res.once('close', () => body.dispose());
+        if (res.destroyed) return;
         forward(core, req, res, svc, route, body, entry);
       },
       () => finish('', 499, 0, 0),
@@ -143,7 +150,7 @@ function forward(
   res: ServerResponse,
   svc: ServiceRoute,
   route: Route,
-  body: Buffer | undefined,
+  body: Buffer | SpooledBody | undefined,
   entry: RequestLog,
 ): void {
   new ProxyCall(core.proxy, req, res, svc, route, upstreamHeaders(req), body, entry).start();
@@ -184,7 +191,7 @@ function webAuthorized(
     );
   }
   if (hasValidCookie(req.headers, svc.name, svc.token)) return true;
-  const verdict = checkAuthorization(req.headers, route, secretOf(core, svc));
+  const verdict = checkAuthorization(req, route, secretOf(core, svc), core.eas);
   if (verdict.kind === 'ok') return true;
   res.once('close', () => finish('', 401, 0, 0));
   sendError(req, res, 401, 'UNAUTHORIZED', `open /web/${svc.name}/?token=<token> first, or send Authorization`, {
@@ -195,4 +202,22 @@ function webAuthorized(
 
 function log(core: GatewayCore, req: IncomingMessage, service: string, instance: string, status: number, ns: bigint) {
   recordDone(core, { method: req.method ?? 'GET', service, instance, status, startedNs: ns, bytesIn: 0, bytesOut: 0 });
+}
+
+/**
+ * A name that is no service answers exactly like a known one without a valid
+ * credential (401, or 400 for a malformed header), so only a caller holding some
+ * service's token learns which names exist (the 404). Returns true when answered.
+ */
+function unknownUnauthorized(core: GatewayCore, req: IncomingMessage, res: ServerResponse, startedNs: bigint): boolean {
+  const secrets = Object.values(core.snapshot.services).map((s) => secretOf(core, s));
+  const verdict = checkAnyToken(req.headers, secrets);
+  if (verdict === 'ok') return false;
+  res.once('close', () => log(core, req, '', '', verdict === 'malformed' ? 400 : 401, startedNs));
+  if (verdict === 'malformed') sendError(req, res, 400, 'BAD_REQUEST', `malformed Authorization header; ${AUTH_FORMS}`);
+  else {
+    const message = verdict === 'missing' ? `missing Authorization header; ${AUTH_FORMS}` : 'wrong token or signature';
+    sendError(req, res, 401, 'UNAUTHORIZED', message, { 'www-authenticate': 'Bearer realm="pier"' });
+  }
+  return true;
 }

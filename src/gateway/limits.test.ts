@@ -2,7 +2,16 @@ import { type IncomingMessage, request, type ServerResponse } from 'node:http';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
-import { type Backend, call, type Harness, service, startBackend, startGateway, TOKEN, until } from './test-helpers.js';
+import {
+  type Backend,
+  call,
+  type Harness,
+  service,
+  startBackend,
+  startGateway,
+  TOKEN,
+} from '../../test/support/gateway.js';
+import { waitFor } from '../../test/support/wait.js';
 
 const auth = { authorization: TOKEN };
 
@@ -39,16 +48,16 @@ describe('gateway limits', () => {
       service('s', [backend.endpoint('a')], { rpc: { keepalive: 60_000, worker_threads: 1, max_queue_size: 1 } }),
     ]);
     const first = call(h.port, '/api/predict/s', { headers: auth });
-    await until(() => hb.held.length === 1, 10_000, 'first request at backend');
+    await waitFor(() => hb.held.length === 1, { what: 'first request at backend', timeoutMs: 10_000 });
     const second = call(h.port, '/api/predict/s', { headers: auth });
-    await until(() => h!.gw.inflight('a') === 2, 10_000, 'second request queued');
+    await waitFor(() => h!.gw.inflight('a') === 2, { what: 'second request queued', timeoutMs: 10_000 });
     const third = await call(h.port, '/api/predict/s', { headers: auth });
     expect(third.status).toBe(450);
     expect(hb.held).toHaveLength(1);
     expect(h.gw.stats().services.s!.instances.a!.inflight).toBe(2);
     hb.releaseAll();
     expect((await first).status).toBe(200);
-    await until(() => hb.held.length === 2, 10_000, 'queued request sent');
+    await waitFor(() => hb.held.length === 2, { what: 'queued request sent', timeoutMs: 10_000 });
     hb.releaseAll();
     expect((await second).status).toBe(200);
     expect(await h.gw.waitForIdle('a', 5000)).toBe(true);
@@ -61,7 +70,7 @@ describe('gateway limits', () => {
       service('s', [backend.endpoint('a')], { rpc: { keepalive: 60_000, worker_threads: 1, max_queue_size: 0 } }),
     ]);
     const first = call(h.port, '/api/predict/s', { headers: auth });
-    await until(() => hb.held.length === 1);
+    await waitFor(() => hb.held.length === 1);
     expect((await call(h.port, '/api/predict/s', { headers: auth })).status).toBe(450);
     hb.releaseAll();
     expect((await first).status).toBe(200);
@@ -94,13 +103,13 @@ describe('gateway limits', () => {
       { clock },
     );
     const pending = call(h.port, '/api/predict/s/slow', { headers: auth });
-    await until(() => hb.held.length === 1);
+    await waitFor(() => hb.held.length === 1);
     clock.advance(2999);
     expect(hb.held[0]!.aborted).toBe(false);
     clock.advance(1);
     const r = await pending;
     expect(r.status).toBe(408);
-    await until(() => hb.held[0]!.aborted, 10_000, 'upstream abort');
+    await waitFor(() => hb.held[0]!.aborted, { what: 'upstream abort', timeoutMs: 10_000 });
     expect(await h.gw.waitForIdle('a', 5000)).toBe(true);
   });
 
@@ -113,10 +122,10 @@ describe('gateway limits', () => {
     const req = request({ host: '127.0.0.1', port: h.port, path: '/api/predict/s', headers: auth, agent: false });
     req.on('error', () => {});
     req.end();
-    await until(() => hb.held.length === 1);
+    await waitFor(() => hb.held.length === 1);
     req.destroy();
-    await until(() => hb.held[0]!.aborted, 10_000, 'upstream abort');
-    await until(() => lines.some((l) => JSON.parse(l).status === 499), 10_000, '499 log line');
+    await waitFor(() => hb.held[0]!.aborted, { what: 'upstream abort', timeoutMs: 10_000 });
+    await waitFor(() => lines.some((l) => JSON.parse(l).status === 499), { what: '499 log line', timeoutMs: 10_000 });
     const entry = JSON.parse(lines.find((l) => JSON.parse(l).status === 499)!);
     expect(entry).toMatchObject({ method: 'GET', service: 's', instance: 'a', status: 499 });
     expect(lines.join('')).not.toContain(TOKEN);

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../clock.js';
 import { BodyPump, UpstreamBody } from './body.js';
+import { SpooledBody } from './signed-body.js';
 import { type Deadline, Deadlines, type Expirable } from './deadlines.js';
 import type { Activator } from './activator.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -106,7 +107,8 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     private svc: ServiceRoute,
     private readonly route: Route,
     private readonly headers: string[],
-    private readonly body: Buffer | undefined,
+    /** Read and verified before the call (signed bodies); in memory or spooled to disk. */
+    private readonly body: Buffer | SpooledBody | undefined,
     private readonly report: CallDone,
   ) {}
 
@@ -224,7 +226,8 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
         method: this.req.method ?? 'GET',
         path: route.query === '' ? route.subPath : route.subPath + '?' + route.query,
         headers: this.headers,
-        body: this.body ?? this.sink ?? null,
+        // A spooled body is read from its file again for every attempt.
+        body: this.body instanceof SpooledBody ? this.body.open() : (this.body ?? this.sink ?? null),
       },
       this,
     );
@@ -373,7 +376,7 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     }
     this.stopDeadline();
     this.releaseSlot();
-    this.bytesIn = this.body?.length ?? this.pump?.bytes ?? 0;
+    this.bytesIn = this.body instanceof SpooledBody ? this.body.length : (this.body?.length ?? this.pump?.bytes ?? 0);
     this.report.done(this);
   }
 }

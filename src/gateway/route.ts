@@ -1,7 +1,8 @@
 /**
  * Splits a request target into what the gateway routes on. The service name must
- * be `[A-Za-z][A-Za-z0-9_]*` as written (no percent-decoding), so `..`, `%2F` or
- * any escape attempt is simply an unknown route (404).
+ * be `[A-Za-z][A-Za-z0-9_]*` as written (no percent-decoding), so `..`, `%2F`,
+ * `%5C` or any escape attempt is simply an unknown route (404), as is any path
+ * containing a backslash.
  *
  * Forwarding choice (see README.md): the instance receives only the sub-path after
  * `/api/predict/<service>` (or `/web/<service>`), `/` when absent, plus the query.
@@ -31,6 +32,10 @@ export function parseRoute(url: string): Route | undefined {
   const q = url.indexOf('?');
   const rawPath = q === -1 ? url : url.slice(0, q);
   const query = q === -1 ? '' : url.slice(q + 1);
+  // A backslash is no separator in a URL path (RFC 3986 §3.3), but some servers and
+  // WHATWG parsers read it as `/`: a path with one is no route at all, so it can
+  // neither be read as another service nor reach an instance that would reread it.
+  if (rawPath.includes('\\')) return undefined;
   const path = needsNormalising(rawPath) ? normalisePath(rawPath) : rawPath;
   if (path.startsWith(PREDICT)) return split('predict', path, PREDICT.length, query, rawPath);
   if (path.startsWith(WEB)) return split('web', path, WEB.length, query, rawPath);
@@ -56,13 +61,13 @@ function split(kind: RouteKind, path: string, start: number, query: string, rawP
 }
 
 function needsNormalising(path: string): boolean {
-  return path.includes('/.') || path.includes('%2e') || path.includes('%2E') || path.includes('\\');
+  return path.includes('/.') || path.includes('%2e') || path.includes('%2E');
 }
 
 /** RFC 3986 dot-segment removal; `%2e` counts as `.`; never climbs above `/`. */
 export function normalisePath(path: string): string {
   const out: string[] = [];
-  const segments = path.replaceAll('\\', '/').split('/');
+  const segments = path.split('/');
   for (let i = 1; i < segments.length; i++) {
     const seg = segments[i]!;
     const dots = seg.replace(/%2e/gi, '.');

@@ -13,7 +13,7 @@ import {
   startBackend,
   startGateway,
   TOKEN,
-} from './test-helpers.js';
+} from '../../test/support/gateway.js';
 
 const run = promisify(execFile);
 const auth = { authorization: TOKEN };

@@ -2,7 +2,8 @@ import { type IncomingMessage, request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ManualClock } from '../clock.js';
-import { type Backend, type Harness, service, startBackend, startGateway, TOKEN, until } from './test-helpers.js';
+import { type Backend, type Harness, service, startBackend, startGateway, TOKEN } from '../../test/support/gateway.js';
+import { waitFor } from '../../test/support/wait.js';
 
 const auth = { authorization: TOKEN };
 
@@ -54,7 +55,7 @@ describe('gateway streaming', () => {
       text += chunk;
       if (chunk.includes('first')) order.push('client got first');
     });
-    await until(() => text.includes('data: first'), 10_000, 'first event');
+    await waitFor(() => text.includes('data: first'), { what: 'first event', timeoutMs: 10_000 });
     clock.advance(60_000); // rpc.keepalive never cuts a response that has started
     last.resolve();
     await new Promise((r) => res.on('end', r));
@@ -82,7 +83,7 @@ describe('gateway streaming', () => {
       buf = pieces.pop()!;
       parts.push(...pieces);
     });
-    await until(() => parts.length === 1, 10_000, 'first NUL-delimited part');
+    await waitFor(() => parts.length === 1, { what: 'first NUL-delimited part', timeoutMs: 10_000 });
     more.resolve();
     await new Promise((r) => res.on('end', r));
     expect(parts.map((p) => JSON.parse(p).response)).toEqual(['Hel', 'Hello']);
@@ -110,9 +111,9 @@ describe('gateway streaming', () => {
     res.on('data', (c: Buffer) => {
       got += c.toString();
     });
-    await until(() => got === 'one;', 10_000, 'echo of the first chunk');
+    await waitFor(() => got === 'one;', { what: 'echo of the first chunk', timeoutMs: 10_000 });
     req.write('two;');
-    await until(() => got === 'one;two;', 10_000, 'echo of the second chunk');
+    await waitFor(() => got === 'one;two;', { what: 'echo of the second chunk', timeoutMs: 10_000 });
     req.end();
     await new Promise((r) => res.on('end', r));
   });

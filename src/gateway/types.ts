@@ -38,6 +38,12 @@ export interface EndpointSnapshot {
   /** Increases with every change; remote gateways acknowledge versions (drain). */
   version: number;
   services: Record<string, ServiceRoute>;
+  /**
+   * Set by a control plane that has just started and does not know yet whether
+   * some re-adopted instances are ready: remote gateways keep their last
+   * endpoints for services this snapshot has none for (remote-source.ts).
+   */
+  incomplete?: boolean;
 }
 
 export interface EndpointSource {

@@ -1,19 +1,20 @@
-import type { IncomingMessage } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { type IncomingMessage, request } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { AUTH_FORMS, checkAuthorization } from './auth.js';
+import { AUTH_FORMS, checkAnyToken, checkAuthorization } from './auth.js';
 import { countRequest, type GatewayCore, recordDone, secretOf } from './core.js';
-import { connectionListed } from './respond.js';
+import { connectionListed, filterRawHeaders } from './respond.js';
 import { parseRoute } from './route.js';
 import type { Endpoint } from './types.js';
 import { hasValidCookie } from './webapp.js';
 
 /**
  * WebSocket (any `Upgrade`) under /api/predict/<service>/… or /web/<service>/…:
- * authenticated from headers (or the web-app cookie) like any call, then tunnelled
- * as raw TCP to one ready instance: the upgrade request is written again with the
- * rewritten path, and the two sockets are piped until either side closes. A tunnel
- * counts as in flight for drain but does not hold a worker slot.
+ * authenticated from headers (or the web-app cookie) like any call, then sent to
+ * one ready instance with the rewritten path. A 101 makes it a raw TCP tunnel (the
+ * two sockets piped until either side closes); any other answer is relayed as a
+ * normal response and the client connection is closed. A tunnel counts as in
+ * flight for drain but does not hold a worker slot.
  */
 export function handleUpgrade(
   core: GatewayCore,
@@ -36,6 +37,21 @@ export function handleUpgrade(
       recordDone(core, { method: 'GET', service: svc.name, instance: '', status, startedNs, bytesIn: 0, bytesOut: 0 });
   };
   client.on('error', () => client.destroy());
+  if (route && route.kind !== 'discovery' && !svc) {
+    // As for HTTP: without some service's token, an unknown name looks like a known one.
+    const known = checkAnyToken(
+      req.headers,
+      Object.values(core.snapshot.services).map((s) => secretOf(core, s)),
+    );
+    if (known !== 'ok') {
+      refuse(
+        401,
+        `Unauthorized; ${AUTH_FORMS}`,
+        known === 'missing' ? 'www-authenticate: Bearer realm="pier"\r\n' : '',
+      );
+      return;
+    }
+  }
   if (!route || !svc || (route.kind === 'web' && !svc.enableWebservice)) {
     refuse(404, 'Not Found');
     return;
@@ -43,7 +59,7 @@ export function handleUpgrade(
   stats = countRequest(core, svc.name);
   const counted = stats;
   const cookieOk = route.kind === 'web' && hasValidCookie(req.headers, svc.name, svc.token);
-  const verdict = cookieOk ? 'ok' : checkAuthorization(req.headers, route, secretOf(core, svc)).kind;
+  const verdict = cookieOk ? 'ok' : checkAuthorization(req, route, secretOf(core, svc), core.eas).kind;
   if (verdict === 'missing') {
     refuse(401, `Unauthorized; ${AUTH_FORMS}`, 'www-authenticate: Bearer realm="pier"\r\n');
     return;
@@ -67,22 +83,80 @@ export function handleUpgrade(
   };
   const tunnel = (ep: Endpoint, retry: () => void) => {
     const state = core.upstreams.state(svc.name, ep);
-    const upstream: Socket = connect(ep.port, ep.host);
-    let open = false;
-    upstream.once('error', () => {
-      if (!open) {
+    let connected = false;
+    let settled = false;
+    const path = route.query === '' ? route.subPath : route.subPath + '?' + route.query;
+    // node's client parses the instance's answer: only a 101 becomes a tunnel, any
+    // other status is relayed as an ordinary answer and the client connection ends,
+    // so bytes after the upgrade request never reach the instance unauthenticated.
+    const up = request({
+      host: ep.host,
+      port: ep.port,
+      method: req.method ?? 'GET',
+      path,
+      headers: upgradeHeaders(req),
+      setHost: false,
+      agent: false,
+    });
+    up.once('socket', (s) => {
+      s.setNoDelay(true);
+      s.once('connect', () => {
+        connected = true;
+        tunnels.add(client);
+      });
+    });
+    up.on('error', () => {
+      if (settled) return;
+      settled = true;
+      tunnels.delete(client);
+      if (!connected) {
         core.upstreams.markDown(state, core.proxy.passiveHealthMs);
         retry();
-      }
+      } else refuse(502, `Bad Gateway; instance ${ep.instanceId} failed during the upgrade`);
     });
-    upstream.once('connect', () => {
-      open = true;
+    up.once('response', (res: IncomingMessage) => {
+      settled = true;
+      const out = filterRawHeaders(res.rawHeaders, ['x-pier-instance', ep.instanceId, 'connection', 'close']);
+      let text = `HTTP/1.1 ${res.statusCode ?? 502} ${res.statusMessage ?? ''}\r\n`;
+      for (let i = 0; i < out.length; i += 2) text += `${out[i]}: ${out[i + 1]}\r\n`;
+      client.write(text + '\r\n');
+      // No Transfer-Encoding is passed on: without Content-Length, the close ends the body.
+      res.pipe(client, { end: false });
+      let bytesOut = 0;
+      res.on('data', (c: Buffer) => {
+        bytesOut += c.length;
+      });
+      const done = () => {
+        tunnels.delete(client);
+        counted.inflight--;
+        stats = undefined;
+        endClient(client);
+        res.destroy();
+        const status = res.statusCode ?? 502;
+        recordDone(core, {
+          method: 'GET',
+          service: svc.name,
+          instance: ep.instanceId,
+          status,
+          startedNs,
+          bytesIn: 0,
+          bytesOut,
+        });
+      };
+      res.once('end', done);
+      res.once('error', done);
+    });
+    up.once('upgrade', (res: IncomingMessage, upstream: Socket, upHead: Buffer) => {
+      settled = true;
       core.upstreams.openTunnel(state);
-      tunnels.add(client);
       stats = undefined;
       upstream.on('error', () => client.destroy());
-      upstream.setNoDelay(true);
-      upstream.write(upgradeHead(req, route.query === '' ? route.subPath : route.subPath + '?' + route.query));
+      let text = `HTTP/1.1 101 ${res.statusMessage ?? 'Switching Protocols'}\r\n`;
+      const raw = res.rawHeaders;
+      for (let i = 0; i < raw.length; i += 2) text += `${raw[i]}: ${raw[i + 1]}\r\n`;
+      client.write(text + '\r\n');
+      if (upHead.length > 0) client.write(upHead);
+      // What the client sent after its upgrade request belongs to the new protocol.
       if (head.length > 0) upstream.write(head);
       let closed = false;
       const close = () => {
@@ -108,26 +182,58 @@ export function handleUpgrade(
       upstream.pipe(client);
       client.pipe(upstream);
     });
+    client.once('close', () => {
+      if (settled) return;
+      // The client left before the instance answered: abandon the attempt, log 499.
+      settled = true;
+      up.destroy();
+      tunnels.delete(client);
+      if (stats) stats.inflight--;
+      stats = undefined;
+      const entry = { method: 'GET', service: svc.name, instance: ep.instanceId, status: 499, startedNs };
+      recordDone(core, { ...entry, bytesIn: 0, bytesOut: 0 });
+    });
+    up.end();
   };
   attempt();
 }
 
-/** The upgrade request again, for the instance: path rewritten, proxy headers added. */
-function upgradeHead(req: IncomingMessage, path: string): string {
+/**
+ * Ends a client connection after an answer: our FIN goes out, what the client
+ * still sends is read and dropped (closing with unread data would reset the
+ * connection and could lose the answer), and the socket goes when the client
+ * closes its side or after a grace period.
+ */
+function endClient(client: Duplex): void {
+  client.unpipe();
+  client.end();
+  client.resume();
+  const timer = setTimeout(() => client.destroy(), END_GRACE_MS);
+  timer.unref();
+  client.once('close', () => clearTimeout(timer));
+  client.once('end', () => client.destroy());
+}
+
+const END_GRACE_MS = 5000;
+
+/** The upgrade request's headers for the instance: proxy headers added, hop-by-hop ones dropped. */
+function upgradeHeaders(req: IncomingMessage): string[] {
   const listed = connectionListed(req.headers.connection);
-  let out = `${req.method ?? 'GET'} ${path} HTTP/1.1\r\n`;
+  const out: string[] = [];
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
     // Connection and Upgrade stay (they carry the upgrade); other listed ones go.
     if (lower === 'keep-alive' || lower.startsWith('proxy-') || lower === 'te' || lower === 'trailer') continue;
+    // An upgrade request carries no body here; what follows it is the new protocol's.
+    if (lower === 'content-length' || lower === 'transfer-encoding') continue;
     if (listed?.has(lower) && lower !== 'upgrade') continue;
     if (lower === 'x-forwarded-for') continue;
-    out += `${raw[i]}: ${raw[i + 1]}\r\n`;
+    out.push(raw[i]!, raw[i + 1]!);
   }
   const prior = req.headers['x-forwarded-for'];
   const remote = req.socket.remoteAddress ?? '';
-  out += `x-forwarded-for: ${prior ? `${prior}, ${remote}` : remote}\r\nx-forwarded-proto: http\r\n`;
-  if (req.headers.host) out += `x-forwarded-host: ${req.headers.host}\r\n`;
-  return out + '\r\n';
+  out.push('x-forwarded-for', prior ? `${prior}, ${remote}` : remote, 'x-forwarded-proto', 'http');
+  if (req.headers.host) out.push('x-forwarded-host', req.headers.host);
+  return out;
 }

@@ -1,6 +1,6 @@
 import type { ClientDuplexStream, ClientReadableStream, ClientWritableStream } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { type Harness, service, startGateway, TOKEN } from '../test-helpers.js';
+import { type Harness, service, startGateway, TOKEN } from '../../../test/support/gateway.js';
 import {
   type EchoClient,
   echoClient,
@@ -10,7 +10,7 @@ import {
   startGrpcBackend,
   unary,
   closeAfterEach,
-} from './test-helpers.js';
+} from '../../../test/support/grpc.js';
 
 describe('gRPC through the gateway: the four call kinds, metadata and trailers', () => {
   const { backends, clients, track } = closeAfterEach();

@@ -1,7 +1,7 @@
 import { connect } from 'node:http2';
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { type Harness, service, startGateway, TOKEN, until } from '../test-helpers.js';
+import { type Harness, service, startGateway, TOKEN } from '../../../test/support/gateway.js';
 import type { Endpoint, ServiceRoute } from '../types.js';
 import {
   echoClient,
@@ -11,7 +11,8 @@ import {
   startGrpcBackend,
   unary,
   closeAfterEach,
-} from './test-helpers.js';
+} from '../../../test/support/grpc.js';
+import { waitFor } from '../../../test/support/wait.js';
 
 const md = (extra: Record<string, string> = {}) =>
   metadata({ authorization: TOKEN, 'x-pier-service': 'echo', ...extra });
@@ -72,6 +73,19 @@ describe('gRPC gateway errors are proper gRPC statuses', () => {
     expect(b.calls).toBe(0);
   });
 
+  it('issue 12 #11b: an unknown service without a valid token is UNAUTHENTICATED, as a known one', async () => {
+    const b = await backend();
+    const client = await gateway([service('echo', [b.endpoint()], { enableGrpc: true })]);
+    const known = await unary(client, {}, metadata({ 'x-pier-service': 'echo' }));
+    const unknown = await unary(client, {}, metadata({ 'x-pier-service': 'ghost' }));
+    expect([unknown.err?.code, unknown.err?.details]).toEqual([known.err?.code, known.err?.details]);
+    expect(unknown.err?.code).toBe(16);
+    const wrong = await unary(client, {}, metadata({ 'x-pier-service': 'ghost', authorization: 'guess' }));
+    expect(wrong.err?.code).toBe(16);
+    expect(wrong.err?.details).not.toContain('ghost');
+    expect(b.calls).toBe(0);
+  });
+
   it('UNAVAILABLE with no ready instance, or when every instance refuses', async () => {
     const client = await gateway([service('echo', [], { enableGrpc: true })]);
     const none = await unary(client, {}, md());
@@ -104,7 +118,7 @@ describe('gRPC gateway errors are proper gRPC statuses', () => {
     const rpc = { keepalive: 5000, worker_threads: 1, max_queue_size: 0, rate_limit: 2 };
     const client = await gateway([service('echo', [b.endpoint()], { enableGrpc: true, rpc })]);
     const slow = unary(client, { say: 'slow', delayMs: 300 }, md());
-    await until(() => b.calls === 1, 5000, 'the slow call to start');
+    await waitFor(() => b.calls === 1, { what: 'the slow call to start', timeoutMs: 5000 });
     const full = await unary(client, {}, md());
     expect(full.err?.code).toBe(8);
     expect(full.err?.details).toContain('busy');
@@ -124,7 +138,7 @@ describe('gRPC gateway errors are proper gRPC statuses', () => {
     expect(budget).toBeLessThanOrEqual(5000);
     const late = await unary(client, { hang: true }, md(), 150);
     expect(late.err?.code).toBe(4);
-    await until(() => h!.gw.inflight('a') === 0, 5000, 'the slot to be released');
+    await waitFor(() => h!.gw.inflight('a') === 0, { what: 'the slot to be released', timeoutMs: 5000 });
   });
 
   it('DEADLINE_EXCEEDED from the gateway when a server stream outlives its deadline mid-answer', async () => {
@@ -145,7 +159,7 @@ describe('gRPC gateway errors are proper gRPC statuses', () => {
     expect(status.details).toContain('grpc-timeout');
     expect(got.length).toBeGreaterThan(0);
     expect(got.length).toBeLessThan(100);
-    await until(() => b.cancelled === 1, 5000, 'the instance to see the cancel');
+    await waitFor(() => b.cancelled === 1, { what: 'the instance to see the cancel', timeoutMs: 5000 });
   });
 
   it('DEADLINE_EXCEEDED when no answer starts within rpc.keepalive', async () => {
@@ -165,7 +179,7 @@ describe('gRPC gateway errors are proper gRPC statuses', () => {
     await new Promise((resolve) => call.once('data', resolve));
     expect(h!.gw.inflight('a')).toBe(1);
     call.cancel();
-    await until(() => b.cancelled === 1, 5000, 'the instance to see the cancel');
+    await waitFor(() => b.cancelled === 1, { what: 'the instance to see the cancel', timeoutMs: 5000 });
     expect(await h!.gw.waitForIdle('a', 5000)).toBe(true);
   });
 

@@ -5,7 +5,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { afterEach, describe, expect, it } from 'vitest';
 import { probeGrpc } from '../../probe/index.js';
-import { type Harness, service, startGateway, TOKEN } from '../test-helpers.js';
+import { type Harness, service, startGateway, TOKEN } from '../../../test/support/gateway.js';
+import { waitFor } from '../../../test/support/wait.js';
 
 const dir = fileURLToPath(new URL('../../../examples/grpc-node/', import.meta.url));
 
@@ -44,12 +45,13 @@ describe('examples/grpc-node through the gateway', () => {
       stdio: 'ignore',
     });
     const target = { host: '127.0.0.1', port, containerPort: 8000, exec: () => Promise.reject(new Error('unused')) };
-    const deadline = Date.now() + 15_000;
-    let probe = await probeGrpc({ port: 8000 }, target, 1000);
-    while (probe.result !== 'success' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      probe = await probeGrpc({ port: 8000 }, target, 1000);
-    }
+    const probe = await waitFor(
+      async () => {
+        const p = await probeGrpc({ port: 8000 }, target, 1000);
+        return p.result === 'success' && p;
+      },
+      { what: 'the example to pass its grpc health probe', timeoutMs: 15_000, intervalMs: 100 },
+    );
     expect(probe).toEqual({ result: 'success', message: 'grpc health server: SERVING' });
 
     const ep = { instanceId: 'ex-1', host: '127.0.0.1', port, revision: 1 };

@@ -1,4 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
+import type { Clock } from '../../clock.js';
 import { createServer, type Http2Server, type ServerHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -31,7 +32,15 @@ export interface GrpcFront {
   close(): void;
 }
 
-export function attachGrpcFront(http: HttpServer, deps: GrpcDeps, sniffTimeoutMs: number): GrpcFront {
+export interface FrontOptions {
+  /** Time to see the first bytes (the slow-loris guard of the sniffer). */
+  sniffTimeoutMs: number;
+  /** A session without open streams for this long is closed (as HTTP/1 keep-alive). */
+  idleTimeoutMs: number;
+  clock: Clock;
+}
+
+export function attachGrpcFront(http: HttpServer, deps: GrpcDeps, opts: FrontOptions): GrpcFront {
   const h2 = createServer({ settings: { initialWindowSize: H2_WINDOW } });
   const open = new Set<ServerHttp2Session>();
   h2.on('session', (session: ServerHttp2Session) => {
@@ -39,15 +48,24 @@ export function attachGrpcFront(http: HttpServer, deps: GrpcDeps, sniffTimeoutMs
     session.on('error', () => session.destroy());
     session.once('close', () => open.delete(session));
     session.once('connect', () => session.setLocalWindowSize(H2_WINDOW));
+    watchIdle(session, opts);
   });
   h2.on('stream', (stream, headers) => handleGrpcStream(deps, stream, headers));
+  const toH2 = (socket: Socket | TLSSocket) => {
+    // node:http's sockets allow half-open connections and http2 never ends one
+    // itself: without this a client FIN leaves the socket in CLOSE-WAIT for good.
+    // HTTP/2 has no use for a half-closed connection (RFC 9113 §5.1 closes streams
+    // with frames), so the session ends with it.
+    socket.once('end', () => socket.destroy());
+    h2.emit('connection', socket);
+  };
 
   const h1 = http.listeners('connection') as ((socket: Socket) => void)[];
   http.removeAllListeners('connection');
   http.on('connection', (socket: Socket) =>
-    sniff(socket, sniffTimeoutMs, (isH2) => {
+    sniff(socket, opts.sniffTimeoutMs, (isH2) => {
       // http2 reads what is buffered on the next tick; node:http needs the socket flowing again.
-      if (isH2) h2.emit('connection', socket);
+      if (isH2) toH2(socket);
       else {
         for (const listener of h1) listener.call(http, socket);
         socket.resume();
@@ -57,7 +75,7 @@ export function attachGrpcFront(http: HttpServer, deps: GrpcDeps, sniffTimeoutMs
   return {
     h2,
     acceptTls(socket) {
-      if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
+      if (socket.alpnProtocol === 'h2') toH2(socket);
       else http.emit('connection', socket);
     },
     sessions: () => open.size,
@@ -65,6 +83,32 @@ export function attachGrpcFront(http: HttpServer, deps: GrpcDeps, sniffTimeoutMs
       for (const session of open) session.destroy();
     },
   };
+}
+
+/**
+ * Closes (GOAWAY) a session that has had no open stream for `idleTimeoutMs`. Not
+ * node's session.setTimeout, which counts frames: a quiet gRPC server stream is
+ * busy, not idle.
+ */
+function watchIdle(session: ServerHttp2Session, opts: FrontOptions): void {
+  const { clock, idleTimeoutMs } = opts;
+  if (!(idleTimeoutMs > 0)) return;
+  let streams = 0;
+  let timer = clock.setTimeout(expire, idleTimeoutMs);
+  function expire() {
+    if (session.destroyed) return;
+    session.close();
+    // Nothing is open, so nothing is lost: do not wait for the client to agree.
+    session.destroy();
+  }
+  session.on('stream', (stream) => {
+    streams++;
+    clock.clearTimeout(timer);
+    stream.once('close', () => {
+      if (--streams === 0 && !session.destroyed) timer = clock.setTimeout(expire, idleTimeoutMs);
+    });
+  });
+  session.once('close', () => clock.clearTimeout(timer));
 }
 
 /** Reads until the bytes either are or cannot be the HTTP/2 preface, then puts them back. */

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import { tokenSecret } from '../auth.js';
 import { countRequest, recordDone, secretOf } from '../core.js';
 import { GrpcCall, type GrpcDeps } from './call.js';
 import { GrpcStatus, httpEquivalent, sendTrailersOnly } from './status.js';
@@ -20,6 +21,16 @@ export function handleGrpcStream(deps: GrpcDeps, stream: ServerHttp2Stream, head
   }
   const name = grpcServiceName(headers);
   const svc = name === undefined ? undefined : core.snapshot.services[name];
+  if (name !== undefined && !svc) {
+    // As for HTTP: a caller holding no service's token cannot tell unknown names from known ones.
+    const verdict = anyServiceToken(deps, headers);
+    if (verdict !== 'ok') {
+      const what = verdict === 'wrong' ? 'wrong token' : `${verdict} authorization metadata`;
+      sendTrailersOnly(stream, GrpcStatus.UNAUTHENTICATED, `${what}; ${GRPC_AUTH_FORMS}`);
+      recordDone(core, { method: 'GRPC', service: '', instance: '', status: 401, startedNs, bytesIn: 0, bytesOut: 0 });
+      return;
+    }
+  }
   if (!svc?.enableGrpc) {
     const why =
       name === undefined
@@ -76,3 +87,15 @@ function refuseNonGrpc(stream: ServerHttp2Stream): void {
 }
 
 function noop(): void {}
+
+const NO_SECRET = tokenSecret('');
+
+/** checkGrpcToken against every service, no early exit: 'ok' when some service's token was sent. */
+function anyServiceToken(deps: GrpcDeps, headers: IncomingHttpHeaders): 'ok' | 'missing' | 'malformed' | 'wrong' {
+  let verdict = checkGrpcToken(headers, NO_SECRET);
+  if (verdict === 'ok') verdict = 'wrong';
+  for (const s of Object.values(deps.core.snapshot.services)) {
+    if (checkGrpcToken(headers, secretOf(deps.core, s)) === 'ok') verdict = 'ok';
+  }
+  return verdict;
+}

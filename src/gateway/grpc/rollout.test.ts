@@ -1,7 +1,7 @@
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { type Harness, service, startGateway, TOKEN } from '../test-helpers.js';
-import { echoClient, type Msg, metadata, startGrpcBackend, unary, closeAfterEach } from './test-helpers.js';
+import { type Harness, service, startGateway, TOKEN } from '../../../test/support/gateway.js';
+import { echoClient, type Msg, metadata, startGrpcBackend, unary, closeAfterEach } from '../../../test/support/grpc.js';
 
 describe('gRPC during a rollout', () => {
   const { backends, clients, track } = closeAfterEach();

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEndpointStore } from '../store.js';
 import { createGateway, type Gateway } from '../gateway.js';
-import { service, startBackend, TOKEN } from '../test-helpers.js';
-import { echoClient, type GrpcBackend, metadata, startGrpcBackend, unary } from './test-helpers.js';
+import { service, startBackend, TOKEN } from '../../../test/support/gateway.js';
+import { echoClient, type GrpcBackend, metadata, startGrpcBackend, unary } from '../../../test/support/grpc.js';
 
 /** A throwaway self-signed certificate for localhost, made with openssl. */
 function selfSigned(): { key: Buffer; cert: Buffer } {
