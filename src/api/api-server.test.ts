@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PierError } from '../errors.js';
 import { type ApiServer, createApiServer } from './api-server.js';
 import type { ControlPlane } from './control-plane.js';
-import { createFakeControl } from './fake-control.js';
+import { createFakeControl } from '../../test/support/fake-control.js';
 
 const TOKEN = 'admin-secret-token';
 let api: ApiServer | undefined;

@@ -13,7 +13,7 @@ import { WWW_AUTHENTICATE, createTokenCheck } from './auth.js';
 import type { ControlPlane } from './control-plane.js';
 import { DEFAULT_BODY_LIMIT, readJsonBody } from './json-body.js';
 import { type Reply, type Route, matchRoute } from './router.js';
-import { createRoutes } from './routes.js';
+import { createRoutes, type MetricsAuth } from './routes.js';
 
 export interface ApiServerOptions {
   control: ControlPlane;
@@ -22,6 +22,8 @@ export interface ApiServerOptions {
   logger?: Logger;
   /** Largest accepted request body; default 1 MiB. */
   bodyLimitBytes?: number;
+  /** Whether `/metrics` needs the admin token; default 'none' (see `metricsAuthFor`). */
+  metricsAuth?: MetricsAuth;
   /** Interval of `{"heartbeat":true}` lines on endpoints/watch; default 10 s. */
   heartbeatMs?: number;
   clock?: Clock;
@@ -45,6 +47,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     clock: opts.clock ?? createRealClock(),
     heartbeatMs: opts.heartbeatMs ?? 10_000,
     ...(opts.registry ? { registry: opts.registry } : {}),
+    ...(opts.metricsAuth ? { metricsAuth: opts.metricsAuth } : {}),
   });
   const open = new Set<AbortController>();
 
@@ -153,4 +156,14 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
     'cache-control': 'no-store',
   });
   res.end(text);
+}
+
+/**
+ * The default of `--metrics-auth`: public on a loopback control address (only
+ * this machine reaches it, as before), the admin token anywhere else (issue 12).
+ */
+export function metricsAuthFor(controlHost: string): MetricsAuth {
+  const host = controlHost.replace(/^\[|\]$/g, '').toLowerCase();
+  const loopback = host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return loopback ? 'none' : 'token';
 }

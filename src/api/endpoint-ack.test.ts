@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ApiServer, createApiServer } from './api-server.js';
-import { createFakeControl, type FakeControl } from './fake-control.js';
+import { createFakeControl, type FakeControl } from '../../test/support/fake-control.js';
+import { waitFor } from '../../test/support/wait.js';
 
 const TOKEN = 't0ken';
 let api: ApiServer | undefined;
@@ -15,14 +16,6 @@ async function start(): Promise<{ control: FakeControl; base: string }> {
   api = createApiServer({ control, adminToken: TOKEN });
   const port = await api.listen(0, '127.0.0.1');
   return { control, base: `http://127.0.0.1:${port}` };
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const ack = (base: string, body: unknown, token = TOKEN) =>
@@ -86,7 +79,7 @@ describe('GET /api/v1/endpoints/watch?gateway=', () => {
     expect(res.status).toBe(200);
     expect([...control.gateways.watching]).toEqual([['gw-7', 1]]);
     abort.abort();
-    await until(() => control.gateways.watching.size === 0, 'the watch to be closed');
+    await waitFor(() => control.gateways.watching.size === 0, { what: 'the watch to be closed', timeoutMs: 5000 });
   });
 
   it('does not register a watcher without ?gateway (curl)', async () => {
@@ -97,7 +90,7 @@ describe('GET /api/v1/endpoints/watch?gateway=', () => {
       signal: abort.signal,
     });
     expect(res.status).toBe(200);
-    await until(() => control.endpoints.listeners() === 1, 'the stream to subscribe');
+    await waitFor(() => control.endpoints.listeners() === 1, { what: 'the stream to subscribe', timeoutMs: 5000 });
     expect(control.gateways.watching.size).toBe(0);
     abort.abort();
   });
@@ -119,6 +112,6 @@ describe('GET /api/v1/endpoints/watch?gateway=', () => {
     expect(control.gateways.watching.get('gw-8')).toBe(1);
     await api!.close();
     await res.text().catch(() => '');
-    await until(() => control.gateways.watching.size === 0, 'the watch to be closed');
+    await waitFor(() => control.gateways.watching.size === 0, { what: 'the watch to be closed', timeoutMs: 5000 });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createApiServer } from './api-server.js';
-import { createFakeControl } from './fake-control.js';
+import { createFakeControl } from '../../test/support/fake-control.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 
 const METHODS = ['get', 'post', 'patch', 'put', 'delete'];

@@ -63,6 +63,8 @@ export const OPENAPI_DOCUMENT = {
     '/metrics': {
       get: {
         summary: 'Prometheus metrics',
+        description:
+          'Public when `pier server --metrics-auth none` (the default on a loopback control host); with `token` (the default elsewhere) it needs the admin token and answers 401 without it.',
         security: [],
         responses: {
           '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },

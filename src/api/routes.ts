@@ -15,8 +15,13 @@ import { followLogs, watchEndpoints } from './streams.js';
 
 export const API_PREFIX = '/api/v1';
 
+/** Who may read `/metrics`: everyone, or callers with the admin token. */
+export type MetricsAuth = 'token' | 'none';
+
 export interface RouteDeps {
   registry?: Registry;
+  /** Default 'none'; `startPier` asks for 'token' when the control port is not on loopback. */
+  metricsAuth?: MetricsAuth;
   clock: Clock;
   heartbeatMs: number;
 }
@@ -35,7 +40,8 @@ export function createRoutes(deps: RouteDeps): Route[] {
     {
       method: 'GET',
       path: '/metrics',
-      auth: false,
+      // Metrics name every service and its traffic: off loopback they need the token.
+      auth: deps.metricsAuth === 'token',
       handle: async () => {
         if (!deps.registry) throw new PierError('ROUTE_NOT_FOUND', 'metrics are not enabled on this server');
         return { text: await deps.registry.metrics(), contentType: deps.registry.contentType };

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import { type ApiServer, createApiServer } from './api-server.js';
-import { createFakeControl } from './fake-control.js';
+import { createFakeControl } from '../../test/support/fake-control.js';
+import { waitFor } from '../../test/support/wait.js';
 
 const TOKEN = 't0ken';
 let api: ApiServer | undefined;
@@ -58,8 +59,7 @@ describe('GET /api/v1/endpoints/watch', () => {
     expect(JSON.parse(lines(await r.until((t) => lines(t).length >= 3))[2]!)).toEqual({ heartbeat: true });
 
     abort.abort();
-    const deadline = Date.now() + 5000;
-    while (control.endpoints.listeners() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => control.endpoints.listeners() === 0, { what: 'the stream to unsubscribe', timeoutMs: 5000 });
     expect(control.endpoints.listeners()).toBe(0);
     expect(clock.pendingTimers()).toBe(0);
   });
@@ -101,12 +101,11 @@ describe('GET /api/v1/services/{name}/logs?follow=1', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const r = reader(res.body!);
     await r.until((t) => t.includes('old line\n'));
-    const deadline = Date.now() + 5000;
-    while (!emit && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => emit, { what: 'the log follower to subscribe', timeoutMs: 5000 });
     emit!('new line\n');
     expect(await r.until((t) => t.includes('new line\n'))).toBe('old line\nnew line\n');
     abort.abort();
-    while (!aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => aborted, { what: 'the follower to see the abort', timeoutMs: 5000 });
     expect(aborted).toBe(true);
   });
 

@@ -16,6 +16,7 @@ import type {
   ServiceDescription,
   ServiceSummary,
 } from '../api/index.js';
+import { type Clock, createRealClock } from '../clock.js';
 import { PierError } from '../errors.js';
 import type { EndpointSource } from '../gateway/index.js';
 import type { InstanceRuntime } from '../runtime/index.js';
@@ -48,17 +49,24 @@ export interface ControlPlaneDeps {
   gatewayUrl: string;
   /** The autoscaler's view of a service, for `pier desc`. */
   autoscalerStatus?: (name: string) => Record<string, unknown> | undefined;
+  clock?: Clock;
 }
 
 const DELETE_WAIT_MS = 120_000;
+/** How long a create waits for a delete of the same name in progress before answering CONFLICT. */
+const CREATE_WAITS_FOR_DELETE_MS = 30_000;
 
 export class LocalControlPlane implements ControlPlane {
   readonly endpoints: EndpointSource;
 
   private readonly logFiles: ServiceLogs;
+  private readonly clock: Clock;
+  /** Deletes in progress, by service name. */
+  private readonly deletions = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: ControlPlaneDeps) {
     this.endpoints = deps.endpoints;
+    this.clock = deps.clock ?? createRealClock();
     this.logFiles = new ServiceLogs(deps.home, (name) => this.instances(name).map((i) => i.id));
   }
 
@@ -81,6 +89,7 @@ export class LocalControlPlane implements ControlPlane {
   async create(input: unknown) {
     const spec = this.checked(input);
     const { store, reconciler } = this.deps;
+    await this.afterDeletion(spec.name);
     const token = typeof spec.token === 'string' && spec.token !== '***' ? spec.token : generateToken();
     const { token: _dropped, ...stored } = spec;
     store.createService({
@@ -184,13 +193,49 @@ export class LocalControlPlane implements ControlPlane {
 
   async delete(name: string): Promise<void> {
     const { store, reconciler } = this.deps;
-    store.requireService(name);
+    const svc = store.requireService(name);
+    const running = this.deletions.get(name);
+    if (svc.deleting && running) return running;
     store.updateService(name, { deleting: true });
     reconciler.event(name, 'Normal', 'Deleting', 'stopping every instance before removing the service');
     reconciler.enqueue(name);
-    await reconciler.waitForNoInstances(name, DELETE_WAIT_MS);
-    store.deleteService(name);
-    reconciler.enqueue(name);
+    const done = (async () => {
+      await reconciler.waitForNoInstances(name, DELETE_WAIT_MS);
+      store.deleteService(name);
+      // A state left with instances that would not stop keeps the name refused (see afterDeletion).
+      reconciler.forget(name);
+      reconciler.enqueue(name);
+    })();
+    this.deletions.set(name, done);
+    try {
+      await done;
+    } finally {
+      if (this.deletions.get(name) === done) this.deletions.delete(name);
+    }
+  }
+
+  /**
+   * A create of a name still being deleted waits (bounded) for the delete to
+   * finish, so `pier delete NAME -y && pier create NAME.json` works from two
+   * clients as well; a name whose old instances are still stopping is refused
+   * with CONFLICT rather than mixed with the new incarnation (issue 12).
+   */
+  private async afterDeletion(name: string): Promise<void> {
+    const running = this.deletions.get(name);
+    if (running) {
+      const abort = new AbortController();
+      await Promise.race([running.catch(() => undefined), this.clock.sleep(CREATE_WAITS_FOR_DELETE_MS, abort.signal)])
+        .catch(() => undefined)
+        .finally(() => abort.abort());
+    }
+    const left = this.deps.reconciler.states.get(name)?.instances.size ?? 0;
+    const deleting = this.deps.store.getService(name)?.deleting === true;
+    if (deleting || (left > 0 && !this.deps.store.getService(name))) {
+      throw new PierError(
+        'CONFLICT',
+        `service ${name} is still being deleted: ${left} instance(s) stopping; retry when "pier desc ${name}" answers 404`,
+      );
+    }
   }
 
   async stop(name: string): Promise<ServiceDescription> {

@@ -66,6 +66,7 @@ export class Reconciler {
   private publishedIds = new Set<string>();
   private readonly unpublishWaiters = new Set<{ instanceId: string; resolve(version: number): void }>();
   private closed = false;
+  private adopting = false;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.agentStartedAt = deps.clock.now();
@@ -74,6 +75,9 @@ export class Reconciler {
   /** Loads every service, re-adopts instances a previous Pier left running, and starts the loop. */
   async start(): Promise<void> {
     const { store, runtime } = this.deps;
+    // Nothing is published until every instance is re-adopted: a snapshot with part of
+    // them would take the others out of every gateway (issue 12).
+    this.adopting = true;
     for (const svc of store.listServices()) this.state(svc.name, true);
     for (const rec of store.listInstances()) {
       const svc = store.getService(rec.service);
@@ -94,10 +98,20 @@ export class Reconciler {
         store.deleteInstance(rec.id);
         continue;
       }
-      const instance = this.makeInstance(svc.name, rec.revision, rec.id, { adopted: running, restarts: rec.restarts });
+      const readiness =
+        rec.ready === undefined
+          ? {}
+          : { readiness: { ready: rec.ready, ...(rec.readySince !== undefined ? { since: rec.readySince } : {}) } };
+      const instance = this.makeInstance(svc.name, rec.revision, rec.id, {
+        adopted: running,
+        restarts: rec.restarts,
+        ...readiness,
+      });
       this.state(svc.name).instances.set(rec.id, instance);
       instance.start();
     }
+    this.adopting = false;
+    this.publishSnapshot();
     for (const name of this.states.keys()) this.enqueue(name);
     this.tick = this.deps.clock.setInterval(() => {
       for (const name of this.states.keys()) this.enqueue(name);
@@ -173,14 +187,35 @@ export class Reconciler {
     return ids;
   }
 
-  /** Waits until every instance of `name` is gone (used by delete and stop). */
-  async waitForNoInstances(name: string, timeoutMs: number): Promise<void> {
+  /**
+   * Stops every instance of `name` and waits until they are gone from its state;
+   * true when they all went within `timeoutMs`. The timer is cleared either way:
+   * a pending sleep would hold Pier's shutdown for the whole bound (issue 12).
+   */
+  async waitForNoInstances(name: string, timeoutMs: number): Promise<boolean> {
     const s = this.states.get(name);
-    if (!s) return;
-    await Promise.race([
-      Promise.all([...s.instances.values()].map((i) => i.stop('service is being removed'))),
-      this.deps.clock.sleep(timeoutMs),
-    ]);
+    if (!s) return true;
+    const abort = new AbortController();
+    const gone = Promise.all([...s.instances.keys()].map((id) => this.retire(name, id, 'service is being removed')));
+    try {
+      return await Promise.race([
+        gone.then(() => true),
+        this.deps.clock.sleep(timeoutMs, abort.signal).then(
+          () => false,
+          () => false,
+        ),
+      ]);
+    } finally {
+      abort.abort();
+    }
+  }
+
+  /** Forgets a deleted service's state once none of its instances is left; false while some are. */
+  forget(name: string): boolean {
+    const s = this.states.get(name);
+    if (s && s.instances.size > 0) return false;
+    this.states.delete(name);
+    return true;
   }
 
   reconcile(name: string): void {
@@ -189,7 +224,7 @@ export class Reconciler {
     const s = this.states.get(name);
     if (!s) return;
     if (!svc) {
-      for (const i of s.instances.values()) void i.stop('service deleted');
+      for (const id of s.instances.keys()) void this.retire(name, id, 'service deleted');
       if (s.instances.size === 0) this.states.delete(name);
       return;
     }
@@ -316,11 +351,20 @@ export class Reconciler {
   }
 
   private removeInstance(name: string, id: string, why: string): void {
-    const s = this.state(name);
-    const instance = s.instances.get(id);
-    if (!instance) return;
-    void instance.stop(why).then(() => {
-      s.instances.delete(id);
+    void this.retire(name, id, why);
+  }
+
+  /**
+   * Stops an instance and takes it out of its service's state once it is gone:
+   * the only way an instance leaves, so a stop started anywhere (delete, scale
+   * down, replacement) never leaves a Terminating ghost behind (issue 12).
+   */
+  private retire(name: string, id: string, why: string): Promise<void> {
+    const s = this.states.get(name);
+    const instance = s?.instances.get(id);
+    if (!s || !instance) return Promise.resolve();
+    return instance.stop(why).then(() => {
+      if (s.instances.get(id) === instance) s.instances.delete(id);
       s.replace.delete(id);
       this.enqueue(name);
     });
@@ -330,7 +374,7 @@ export class Reconciler {
     name: string,
     revision: number,
     id: string,
-    extra: Pick<ConstructorParameters<typeof LocalInstance>[0], 'adopted' | 'restarts'>,
+    extra: Pick<ConstructorParameters<typeof LocalInstance>[0], 'adopted' | 'restarts' | 'readiness'>,
   ): LocalInstance {
     const { store, home } = this.deps;
     const spec = store.getRevision(name, revision)?.spec;
@@ -370,22 +414,24 @@ export class Reconciler {
 
   /** Builds the endpoint snapshot and publishes it when it changed. */
   publishSnapshot(): void {
+    if (this.adopting) return;
     const services: Record<string, ServiceRoute> = {};
+    let incomplete = false;
     for (const svc of this.deps.store.listServices()) {
       if (svc.deleting) continue;
       const revision = this.deps.store.getRevision(svc.name, svc.revision);
       if (!revision) continue;
-      const endpoints = [...(this.states.get(svc.name)?.instances.values() ?? [])]
-        .map((i) => i.endpoint())
-        .filter((e): e is NonNullable<typeof e> => e !== null);
+      const instances = [...(this.states.get(svc.name)?.instances.values() ?? [])];
+      if (instances.some((i) => !i.readinessKnown())) incomplete = true;
+      const endpoints = instances.map((i) => i.endpoint()).filter((e): e is NonNullable<typeof e> => e !== null);
       services[svc.name] = serviceRoute(svc, revision.spec, endpoints);
     }
-    const json = JSON.stringify(services);
+    const json = JSON.stringify({ services, incomplete });
     if (json === this.lastSnapshotJson) return;
     this.lastSnapshotJson = json;
     this.publishedVersion++;
     this.publishedIds = new Set(Object.values(services).flatMap((r) => r.endpoints.map((e) => e.instanceId)));
-    this.deps.publish({ version: this.publishedVersion, services });
+    this.deps.publish({ version: this.publishedVersion, services, ...(incomplete ? { incomplete: true } : {}) });
     this.settleUnpublished((id) => !this.publishedIds.has(id));
   }
 

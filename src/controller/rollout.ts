@@ -1,6 +1,8 @@
 /**
  * One step of a rolling update, as the Deployment controller takes it
- * (orchestration-semantics.md §3.2): scale the new revision up within the surge,
+ * (kubernetes pkg/controller/deployment/rolling.go;
+ * https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#rolling-update-deployment):
+ * scale the new revision up within the surge,
  * then take old instances away only as far as availability allows. Scaling a
  * service without a revision change is the same step with no old instances.
  */

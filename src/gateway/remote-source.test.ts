@@ -1,9 +1,25 @@
 import type { ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../clock.js';
 import { createRemoteEndpointSource, type RemoteEndpointSource } from './remote-source.js';
-import { type Backend, service, startBackend, until } from './test-helpers.js';
+import { type Backend, service, startBackend } from '../../test/support/gateway.js';
 import type { EndpointSnapshot } from './types.js';
+import { waitFor } from '../../test/support/wait.js';
+
+/** Ack posts whose answer the reporter has handled (counted a turn after the response, past its promise callbacks). */
+const handled = vi.hoisted(() => new Map<string, number>());
+vi.mock('node:http', async (importOriginal) => {
+  const http = await importOriginal<typeof import('node:http')>();
+  const request = ((...args: Parameters<typeof http.request>) => {
+    const req = http.request(...args);
+    const url = String(args[0]);
+    if (url.endsWith('/api/v1/endpoints/ack')) {
+      req.on('response', () => setImmediate(() => handled.set(url, (handled.get(url) ?? 0) + 1)));
+    }
+    return req;
+  }) as typeof http.request;
+  return { ...http, default: { ...http, request }, request };
+});
 
 const snap = (version: number): EndpointSnapshot => ({
   version,
@@ -61,9 +77,9 @@ describe('createRemoteEndpointSource', () => {
     expect(source.current().version).toBe(1);
     expect(auths[0]).toBe('Bearer admin-secret');
     open[0]!.socket?.destroy();
-    await until(() => connections >= 2, 10_000, 'reconnect attempt');
+    await waitFor(() => connections >= 2, { what: 'reconnect attempt', timeoutMs: 10_000 });
     expect(source.current().version).toBe(1);
-    await until(() => source!.current().version === 2, 10_000, 'second snapshot');
+    await waitFor(() => source!.current().version === 2, { what: 'second snapshot', timeoutMs: 10_000 });
     expect(seen).toEqual([1, 2]);
     expect(source.current().services.s!.endpoints[0]!.port).toBe(1002);
     expect(connections).toBe(3);
@@ -75,18 +91,31 @@ describe('createRemoteEndpointSource', () => {
       if (req.method === 'GET') connections++;
       res.writeHead(500).end();
     });
+    const clock = new ManualClock();
     source = createRemoteEndpointSource({
       controlUrl: `http://127.0.0.1:${control.port}`,
       adminToken: 't',
+      clock,
       minBackoffMs: 10,
       maxBackoffMs: 20,
     });
     expect(source.current()).toEqual({ version: 0, services: {} });
-    await until(() => connections >= 3, 10_000, 'retries');
+    await waitFor(
+      () => {
+        clock.advance(20);
+        return connections >= 3;
+      },
+      { what: 'retries', timeoutMs: 10_000 },
+    );
+    // Reconnects only come from the back-off timer: wait until the last attempt has failed and its retry is set.
+    await waitFor(() => clock.pendingTimers() === 1, { what: 'the next retry to be scheduled', timeoutMs: 10_000 });
     source.close();
     const after = connections;
-    await new Promise((r) => setTimeout(r, 100));
+    expect(clock.pendingTimers()).toBe(0);
+    // Far past the longest back-off: a source that kept going would have connected again.
+    clock.advance(1000);
     expect(connections).toBeLessThanOrEqual(after + 1);
+    expect(connections).toBe(after);
   });
 });
 
@@ -142,12 +171,14 @@ describe('createRemoteEndpointSource acknowledgements', () => {
 
   /** Advances the manual clock (ack ticks) until `check` holds. */
   async function advanceUntil(clock: ManualClock, check: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      clock.advance(500);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await waitFor(
+      () => {
+        if (check()) return true;
+        clock.advance(500);
+        return false;
+      },
+      { what, intervalMs: 5 },
+    );
   }
 
   it('names itself on the watch, acks every snapshot, and reports drained instances until idle', async () => {
@@ -162,17 +193,17 @@ describe('createRemoteEndpointSource acknowledgements', () => {
       gatewayId: 'gw-test',
       inflight: (id) => inflight.get(id) ?? 0,
     });
-    await until(() => c.watches.length === 1, 10_000, 'the watch');
+    await waitFor(() => c.watches.length === 1, { what: 'the watch', timeoutMs: 10_000 });
     expect(c.watches[0]).toBe('/api/v1/endpoints/watch?gateway=gw-test');
     expect(source.gatewayId).toBe('gw-test');
 
     c.send(two(1, ['i-a', 'i-b']));
-    await until(() => c.acks.length === 1, 10_000, 'ack of version 1');
+    await waitFor(() => c.acks.length === 1, { what: 'ack of version 1', timeoutMs: 10_000 });
     expect(c.acks[0]).toEqual({ gateway: 'gw-test', version: 1, inflight: {} });
 
     // i-a leaves the snapshot with 2 requests still running here.
     c.send(two(2, ['i-b']));
-    await until(() => c.acks.length === 2, 10_000, 'ack of version 2');
+    await waitFor(() => c.acks.length === 2, { what: 'ack of version 2', timeoutMs: 10_000 });
     expect(c.acks[1]).toEqual({ gateway: 'gw-test', version: 2, inflight: { 'i-a': 2 } });
     await advanceUntil(clock, () => c.acks.length >= 3, 'a repeated ack');
     expect(c.acks[2]).toEqual({ gateway: 'gw-test', version: 2, inflight: { 'i-a': 2 } });
@@ -181,13 +212,18 @@ describe('createRemoteEndpointSource acknowledgements', () => {
     await advanceUntil(clock, () => c.acks.at(-1)!.inflight['i-a'] === 0, 'the ack reporting 0');
     const settled = c.acks.length;
     c.send(two(3, ['i-b', 'i-c']));
-    await until(() => c.acks.length === settled + 1, 10_000, 'ack of version 3');
+    await waitFor(() => c.acks.length === settled + 1, { what: 'ack of version 3', timeoutMs: 10_000 });
     expect(c.acks.at(-1)).toEqual({ gateway: 'gw-test', version: 3, inflight: {} });
-    // Nothing in flight to report: no more acks however long we wait.
-    for (let n = 0; n < 5; n++) {
-      clock.advance(500);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    // Nothing in flight to report: once the answer to that ack is handled, no tick is left
+    // (only the silence timer), so no more acks come however far the clock goes.
+    const ackUrl = `${c.url}/api/v1/endpoints/ack`;
+    await waitFor(() => handled.get(ackUrl) === c.acks.length, {
+      what: 'the reporter to handle the answer to ack 3',
+      timeoutMs: 10_000,
+    });
+    expect(clock.pendingTimers()).toBe(1);
+    for (let n = 0; n < 5; n++) clock.advance(500);
+    expect(clock.pendingTimers()).toBe(1);
     expect(c.acks.length).toBe(settled + 1);
     source.close();
     expect(clock.pendingTimers()).toBe(0);
@@ -197,10 +233,10 @@ describe('createRemoteEndpointSource acknowledgements', () => {
     const clock = new ManualClock();
     const c = await startControl((n) => (n === 1 ? 503 : 204));
     source = createRemoteEndpointSource({ controlUrl: c.url, adminToken: 't', clock, silenceMs: 1e9 });
-    await until(() => c.watches.length === 1, 10_000, 'the watch');
+    await waitFor(() => c.watches.length === 1, { what: 'the watch', timeoutMs: 10_000 });
     expect(c.watches[0]).toMatch(/^\/api\/v1\/endpoints\/watch\?gateway=gateway-[0-9a-f]{12}$/);
     c.send(two(1, ['i-a']));
-    await until(() => c.acks.length === 1, 10_000, 'the first ack');
+    await waitFor(() => c.acks.length === 1, { what: 'the first ack', timeoutMs: 10_000 });
     await advanceUntil(clock, () => c.acks.length === 2, 'the retried ack');
     expect(c.acks[1]).toEqual(c.acks[0]);
     expect(c.acks[1]!.gateway).toBe(source.gatewayId);

@@ -65,13 +65,25 @@ export function createRemoteEndpointSource(opts: RemoteSourceOptions): RemoteEnd
     markReady = resolve;
   });
 
-  const publish = (next: EndpointSnapshot) => {
+  /**
+   * The last snapshot applied before the stream broke, while the control plane's
+   * new snapshots are `incomplete` (it has just started and does not know yet
+   * whether its re-adopted instances are ready). Replacing the last good list
+   * with such a snapshot answered 503 on services nobody touched (issue 12).
+   */
+  let held: EndpointSnapshot | undefined;
+
+  const publish = (received: EndpointSnapshot) => {
+    if (!received.incomplete) held = undefined;
+    const next = held ? keepHeldEndpoints(held, received) : received;
     snapshot = next;
     backoff = minBackoff;
     markReady();
     for (const l of [...listeners]) l(next);
     // Listeners apply snapshots synchronously: from here on nothing new goes to a removed instance.
-    acks.applied(next);
+    // A merged snapshot may still route to an instance the control plane dropped, so it is
+    // not acknowledged: a drain then waits for this gateway's next, complete, snapshot.
+    if (!held) acks.applied(next);
   };
 
   const heard = () => {
@@ -105,6 +117,7 @@ export function createRemoteEndpointSource(opts: RemoteSourceOptions): RemoteEnd
       ended = true;
       if (current === req) current = undefined;
       req.destroy();
+      held ??= snapshot.version > 0 || Object.keys(snapshot.services).length > 0 ? snapshot : undefined;
       acks.disconnected();
       if (!closed) logger.warn({ url: url.href, why }, 'endpoint stream lost; keeping last snapshot');
       reconnect();
@@ -173,4 +186,19 @@ export function createRemoteEndpointSource(opts: RemoteSourceOptions): RemoteEnd
       current?.destroy();
     },
   };
+}
+
+/**
+ * `next`, except that a service it routes nowhere (and does not mark stopped)
+ * keeps the endpoints `held` had for it.
+ */
+export function keepHeldEndpoints(held: EndpointSnapshot, next: EndpointSnapshot): EndpointSnapshot {
+  const services = { ...next.services };
+  for (const [name, route] of Object.entries(next.services)) {
+    const before = held.services[name]?.endpoints ?? [];
+    if (route.endpoints.length === 0 && !route.stopped && before.length > 0) {
+      services[name] = { ...route, endpoints: before };
+    }
+  }
+  return { ...next, services };
 }

@@ -84,7 +84,7 @@ const cases: Case[] = [
   },
 ];
 
-describe('countResult (§1.4)', () => {
+describe('countResult (kubelet resultRun counting)', () => {
   for (const c of cases) {
     it(c.name, () => {
       let state = initialCounterState(c.initial);

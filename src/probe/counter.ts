@@ -1,5 +1,5 @@
 /**
- * Consecutive counting (orchestration-semantics.md §1.4), pure: kubelet's worker
+ * Consecutive counting, pure: kubelet's worker (pkg/kubelet/prober/worker.go)
  * keeps `lastResult` and `resultRun`; a result is published only once it has been
  * seen `threshold` times in a row. Warning counts as Success; Unknown (a prober
  * error) leaves everything untouched.

@@ -1,5 +1,6 @@
 /**
- * Which probe runs for which kind, from a container spec (orchestration-semantics.md §6).
+ * Which probe runs for which kind, from a container spec (EAS health checks,
+ * https://help.aliyun.com/zh/pai/user-guide/advanced-configuration-health-check).
  */
 
 import type { ContainerSpec, ProbeSpec } from '../spec/index.js';

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ExecResult } from '../runtime/index.js';
 import { MAX_EXEC_OUTPUT_BYTES, probeExec } from './exec.js';
 import type { ProbeTarget } from './types.js';
+import { waitFor } from '../../test/support/wait.js';
 
 const pids: number[] = [];
 
@@ -81,8 +82,7 @@ describe('probeExec with a real process', () => {
     const out = await probeExec({ command: ['sleep', '30'] }, target, 200);
     expect(out).toEqual({ result: 'failure', message: 'command timed out' });
     const pid = pids[pids.length - 1];
-    const deadline = Date.now() + 5000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => !alive(pid), { what: `probe process ${pid} to be gone`, timeoutMs: 5000 });
     expect(alive(pid)).toBe(false);
   });
 

@@ -1,5 +1,5 @@
 /**
- * The httpGet handler, after kubelet's pkg/probe/http (orchestration-semantics.md §1.6):
+ * The httpGet handler, after kubelet's pkg/probe/http/http.go and request.go:
  * fresh connection per probe, no proxy, no compression, at most 10 KiB of body,
  * 200 ≤ status < 400 is healthy, redirects followed only to the same hostname.
  */

@@ -3,7 +3,7 @@ import { ManualClock } from '../clock.js';
 import type { ContainerSpec, ProbeSpec } from '../spec/index.js';
 import { DEFAULT_READINESS_CHECK } from './defaults.js';
 import { createInstanceProber } from './prober.js';
-import { advance, flush, probeSpec, stubTarget } from './testing.js';
+import { advance, flush, probeSpec, stubTarget } from '../../test/support/probe.js';
 import type { InstanceHealthListener, ProbeFn, ProbeKind, ProbeResult } from './types.js';
 
 type Event = string;

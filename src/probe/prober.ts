@@ -1,6 +1,7 @@
 /**
  * All probes of one instance (kubelet's prober_manager for one pod): one worker per
- * configured kind, startup gating (§1.2.4), and the published health.
+ * configured kind, startup gating (liveness and readiness wait until startup succeeds),
+ * and the published health.
  */
 
 import type { Clock } from '../clock.js';
@@ -32,6 +33,13 @@ export interface InstanceProberOptions {
   userAgentVersion?: string;
   /** Replaces runProbe (tests, benchmarks). */
   probe?: ProbeFn;
+  /**
+   * The instance was ready when an earlier Pier process last probed it (a
+   * re-adopted instance): it starts started and ready, and stays ready until
+   * readiness fails `failure_threshold` times, so a restart of the control plane
+   * does not take it out of the endpoints (issue 12). Startup is not probed again.
+   */
+  restoredReady?: boolean;
 }
 
 export interface InstanceProber {
@@ -54,7 +62,8 @@ export function createInstanceProber(opts: InstanceProberOptions): InstanceProbe
         userAgentVersion: opts.userAgentVersion ?? DEFAULT_USER_AGENT_VERSION,
         servingPort: container.port,
       }));
-  const health: InstanceHealth = { started: false, ready: false, live: true, last: {} };
+  const restored = opts.restoredReady === true;
+  const health: InstanceHealth = { started: restored, ready: restored, live: true, last: {} };
   const workers = new Map<ProbeKind, ProbeWorker>();
   let phase: 'new' | 'running' | 'terminating' | 'stopped' = 'new';
 
@@ -87,7 +96,7 @@ export function createInstanceProber(opts: InstanceProberOptions): InstanceProbe
 
   for (const kind of KINDS) {
     const spec = specs[kind];
-    if (!spec) continue;
+    if (!spec || (restored && kind === 'startup')) continue;
     workers.set(
       kind,
       new ProbeWorker({
@@ -99,6 +108,7 @@ export function createInstanceProber(opts: InstanceProberOptions): InstanceProbe
         agentStartedAt: opts.agentStartedAt,
         containerStartedAt: opts.containerStartedAt,
         random: opts.random,
+        ...(restored && kind === 'readiness' ? { initialPublished: 'success' as const } : {}),
         gate: kind === 'startup' ? undefined : () => health.started,
         onAttempt: (outcome) => {
           health.last[kind] = { ...outcome, at: clock.now() };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_PROBE_ATTEMPTS, runProbe } from './run.js';
-import { probeSpec, stubTarget } from './testing.js';
+import { probeSpec, stubTarget } from '../../test/support/probe.js';
 import type { ProbeOutcome } from './types.js';
 
 const ok: ProbeOutcome = { result: 'success', message: 'ok' };

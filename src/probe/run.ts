@@ -1,7 +1,8 @@
 /**
  * Dispatch to the one handler a probe names. A handler that throws means the
  * prober broke (not the target): like kubelet, retry up to 3 attempts in the same
- * tick, then give up with 'unknown', which the counter discards (§1.5).
+ * tick, then give up with 'unknown', which the counter discards (kubelet prober/prober.go
+ * runProbeWithRetries, maxProbeRetries = 3).
  */
 
 import type { ProbeSpec } from '../spec/index.js';

@@ -1,5 +1,6 @@
 /**
- * Probes with kubelet semantics (orchestration-semantics.md §1, §6).
+ * Probes with kubelet semantics (https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/),
+ * configured as EAS configures them (https://help.aliyun.com/zh/pai/user-guide/advanced-configuration-health-check).
  * A failing target is data (`ProbeOutcome`), never an exception.
  */
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import type { ProbeSpec } from '../spec/index.js';
-import { advance, flush, probeSpec, scripted, stubTarget } from './testing.js';
+import { advance, flush, probeSpec, scripted, stubTarget } from '../../test/support/probe.js';
 import type { ProbeKind, ProbeOutcome, ProbeResult, PublishedResult } from './types.js';
 import { ProbeWorker } from './worker.js';
 
@@ -37,7 +37,7 @@ function setup(opts: {
   return { clock, t0, worker, calls, published };
 }
 
-describe('ProbeWorker timing (§1.3)', () => {
+describe('ProbeWorker timing (kubelet prober/worker.go)', () => {
   it('probes at once when the agent has run longer than a period, then every period', async () => {
     const { clock, worker, calls } = setup({ spec: { period_seconds: 10 } });
     worker.run();

@@ -1,7 +1,8 @@
 /**
  * One worker per (instance, kind), after kubelet's prober/worker.go. `step()` probes
  * once and returns keepGoing; `run()` owns the timers (injected Clock); `stop()` is
- * safe to call twice. Timing follows orchestration-semantics.md §1.3.
+ * safe to call twice. Timing follows the kubelet's worker: ticks every period, skipped
+ * until initial_delay_seconds after the start (https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/).
  */
 
 import type { Clock, TimerHandle } from '../clock.js';
@@ -9,7 +10,7 @@ import type { ProbeSpec } from '../spec/index.js';
 import { type CounterState, countResult, initialCounterState } from './counter.js';
 import type { ProbeFn, ProbeKind, ProbeOutcome, ProbeTarget, PublishedResult } from './types.js';
 
-/** What each kind publishes before its first verdict (§1.2.1): not ready, live, not started. */
+/** What each kind publishes before its first verdict (kubelet prober/worker.go newWorker): not ready, live, not started. */
 export const INITIAL_PUBLISHED: Readonly<Record<ProbeKind, PublishedResult | undefined>> = {
   readiness: 'failure',
   liveness: 'success',
@@ -28,7 +29,7 @@ export interface ProbeWorkerOptions {
   containerStartedAt: number;
   /** Uniform in [0, 1); used for the first-probe jitter. Default Math.random. */
   random?: () => number;
-  /** While this returns false the worker keeps ticking but does not probe (startup gating, §1.2.4). */
+  /** While this returns false the worker keeps ticking but does not probe (startup gating: liveness and readiness wait for startup). */
   gate?: () => boolean;
   /** Every counted attempt (not 'unknown'-filtered: the caller sees everything). */
   onAttempt?: (outcome: ProbeOutcome) => void;
@@ -36,6 +37,8 @@ export interface ProbeWorkerOptions {
   onPublish?: (value: PublishedResult, outcome: ProbeOutcome) => void;
   /** A listener threw; probing goes on. Default: process.emitWarning. */
   onError?: (err: unknown) => void;
+  /** What is published before the first verdict, instead of INITIAL_PUBLISHED (a re-adopted, known-ready instance). */
+  initialPublished?: PublishedResult;
 }
 
 export class ProbeWorker {
@@ -53,7 +56,7 @@ export class ProbeWorker {
   constructor(opts: ProbeWorkerOptions) {
     this.opts = opts;
     this.kind = opts.kind;
-    this.counter = initialCounterState(INITIAL_PUBLISHED[opts.kind]);
+    this.counter = initialCounterState(opts.initialPublished ?? INITIAL_PUBLISHED[opts.kind]);
   }
 
   /** The published value: 'success', 'failure', or undefined (startup not decided yet). */
@@ -93,7 +96,7 @@ export class ProbeWorker {
     });
     this.counter = counted.state;
     if (counted.published === 'failure' && kind !== 'readiness') {
-      // The instance gets killed and replaced (with a new worker); hold until then (§1.4).
+      // The instance gets killed and replaced (with a new worker); hold until then (kubelet worker.go: onHold).
       this.onHold = true;
       this.counter = { ...this.counter, run: 0 };
     }
@@ -121,7 +124,7 @@ export class ProbeWorker {
   }
 
   /**
-   * The instance is shutting down (§1.3.4): liveness and startup publish success and
+   * The instance is shutting down (kubelet worker.go: pod deletion): liveness and startup publish success and
    * stop, so nothing kills it during its grace period; readiness goes on.
    */
   terminate(): void {

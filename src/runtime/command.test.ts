@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildEnv, buildLaunches, processUnsupportedReason, splitCommand } from './command.js';
-import { makeSpec } from './test-support.js';
+import { makeSpec } from '../../test/support/runtime.js';
 
 /** The literal `${PORT}` users write in commands (kept out of template strings on purpose). */
 const PORT_REF = '$' + '{PORT}';

@@ -6,6 +6,7 @@
 import { createServer } from 'node:net';
 import { parse } from 'shell-quote';
 import type { ContainerSpec, ServiceSpec } from '../spec/index.js';
+import { instanceHostEnv } from './host-env.js';
 
 export interface Launch {
   /** `containers[i]`, for messages. */
@@ -115,13 +116,16 @@ export interface EnvInput {
   instanceId: string;
   revision: number;
   extraEnv?: Record<string, string>;
+  /** Pier's environment (default process.env); only its allow-listed basics pass (host-env.ts). */
   base?: NodeJS.ProcessEnv;
 }
 
-/** Pier's environment, then the spec's env, then PORT and PIER_*, then `extraEnv`. */
+/**
+ * The host basics of Pier's environment (never its secrets), then the spec's env,
+ * then PORT and PIER_*, then `extraEnv`.
+ */
 export function buildEnv(input: EnvInput): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(input.base ?? process.env)) if (v !== undefined) env[k] = v;
+  const env = instanceHostEnv(input.base ?? process.env);
   for (const { name, value } of input.container.env ?? []) env[name] = value;
   env.PORT = String(input.port);
   env.PIER_SERVICE = input.service;

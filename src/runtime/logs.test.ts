@@ -1,7 +1,9 @@
 import { appendFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { stat } from 'node:fs/promises';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { followLog, logFilePath, readLogTail, rotateLogIfNeeded } from './logs.js';
-import { tempDir, waitFor } from './test-support.js';
+import { tempDir } from '../../test/support/runtime.js';
+import { waitFor } from '../../test/support/wait.js';
 
 const dirs: { remove: () => void }[] = [];
 const newDir = () => {
@@ -11,6 +13,12 @@ const newDir = () => {
 };
 afterEach(() => {
   for (const d of dirs.splice(0)) d.remove();
+});
+
+// followLog's calls to stat are counted so a test can tell when it has fixed its start offset.
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fsp = await importOriginal<typeof import('node:fs/promises')>();
+  return { ...fsp, stat: vi.fn(fsp.stat) };
 });
 
 describe('rotateLogIfNeeded', () => {
@@ -72,14 +80,14 @@ describe('followLog', () => {
     let seen = '';
     const abort = new AbortController();
     const done = followLog(dir, (t) => (seen += t), abort.signal, { pollMs: 20 });
-    await waitFor(() => seen === 'before\n', 5000, 'initial content');
+    await waitFor(() => seen === 'before\n', { what: 'initial content', timeoutMs: 5000 });
     appendFileSync(live, 'one\n');
-    await waitFor(() => seen.endsWith('one\n'), 5000, 'appended line');
+    await waitFor(() => seen.endsWith('one\n'), { what: 'appended line', timeoutMs: 5000 });
     // Unseen text at rotation time is read from .1.
     appendFileSync(live, 'two\n');
     rotateLogIfNeeded(dir, 1, 3);
     appendFileSync(live, 'three\n');
-    await waitFor(() => seen.endsWith('three\n'), 5000, 'line after rotation');
+    await waitFor(() => seen.endsWith('three\n'), { what: 'line after rotation', timeoutMs: 5000 });
     expect(seen).toBe('before\none\ntwo\nthree\n');
     abort.abort();
     await done;
@@ -91,13 +99,18 @@ describe('followLog', () => {
     writeFileSync(live, 'old\n');
     let seen = '';
     const abort = new AbortController();
+    const statsBefore = vi.mocked(stat).mock.calls.length;
     const done = followLog(dir, (t) => (seen += t), abort.signal, { fromEnd: true, pollMs: 20 });
-    await new Promise((r) => setTimeout(r, 60));
+    // The second stat is the first poll, so the end offset is fixed by then.
+    await waitFor(() => vi.mocked(stat).mock.calls.length >= statsBefore + 2, {
+      what: 'the follower to take the end offset',
+      timeoutMs: 5000,
+    });
     appendFileSync(live, 'new\n');
-    await waitFor(() => seen === 'new\n', 5000, 'new line');
+    await waitFor(() => seen === 'new\n', { what: 'new line', timeoutMs: 5000 });
     truncateSync(live, 0);
     appendFileSync(live, 'x\n');
-    await waitFor(() => seen.endsWith('x\n'), 5000, 'line after truncate');
+    await waitFor(() => seen.endsWith('x\n'), { what: 'line after truncate', timeoutMs: 5000 });
     abort.abort();
     await done;
   });
@@ -109,7 +122,7 @@ describe('followLog', () => {
     const abort = new AbortController();
     const done = followLog(dir, (t) => (seen += t), abort.signal, { pollMs: 20 });
     writeFileSync(logFilePath(dir), 'late\n');
-    await waitFor(() => seen === 'late\n', 5000, 'late file');
+    await waitFor(() => seen === 'late\n', { what: 'late file', timeoutMs: 5000 });
     abort.abort();
     await done;
   });

@@ -7,7 +7,9 @@
 
 import {
   appendFileSync,
+  chmodSync,
   copyFileSync,
+  fchmodSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -27,16 +29,32 @@ export function logFilePath(logDir: string): string {
   return join(logDir, LOG_NAME);
 }
 
+/**
+ * An app's output can hold anything (tokens it was given, request bodies it
+ * logs), so logs are readable by Pier's user only: directories 0700, files 0600
+ * (issue 12). `mode` applies only to what is created; older ones are tightened.
+ */
+export const LOG_DIR_MODE = 0o700;
+export const LOG_FILE_MODE = 0o600;
+
+/** Creates the instance's log directory (and missing parents) readable by Pier's user only. */
+export function ensureLogDir(logDir: string): void {
+  mkdirSync(logDir, { recursive: true, mode: LOG_DIR_MODE });
+  chmodSync(logDir, LOG_DIR_MODE);
+}
+
 /** Opens the live log for appending (creating the directory and file); the caller closes the fd. */
 export function openLogForAppend(logDir: string): number {
-  mkdirSync(logDir, { recursive: true });
-  return openSync(logFilePath(logDir), 'a');
+  ensureLogDir(logDir);
+  const fd = openSync(logFilePath(logDir), 'a', LOG_FILE_MODE);
+  fchmodSync(fd, LOG_FILE_MODE);
+  return fd;
 }
 
 /** Appends a line written by Pier itself (marked so users can tell it from the app's output). */
 export function appendPierLine(logDir: string, text: string): void {
   try {
-    appendFileSync(logFilePath(logDir), `[pier] ${text}\n`);
+    appendFileSync(logFilePath(logDir), `[pier] ${text}\n`, { mode: LOG_FILE_MODE });
   } catch {
     // The log is best effort; a missing directory must not break supervision.
   }
@@ -62,6 +80,7 @@ export function rotateLogIfNeeded(logDir: string, maxBytes: number, keep: number
         if (existsSync(`${live}.${i}`)) renameSync(`${live}.${i}`, `${live}.${i + 1}`);
       }
       copyFileSync(live, `${live}.1`);
+      chmodSync(`${live}.1`, LOG_FILE_MODE);
     }
     // Truncate in place: writers hold the file with O_APPEND, so their next write lands at the new end.
     truncateSync(live, 0);

@@ -6,9 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isPierError } from '../errors.js';
 import { createProcessRuntime, type ProcessRuntimeOptions } from './process-runtime.js';
 import { createProcfs } from './procfs.js';
-import { groupGone, makeSpec, tempDir, waitFor } from './test-support.js';
+import { groupGone, makeSpec, tempDir } from '../../test/support/runtime.js';
 import type { ContainerSpec, Metadata } from '../spec/index.js';
 import type { RunningInstance } from './types.js';
+import { waitFor } from '../../test/support/wait.js';
 
 const procfs = createProcfs();
 const started: RunningInstance[] = [];
@@ -169,7 +170,10 @@ describe('process runtime: stop', () => {
 
   it('kills a SIGTERM-ignoring app after the grace period, group and all', async () => {
     const { instance } = await startInstance([{ script: "trap '' TERM; sleep 1000 & sleep 1000; wait", port: 8000 }]);
-    await waitFor(() => procfs.members([instance.pid!]).length >= 3, 5000, 'the app and its sleeps');
+    await waitFor(() => procfs.members([instance.pid!]).length >= 3, {
+      what: 'the app and its sleeps',
+      timeoutMs: 5000,
+    });
     const first = instance.stop(1);
     const second = instance.stop(1);
     expect(second).toBe(first);
@@ -183,7 +187,10 @@ describe('process runtime: stop', () => {
     const { instance } = await startInstance([
       { script: "trap '' TERM; for i in 1 2 3 4 5; do sleep 1000 & done; wait", port: 8000 },
     ]);
-    await waitFor(() => procfs.members([instance.pid!]).length === 6, 5000, 'five background sleeps');
+    await waitFor(() => procfs.members([instance.pid!]).length === 6, {
+      what: 'five background sleeps',
+      timeoutMs: 5000,
+    });
     await instance.stop(0.2);
     expect(groupGone(instance.pid!, procfs)).toBe(true);
   });
@@ -205,7 +212,9 @@ describe('process runtime: resources', () => {
   it('counts CPU seconds of the instance processes', async () => {
     const { instance } = await startInstance([
       {
-        command: `python3 -c "import time; t = time.time()\nwhile time.time() - t < 0.3: pass\ntime.sleep(1000)"`,
+        // Spins until it has used 0.3 s of CPU itself (process_time, not wall time), so a
+        // loaded machine makes it slower, never short of the 0.2 s the test waits for.
+        command: `python3 -c "import time\nwhile time.process_time() < 0.3: pass\ntime.sleep(1000)"`,
         port: 8000,
       },
     ]);
@@ -236,8 +245,7 @@ describe('process runtime: resources', () => {
         const last = readFileSync(live, 'utf8').trim().split('\n').pop() ?? '';
         return Number(last.split(' ')[0]) * 16_000 > 20 * maxBytes * 3;
       },
-      30_000,
-      'the flood',
+      { what: 'the flood', timeoutMs: 30_000 },
     );
     await instance.stop(0);
     const sizes = ['', '.1', '.2'].map((s) => statSync(live + s).size);
@@ -277,7 +285,7 @@ describe('process runtime: exec', () => {
     expect(result.timedOut).toBe(true);
     expect(result.exitCode).toBeNull();
     const pgid = Number(readFileSync(join(workDir, 'probe.pid'), 'utf8'));
-    await waitFor(() => groupGone(pgid, procfs), 5000, 'the probe tree to go');
+    await waitFor(() => groupGone(pgid, procfs), { what: 'the probe tree to go', timeoutMs: 5000 });
   });
 });
 
@@ -351,14 +359,14 @@ describe('process runtime: surviving Pier', () => {
   it('keeps an instance running when the Pier process is SIGKILLed, and a new runtime adopts it', async () => {
     const dir = tempDir();
     dirs.push(dir);
-    const fixture = fileURLToPath(new URL('./crash-fixture.ts', import.meta.url));
+    const fixture = fileURLToPath(new URL('../../test/support/runtime-crash-fixture.ts', import.meta.url));
     const pier = spawn(process.execPath, ['--import', 'tsx', fixture, dir.path], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     pier.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      await waitFor(() => out.includes('\n'), 30_000, 'the fixture to start an instance');
+      await waitFor(() => out.includes('\n'), { what: 'the fixture to start an instance', timeoutMs: 30_000 });
     } finally {
       pier.kill('SIGKILL');
     }

@@ -14,8 +14,9 @@ import { PierError } from '../errors.js';
 import { buildEnv, buildLaunches, freePort, type Launch, processUnsupportedReason, servingIndex } from './command.js';
 import { createGpuReservations } from './gpu/index.js';
 import { killGroupsUntilGone } from './groups.js';
+import { instanceHostEnv } from './host-env.js';
 import { failedInstance, type Group, type SupervisorDeps, superviseInstance } from './instance.js';
-import { appendPierLine, openLogForAppend } from './logs.js';
+import { appendPierLine, ensureLogDir, openLogForAppend } from './logs.js';
 import { prepareProcessInstance } from './prepare/index.js';
 import { createProcfs, type Procfs } from './procfs.js';
 import type { AdoptRecord, InstanceRuntime, PierRuntimeConfig, RunningInstance, StartRequest } from './types.js';
@@ -134,7 +135,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions = {}): Instance
     mkdirSync(req.workDir, { recursive: true });
     const port = await freePort();
     const log = (line: string) => appendPierLine(req.logDir, line);
-    mkdirSync(req.logDir, { recursive: true });
+    ensureLogDir(req.logDir);
     const prepared = await prepareProcessInstance({
       spec: req.spec,
       workDir: req.workDir,
@@ -227,7 +228,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions = {}): Instance
         workDir = process.cwd();
       }
     }
-    const env = readEnviron(record.pid) ?? { ...(process.env as Record<string, string>), PORT: String(record.port) };
+    const env = readEnviron(record.pid) ?? { ...instanceHostEnv(), PORT: String(record.port) };
     if (sameInstance && state?.gpus) gpus.claim(record.instanceId, state.gpus);
     const instance = superviseInstance(deps, {
       instanceId: record.instanceId,

@@ -3,7 +3,8 @@
  * answers; command/script-only specs run as processes. An image with no
  * container runtime is refused with how to enable one, unless the process
  * runtime was chosen explicitly and the spec has a command or script to run on
- * the host (eas-service-spec.md, containers[].image).
+ * the host (containers[].image in the EAS service parameters,
+ * https://www.alibabacloud.com/help/en/pai/user-guide/parameters-of-model-services).
  */
 
 import { PierError } from '../errors.js';

@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DB_FILE, openStore, type Store } from './index.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const WRITER = fileURLToPath(new URL('./testdata/writer.ts', import.meta.url));
+const WRITER = fileURLToPath(new URL('../../test/support/store-writer.ts', import.meta.url));
 const ROUND_DEADLINE_MS = 30_000;
 
 let home: string;

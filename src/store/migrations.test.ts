@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PierError } from '../errors.js';
 import { DB_FILE, MIGRATIONS, migrate, openStore } from './index.js';
-import { sampleSpec } from './testdata/spec.js';
+import { sampleSpec } from '../../test/support/store.js';
 
 let home: string;
 const open: Database.Database[] = [];

@@ -65,6 +65,12 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT, WITHOUT ROWID;
   `,
+  // 2: an instance's last known readiness, so a restarted control plane keeps routing to
+  // re-adopted instances until a probe says otherwise. NULL: unknown (rows of version 1).
+  `
+  ALTER TABLE instances ADD COLUMN ready INTEGER CHECK (ready IN (0, 1));
+  ALTER TABLE instances ADD COLUMN ready_since INTEGER;
+  `,
 ];
 
 /** Brings `db` up to `steps.length`; returns the version it found. */

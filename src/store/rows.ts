@@ -46,6 +46,8 @@ export interface InstanceRow {
   log_dir: string;
   started_at: number;
   restarts: number;
+  ready: number | null;
+  ready_since: number | null;
 }
 
 export function toService(row: ServiceRow): ServiceRecord {
@@ -96,6 +98,8 @@ export function toInstance(row: InstanceRow): InstanceRecord {
     logDir: row.log_dir,
     startedAt: row.started_at,
     restarts: row.restarts,
+    ...(row.ready !== null ? { ready: row.ready !== 0 } : {}),
+    ...(row.ready_since !== null ? { readySince: row.ready_since } : {}),
   };
 }
 
@@ -111,5 +115,7 @@ export function instanceParams(rec: InstanceRecord): InstanceRow {
     log_dir: rec.logDir,
     started_at: rec.startedAt,
     restarts: rec.restarts,
+    ready: rec.ready === undefined ? null : rec.ready ? 1 : 0,
+    ready_since: rec.readySince ?? null,
   };
 }

@@ -39,11 +39,12 @@ export function prepareStatements(db: Database.Database) {
       `SELECT * FROM (SELECT * FROM events WHERE service = ? AND id > ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
     ),
     upsertInstance: db.prepare(
-      `INSERT INTO instances (id, service, revision, runtime, pid, port, log_dir, started_at, restarts)
-       VALUES (@id, @service, @revision, @runtime, @pid, @port, @log_dir, @started_at, @restarts)
+      `INSERT INTO instances (id, service, revision, runtime, pid, port, log_dir, started_at, restarts, ready, ready_since)
+       VALUES (@id, @service, @revision, @runtime, @pid, @port, @log_dir, @started_at, @restarts, @ready, @ready_since)
        ON CONFLICT (id) DO UPDATE SET service = excluded.service, revision = excluded.revision,
          runtime = excluded.runtime, pid = excluded.pid, port = excluded.port, log_dir = excluded.log_dir,
-         started_at = excluded.started_at, restarts = excluded.restarts`,
+         started_at = excluded.started_at, restarts = excluded.restarts, ready = excluded.ready,
+         ready_since = excluded.ready_since`,
     ),
     deleteInstance: db.prepare<[string]>('DELETE FROM instances WHERE id = ?'),
     listInstances: db.prepare<[], InstanceRow>('SELECT * FROM instances ORDER BY service, started_at, id'),

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import { PierError } from '../errors.js';
 import { DB_FILE, type InstanceRecord, MAX_EVENTS_PER_SERVICE, openStore, type Store } from './index.js';
-import { sampleSpec } from './testdata/spec.js';
+import { sampleSpec } from '../../test/support/store.js';
 
 let home: string;
 let clock: ManualClock;

@@ -60,4 +60,8 @@ export interface InstanceRecord {
   logDir: string;
   startedAt: number;
   restarts: number;
+  /** Last known readiness (absent: unknown, e.g. written by an older Pier). */
+  ready?: boolean;
+  /** When it last became ready (ms epoch), while `ready`. */
+  readySince?: number;
 }

@@ -1,5 +1,7 @@
 /**
- * CrashLoopBackOff as the kubelet does it (orchestration-semantics.md §2):
+ * CrashLoopBackOff as the kubelet does it (pkg/kubelet/kuberuntime/kuberuntime_manager.go
+ * doBackOff with client-go util/flowcontrol/backoff.go;
+ * https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-restarts):
  * waits 0, 10, 20, 40, 80, 160, 300, 300… seconds; an instance that ran longer
  * than twice the cap since the last back-off update starts again from the top.
  */

@@ -39,6 +39,8 @@ export type CreateProber = (opts: {
   listener: InstanceHealthListener;
   agentStartedAt: number;
   containerStartedAt: number;
+  /** A re-adopted instance that was ready: start ready until a probe says otherwise. */
+  restoredReady?: boolean;
 }) => InstanceProberHandle;
 
 export interface InstanceDeps {
@@ -66,6 +68,8 @@ export interface InstanceInit {
   extraEnv?: Record<string, string>;
   /** A process left running by an earlier Pier, to supervise instead of starting one. */
   adopted?: RunningInstance;
+  /** The adopted instance's last known readiness (from the store); absent: unknown. */
+  readiness?: { ready: boolean; since?: number };
   restarts?: number;
 }
 
@@ -95,6 +99,8 @@ export class LocalInstance {
   private readonly abort = new AbortController();
   private readonly lastUnhealthy = new Map<string, { message: string; at: number }>();
   private loopDone: Promise<void> | undefined;
+  /** Adopted without a known readiness and not probed yet: a snapshot without it may be incomplete. */
+  private readinessUnknown = false;
 
   constructor(
     private readonly init: InstanceInit & { spec: ServiceSpec },
@@ -151,6 +157,11 @@ export class LocalInstance {
 
   get readySinceMs(): number | undefined {
     return this.readySince;
+  }
+
+  /** False while this instance's readiness is unknown (adopted from a record without it, no verdict yet). */
+  readinessKnown(): boolean {
+    return !this.readinessUnknown || this.terminatingFlag;
   }
 
   endpoint(): Endpoint | null {
@@ -251,6 +262,13 @@ export class LocalInstance {
       }
       const wasAdopted = adopted !== undefined;
       adopted = undefined;
+      const restoredReady = wasAdopted && this.init.readiness?.ready === true;
+      this.readinessUnknown = wasAdopted && this.init.readiness === undefined;
+      if (restoredReady) {
+        // Routed as before the restart of Pier until readiness fails (prober restoredReady).
+        this.ready = true;
+        this.readySince = this.init.readiness?.since ?? this.deps.clock.now();
+      }
       this.running = running;
       if (this.terminatingFlag) {
         await running.stop(this.init.spec.metadata.eas.termination_grace_period);
@@ -259,16 +277,17 @@ export class LocalInstance {
       this.reason = undefined;
       this.message = undefined;
       this.persistRecord(running);
-      this.setState('Starting');
+      this.setState(restoredReady ? 'Running' : 'Starting');
       this.deps.event(
         'Normal',
         wasAdopted ? 'Adopted' : 'Started',
         `${wasAdopted ? 'Re-adopted' : 'Started'} instance ${this.id} (pid ${running.pid ?? '?'}, port ${running.port})`,
       );
 
-      const exit = await this.supervise(running);
+      const exit = await this.supervise(running, restoredReady);
       this.ready = false;
       this.readySince = undefined;
+      this.readinessUnknown = false;
       this.prober?.stop();
       if (this.terminatingFlag) return;
 
@@ -303,7 +322,7 @@ export class LocalInstance {
   }
 
   /** Runs probes until the instance exits or a liveness/startup probe asks for a kill. */
-  private async supervise(running: RunningInstance): Promise<ExitInfo> {
+  private async supervise(running: RunningInstance, restoredReady: boolean): Promise<ExitInfo> {
     let requestKill!: (why: { kind: ProbeKind; outcome: ProbeOutcome; grace?: number }) => void;
     const killed = new Promise<{ kind: ProbeKind; outcome: ProbeOutcome; grace?: number }>((r) => {
       requestKill = r;
@@ -312,7 +331,10 @@ export class LocalInstance {
     const listener: InstanceHealthListener = {
       readinessChanged: (ready, outcome) => {
         if (this.terminatingFlag) return;
+        this.readinessUnknown = false;
+        const same = this.ready === ready;
         this.ready = ready;
+        if (same && ready) return; // a restored readiness confirmed: nothing changed
         if (ready) {
           this.readySince = this.deps.clock.now();
           this.setState('Running');
@@ -321,11 +343,20 @@ export class LocalInstance {
           this.readySince = undefined;
           this.deps.event('Warning', 'NotReady', `Instance ${this.id} is not ready: ${outcome.message}`);
         }
+        // Remembered, so a restarted Pier routes to this instance as this one did.
+        this.persistRecord(running);
         this.deps.changed();
       },
       started: () => this.deps.changed(),
       killRequested: (kind, outcome, grace) => requestKill({ kind, outcome, grace }),
-      probeFailed: (kind, outcome) => this.unhealthy(kind, outcome),
+      probeFailed: (kind, outcome) => {
+        // A failed probe of an instance adopted without a known readiness: it is not ready (as it started).
+        if (this.readinessUnknown) {
+          this.readinessUnknown = false;
+          this.deps.changed();
+        }
+        this.unhealthy(kind, outcome);
+      },
     };
     this.prober = this.deps.createProber({
       container: serving,
@@ -339,6 +370,7 @@ export class LocalInstance {
       listener,
       agentStartedAt: this.deps.agentStartedAt,
       containerStartedAt: running.startedAt,
+      ...(restoredReady ? { restoredReady: true } : {}),
     });
     this.prober.start();
     const first = await Promise.race([running.exited.then((exit) => ({ exit })), killed.then((kill) => ({ kill }))]);
@@ -370,6 +402,8 @@ export class LocalInstance {
       logDir: this.init.logDir,
       startedAt: running.startedAt,
       restarts: this.restarts,
+      ready: this.ready,
+      ...(this.ready && this.readySince !== undefined ? { readySince: this.readySince } : {}),
     });
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeSpec } from '../test-support.js';
+import { makeSpec } from '../../../test/support/runtime.js';
 import { buildRuns, containerUnsupportedReason } from './args.js';
 
 const ctx = { engine: 'podman' as const, service: 'svc', revision: 2, instanceId: 'svc-2-abc', hostPort: 40001 };
@@ -39,7 +39,7 @@ describe('buildRuns', () => {
       expect(args).toContain(e);
     }
     expect(args.join(' ')).toContain('--cpus 2 --memory 512m');
-    expect(args.slice(-6)).toEqual(['--entrypoint', 'python3', 'img:1', 'app.py', '--port', '8000']);
+    expect(args.slice(-7)).toEqual(['--entrypoint', 'python3', '--', 'img:1', 'app.py', '--port', '8000']);
   });
 
   it('runs a script with /bin/sh -c and joins sidecars to the serving network', () => {
@@ -47,7 +47,7 @@ describe('buildRuns', () => {
     const runs = buildRuns(spec, ctx);
     if (typeof runs === 'string') throw new Error(runs);
     expect(runs.map((r) => r.path)).toEqual(['containers[1]', 'containers[0]']);
-    expect(runs[0].args.slice(-4)).toEqual(['/bin/sh', 'img', '-c', 'serve 8000']);
+    expect(runs[0].args.slice(-5)).toEqual(['/bin/sh', '--', 'img', '-c', 'serve 8000']);
     expect(runs[1].args.join(' ')).toContain('--network container:pier-svc-2-abc');
     expect(runs[1].args.join(' ')).not.toContain('-p ');
     expect(runs[1].args.at(-1)).toBe('side');

@@ -83,16 +83,21 @@ export function containerEnv(c: ContainerSpec, port: number, ctx: RunContext): R
   return env;
 }
 
-/** `--entrypoint` and the words after the image: `command` as argv, `script` via `/bin/sh -c`. */
+/**
+ * `--entrypoint` and the words after the image: `command` as argv, `script` via
+ * `/bin/sh -c`. `--` ends the engine's options before the image, so an image
+ * named like a flag (`--version`, `--privileged`) is refused as an image rather
+ * than obeyed (issue 12); everything after the image is the container's argv.
+ */
 function entrypoint(c: ContainerSpec, env: Record<string, string>, port: number): string[] | string {
-  if (c.script)
-    return ['--entrypoint', '/bin/sh', c.image as string, '-c', c.script.replace(/\$\{PORT\}/g, String(port))];
+  const image = c.image as string;
+  if (c.script) return ['--entrypoint', '/bin/sh', '--', image, '-c', c.script.replace(/\$\{PORT\}/g, String(port))];
   if (c.command) {
     const split = splitCommand(c.command, env);
     if (!split.ok) return split.message;
-    return ['--entrypoint', split.argv[0], c.image as string, ...split.argv.slice(1)];
+    return ['--entrypoint', split.argv[0], '--', image, ...split.argv.slice(1)];
   }
-  return [c.image as string];
+  return ['--', image];
 }
 
 function storageArgs(spec: ServiceSpec, mounts?: ResolvedMount[]): string[] {

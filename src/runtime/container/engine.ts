@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { engineHostEnv } from '../host-env.js';
 
 export type EngineKind = 'podman' | 'docker';
 
@@ -45,8 +46,7 @@ export interface EngineOptions {
 
 export function createEngine(opts: EngineOptions): Engine {
   const binary = opts.binary ?? opts.kind;
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.baseEnv ?? process.env)) if (v !== undefined) env[k] = v;
+  const env = engineHostEnv(opts.baseEnv ?? process.env);
   if (opts.kind === 'podman') env.CONTAINERS_CONF = opts.containersConf ?? shippedContainersConf();
   return {
     kind: opts.kind,

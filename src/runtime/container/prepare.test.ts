@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { requirementsHash } from '../prepare/index.js';
 import { READY_MARKER } from '../prepare/venv.js';
-import { makeSpec, tempDir } from '../test-support.js';
+import { makeSpec, tempDir } from '../../../test/support/runtime.js';
 import type { PierRuntimeConfig, RunningInstance, StartRequest } from '../types.js';
 import { buildRuns } from './args.js';
 import { createContainerRuntime } from './runtime.js';

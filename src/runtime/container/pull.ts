@@ -12,14 +12,15 @@ export type PullOutcome = { ok: true; pulled: boolean } | { ok: false; message: 
 const PULL_TIMEOUT_MS = 15 * 60_000;
 
 export async function ensureImage(engine: Engine, image: string, dockerAuth?: string): Promise<PullOutcome> {
-  const present = await engine.run(['image', 'inspect', '--format', '{{.Id}}', image]);
+  // `--` before every user value: an image named like a flag must not be read as one.
+  const present = await engine.run(['image', 'inspect', '--format', '{{.Id}}', '--', image]);
   if (present.code === 0) return { ok: true, pulled: false };
 
   const secrets = secretsOf(dockerAuth);
   let auth: ReturnType<typeof writeAuthFile> | undefined;
   try {
     auth = dockerAuth ? writeAuthFile(dockerAuth, image, engine.kind) : undefined;
-    const args = engine.kind === 'podman' ? ['pull', '--quiet', ...(auth?.args ?? []), image] : ['pull', image];
+    const args = pullArgs(engine.kind, image, auth?.args ?? []);
     const r = await engine.run(args, { timeoutMs: PULL_TIMEOUT_MS, env: auth?.env });
     if (r.code === 0) return { ok: true, pulled: true };
     return { ok: false, message: redact(`pulling image ${JSON.stringify(image)} failed: ${cliMessage(r)}`, secrets) };
@@ -29,4 +30,9 @@ export async function ensureImage(engine: Engine, image: string, dockerAuth?: st
   } finally {
     auth?.remove();
   }
+}
+
+/** `pull` with the engine's options, then `--`, then the image. */
+export function pullArgs(kind: Engine['kind'], image: string, authArgs: string[] = []): string[] {
+  return kind === 'podman' ? ['pull', '--quiet', ...authArgs, '--', image] : ['pull', '--', image];
 }

@@ -7,12 +7,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readLogTail } from '../logs.js';
-import { makeSpec, tempDir, waitFor } from '../test-support.js';
+import { makeSpec, tempDir } from '../../../test/support/runtime.js';
 import type { RunningInstance, StartRequest } from '../types.js';
 import { createEngine, detectContainerEngine } from './engine.js';
 import { listManaged } from './inspect.js';
 import { createContainerRuntime } from './runtime.js';
 import { ensureTestImage, TEST_IMAGE } from './test-image.js';
+import { waitFor } from '../../../test/support/wait.js';
 
 const runtime = createContainerRuntime();
 const engine = createEngine({ kind: 'podman' });
@@ -77,12 +78,15 @@ describe('container runtime', () => {
   it('serves through the published port, execs inside, logs to instance.log and stops with grace', async () => {
     const { inst, req } = await start(serveSpec());
     expect(inst.host).toBe('127.0.0.1');
-    expect(await waitFor(() => get(inst.port), 20_000, 'http')).toBe('hello from pier\n');
+    expect(await waitFor(() => get(inst.port), { what: 'http', timeoutMs: 20_000 })).toBe('hello from pier\n');
     const ok = await inst.exec(['sh', '-c', 'echo $PORT $PIER_INSTANCE'], 10_000);
     expect(ok).toMatchObject({ exitCode: 0, timedOut: false });
     expect(ok.output.trim()).toBe(`8000 ${req.instanceId}`);
     expect((await inst.exec(['false-command'], 10_000)).exitCode).not.toBe(0);
-    await waitFor(async () => (await readLogTail(req.logDir, 10)).includes('serving on 8000'), 10_000, 'log line');
+    await waitFor(async () => (await readLogTail(req.logDir, 10)).includes('serving on 8000'), {
+      what: 'log line',
+      timeoutMs: 10_000,
+    });
     expect(inst.cpuSeconds()).toBeGreaterThanOrEqual(0);
     const state = JSON.parse(readFileSync(join(req.logDir, 'container.json'), 'utf8'));
     expect(state.containerPort).toBe(8000);
@@ -97,7 +101,10 @@ describe('container runtime', () => {
     const { inst } = await start(serveSpec());
     const r = await inst.exec(['sleep', '300'], 500);
     expect(r.timedOut).toBe(true);
-    await waitFor(async () => !(await inst.exec(['ps'], 10_000)).output.includes('sleep 300'), 10_000, 'exec gone');
+    await waitFor(async () => !(await inst.exec(['ps'], 10_000)).output.includes('sleep 300'), {
+      what: 'exec gone',
+      timeoutMs: 10_000,
+    });
   });
 
   it('records the exit code and the last log lines of a container that exits 3', async () => {
@@ -155,8 +162,7 @@ describe('container runtime', () => {
         const out = await inst.exec(['wget', '-q', '-O', '-', 'http://127.0.0.1:9000/'], 10_000);
         return out.exitCode === 0 ? out : null;
       },
-      20_000,
-      'sidecar reachable',
+      { what: 'sidecar reachable', timeoutMs: 20_000 },
     );
     expect(r?.output).toBe('hello from pier\n');
     expect(await listManaged(engine, req.instanceId)).toHaveLength(2);
@@ -164,7 +170,7 @@ describe('container runtime', () => {
 
   it('adopts a running container by label after a restart, and removes orphans', async () => {
     const { inst, req } = await start(serveSpec());
-    await waitFor(() => get(inst.port), 20_000, 'http');
+    await waitFor(() => get(inst.port), { what: 'http', timeoutMs: 20_000 });
     const fresh = createContainerRuntime();
     const adopted = await fresh.adopt({
       instanceId: req.instanceId,

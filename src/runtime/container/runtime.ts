@@ -11,7 +11,7 @@ import { PierError } from '../../errors.js';
 import { freePort, servingIndex } from '../command.js';
 import { createGpuReservations } from '../gpu/index.js';
 import { failedInstance } from '../instance.js';
-import { appendPierLine } from '../logs.js';
+import { appendPierLine, ensureLogDir } from '../logs.js';
 import type { AdoptRecord, InstanceRuntime, PierRuntimeConfig, RunningInstance, StartRequest } from '../types.js';
 import { redact, secretsOf } from './auth.js';
 import { buildRuns, type RunContext, containerEnv, containerName, containerUnsupportedReason } from './args.js';
@@ -69,7 +69,7 @@ export function createContainerRuntime(opts: ContainerRuntimeOptions = {}): Cont
   }
 
   async function startReserved(req: StartRequest, reservedGpus: string[]): Promise<RunningInstance> {
-    mkdirSync(req.logDir, { recursive: true });
+    ensureLogDir(req.logDir);
     mkdirSync(req.workDir, { recursive: true });
     const hostPort = await freePort();
     const serving = req.spec.containers[servingIndex(req.spec)];

@@ -45,20 +45,9 @@ export function pipRunArgs(req: ContainerDepsRequest, dir: string): string[] {
     mounts.push('-v', `${req.requirements.file}:/pier/requirements.txt:ro`);
     file = '/pier/requirements.txt';
   }
-  const pip = pipInstallArgs(req.requirements, req.pip, file, links);
-  return [
-    'run',
-    '--rm',
-    '--entrypoint',
-    'python3',
-    ...mounts,
-    req.image,
-    '-m',
-    'pip',
-    ...pip,
-    '--target',
-    PYDEPS_MOUNT,
-  ];
+  const pip = pipInstallArgs(req.requirements, req.pip, file, links, ['--target', PYDEPS_MOUNT]);
+  // `--` before the image (the engine's options end) and inside pip's argv (see pipInstallArgs).
+  return ['run', '--rm', '--entrypoint', 'python3', ...mounts, '--', req.image, '-m', 'pip', ...pip];
 }
 
 export async function ensureContainerDeps(req: ContainerDepsRequest): Promise<ContainerDepsResult> {

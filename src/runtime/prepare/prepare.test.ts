@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createProcessRuntime } from '../process-runtime.js';
-import { makeSpec, tempDir } from '../test-support.js';
+import { makeSpec, tempDir } from '../../../test/support/runtime.js';
 import type { ContainerSpec } from '../../spec/index.js';
 import type { PierRuntimeConfig, RunningInstance } from '../types.js';
 import { READY_MARKER } from './venv.js';

@@ -55,19 +55,25 @@ export function requirementsHash(req: Requirements, python: string, pip: PipConf
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
-/** `pip install` options from Pier's configuration, then what to install. */
+/**
+ * `pip install` options from Pier's configuration (and `options`), then `--`,
+ * then what the spec asks to install: a requirement written like an option
+ * (`-r/etc/passwd`, `--index-url=…`) is a requirement pip refuses, not an
+ * option it obeys (issue 12). `-r FILE` takes its value whatever it looks like.
+ */
 export function pipInstallArgs(
   req: Requirements,
   pip: PipConfig = {},
   file = req.file,
   findLinks = pip.findLinks,
+  options: string[] = [],
 ): string[] {
   const args = ['install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off'];
   if (pip.indexUrl) args.push('--index-url', pip.indexUrl);
   for (const dir of findLinks ?? []) args.push('--find-links', dir);
   if (pip.noIndex) args.push('--no-index');
-  args.push(...(pip.extraArgs ?? []));
+  args.push(...(pip.extraArgs ?? []), ...options);
   if (file) args.push('-r', file);
-  args.push(...req.lines);
+  args.push('--', ...req.lines);
   return args;
 }

@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import type { Clock } from '../../clock.js';
 import { signalGroup } from '../groups.js';
+import { prepareHostEnv } from '../host-env.js';
 
 export interface StepResult {
   ok: boolean;
@@ -40,7 +41,8 @@ export function runStep(opts: StepOptions): Promise<StepResult> {
   };
   return new Promise((resolve) => {
     const child = spawn(opts.file, opts.args, {
-      env: opts.env ?? (process.env as Record<string, string>),
+      // Pier's secrets stay out of pip and of the build scripts it runs.
+      env: opts.env ?? prepareHostEnv(),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -53,7 +53,7 @@ export async function ensureVenv(req: VenvRequest): Promise<VenvResult> {
     req.log(`prepare ${req.path}: creating virtualenv ${dir}`);
     const step = (args: string[]) =>
       runStep({ file: req.python, args, onLine: (l) => req.log(`pip: ${l}`), timeoutMs, clock: req.clock });
-    const venv = await step(['-m', 'venv', '--system-site-packages', '--without-pip', dir]);
+    const venv = await step(venvArgs(dir));
     if (!venv.ok) return failed(req, dir, `${req.python} -m venv failed (${venv.how})`, venv.tail);
     const python = join(dir, 'bin', 'python');
     const install = await step(['-m', 'pip', '--python', python, ...pipInstallArgs(req.requirements, req.pip)]);
@@ -70,6 +70,11 @@ function failed(req: VenvRequest, dir: string, what: string, tail: string[]): Ve
   rmSync(dir, { recursive: true, force: true });
   const lines = tail.length > 0 ? `; last lines:\n${tail.join('\n')}` : '';
   return { ok: false, message: `prepare ${req.path}: ${what}${lines}` };
+}
+
+/** `python3 -m venv …`: `--` before the directory, as before every value on a command line Pier builds. */
+export function venvArgs(dir: string): string[] {
+  return ['-m', 'venv', '--system-site-packages', '--without-pip', '--', dir];
 }
 
 /** What the instance's processes get: the venv first on PATH, VIRTUAL_ENV set. */

@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { instanceHostEnv } from '../host-env.js';
 
 const norm = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p);
 
@@ -47,8 +48,9 @@ export async function ensureNfs(
   await new Promise<void>((resolve, reject) => {
     execFile(
       'mount',
-      ['-t', 'nfs', ...opts, `${nfs.server}:${nfs.path}`, target],
-      { timeout: 60_000 },
+      // `--`: the source is user input and must never be read as an option.
+      ['-t', 'nfs', ...opts, '--', `${nfs.server}:${nfs.path}`, target],
+      { timeout: 60_000, env: instanceHostEnv() },
       (err, _o, stderr) =>
         err
           ? reject(

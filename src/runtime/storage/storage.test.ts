@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isPierError } from '../../errors.js';
 import { createProcessRuntime } from '../process-runtime.js';
-import { makeSpec, tempDir } from '../test-support.js';
+import { makeSpec, tempDir } from '../../../test/support/runtime.js';
 import type { ContainerSpec, Metadata, StorageSpec } from '../../spec/index.js';
 import type { PierRuntimeConfig, RunningInstance } from '../types.js';
 import { findNfsMount } from './nfs.js';
