@@ -6,7 +6,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import { PierError } from '../errors.js';
-import { lineColumn, scanJson } from '../spec/index.js';
+import { lineColumn, MAX_DEPTH, scanJson } from '../spec/index.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -29,8 +29,22 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   return parseJson(text);
 }
 
-/** JSON.parse with the position of the first error as line and column (1-based). */
+/**
+ * JSON.parse with the position of the first error as line and column (1-based).
+ * A document nested more than MAX_DEPTH levels is refused before it is parsed:
+ * what handles it next (validation, merges, the store's JSON.stringify) recurses.
+ */
 export function parseJson(text: string): unknown {
+  const deep = tooDeep(text);
+  if (deep) {
+    const scan = scanJson(text);
+    if (scan.error?.path !== undefined) {
+      const { line, column } = lineColumn(text, scan.error.offset);
+      throw new PierError('BAD_REQUEST', `${scan.error.message} (line ${line}, column ${column})`, {
+        errors: [{ path: scan.error.path, message: scan.error.message }],
+      });
+    }
+  }
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -43,6 +57,23 @@ export function parseJson(text: string): unknown {
       errors: [{ path: `line ${line}, column ${column}`, message: shortReason(reason) }],
     });
   }
+}
+
+/** A cheap pre-check (brackets outside strings), so ordinary bodies are scanned only by JSON.parse. */
+function tooDeep(text: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let k = 0; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (inString) {
+      if (c === 0x5c) k++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_DEPTH) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
 }
 
 function shortReason(message: string): string {

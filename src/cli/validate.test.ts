@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from './test-harness.js';
+import { type Harness, startHarness } from '../../test/support/cli.js';
 
 let h: Harness;
 afterEach(() => h?.close());
@@ -35,6 +35,25 @@ describe('pier validate', () => {
     const ok = await h.run(['validate', h.write('ok.json', VALID), '-o', 'json']);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, name: 'svc', errors: [] });
+  });
+
+  it.each([5_000, 100_000])('exits 2 with JSON for %i levels of nesting (issue 12, item 8)', async (n) => {
+    h = await startHarness();
+    const deep = `{"name": "svc", "containers": [], "metadata": {"a": ${'['.repeat(n)}${']'.repeat(n)}}}`;
+    const r = await h.run(['validate', h.write('deep.json', deep), '-o', 'json']);
+    expect(r.code).toBe(2);
+    const parsed = JSON.parse(r.stdout);
+    expect(parsed.ok).toBe(false);
+    expect(parsed.errors[0].path).toMatch(/^metadata\.a\[0\]\[0\]/);
+    expect(parsed.errors[0].message).toMatch(/levels/);
+  });
+
+  it('exits 2 with a path for a flag-like image (issue 12, item 10)', async () => {
+    h = await startHarness();
+    const spec = { name: 'svc', containers: [{ image: '--version', port: 8000 }] };
+    const r = await h.run(['validate', h.write('flag.json', spec), '-o', 'json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).errors).toEqual([{ path: 'containers[0].image', message: expect.any(String) }]);
   });
 
   it('exits 2 with a clear message when the file does not exist', async () => {

@@ -4,12 +4,18 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+// Unambiguous (no two ways to match the same digits), so a long non-number fails in linear time.
+const NUMERIC = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+const NUMERIC_MAX_LENGTH = 100;
 
 /** A number, or a numeric string such as `"8000"`; anything else is undefined. */
 export function toNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'string' && NUMERIC.test(value.trim())) return Number(value.trim());
+  if (typeof value === 'string' && value.length <= NUMERIC_MAX_LENGTH && NUMERIC.test(value.trim())) {
+    // "1e400" and 400 digits are numerals, but not numbers a double can hold.
+    const n = Number(value.trim());
+    return Number.isFinite(n) ? n : undefined;
+  }
   return undefined;
 }
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { bool, type Ctx, isSet, issue, list, obj, oneOf, port, str } from './fields.js';
 import { describe } from './format.js';
 import { PROBE_KINDS, probeSchema } from './probe.js';
+import { checkImage, checkNoNul, checkRequirement } from './references.js';
 
 export const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
@@ -19,29 +20,45 @@ const envVar = obj(
           ? undefined
           : 'is not a valid environment variable name; use letters, digits, "_", "-" and ".", not starting with a digit, e.g. "MODEL_DIR"',
     }),
-    value: str({ coerce: true, default: '' }),
+    value: str({ coerce: true, default: '', check: checkNoNul }),
   },
   { example: '{"name": "MODEL_DIR", "value": "/models"}' },
 );
 
+const MAX_WORDS = 1000;
+
 /** `command` is one command line; a list of words is accepted and joined the way a shell would read it. */
 const commandLine = z.unknown().transform((raw, ctx) => {
   if (raw === undefined || raw === null) return undefined;
+  const nul = (words: string[]) => words.some((w) => checkNoNul(w) !== undefined);
+  const nulMessage = `command ${describe(raw)} ${checkNoNul('\u0000')}`;
   if (typeof raw === 'string') {
     if (raw.trim() === '') return issue(ctx, 'command is empty; give the command line to run, e.g. "python3 app.py"');
+    if (nul([raw])) return issue(ctx, nulMessage);
     return raw;
   }
-  if (Array.isArray(raw) && raw.length > 0 && raw.every((w) => typeof w === 'string')) return quote(raw);
+  if (Array.isArray(raw) && raw.length > 0 && raw.length <= MAX_WORDS && raw.every((w) => typeof w === 'string')) {
+    if (nul(raw)) return issue(ctx, nulMessage);
+    return quote(raw);
+  }
   return issue(ctx, `command ${describe(raw)} is not a string; give one command line, e.g. "python3 app.py"`);
 });
 
 const prepare = obj(
   {
-    pythonRequirements: list(str({ required: true, example: 'numpy==1.26.4' }), {
+    pythonRequirements: list(str({ required: true, example: 'numpy==1.26.4', check: checkRequirement }), {
       optional: true,
+      max: 1000,
       example: '["numpy==1.26.4"]',
     }),
-    pythonRequirementsPath: str({ nonEmpty: true, example: '/code/requirements.txt' }),
+    pythonRequirementsPath: str({
+      nonEmpty: true,
+      example: '/code/requirements.txt',
+      check: (v) =>
+        v.startsWith('-')
+          ? 'must not start with "-" (pip would read it as an option); give the path of the file'
+          : checkNoNul(v),
+    }),
   },
   { optional: true, example: '{"pythonRequirements": ["numpy==1.26.4"]}' },
 );
@@ -50,11 +67,11 @@ const probes = Object.fromEntries(PROBE_KINDS.map((k) => [k, probeSchema(k)]));
 
 export const containerSchema = obj(
   {
-    image: str({ nonEmpty: true, example: 'registry.example.com/team/app:1' }),
+    image: str({ nonEmpty: true, example: 'registry.example.com/team/app:1', check: checkImage }),
     command: commandLine,
-    script: str({ nonEmpty: true, example: 'python3 app.py' }),
+    script: str({ nonEmpty: true, example: 'python3 app.py', check: checkNoNul }),
     port: port(false),
-    env: list(envVar, { example: '[{"name": "MODEL_DIR", "value": "/models"}]' }),
+    env: list(envVar, { max: 1000, example: '[{"name": "MODEL_DIR", "value": "/models"}]' }),
     prepare,
     ...probes,
   },
@@ -78,7 +95,7 @@ function checkContainer(c: Record<string, unknown>, ctx: Ctx): void {
 
 export const containersSchema = list(
   containerSchema,
-  { min: 1, example: '[{"command": "python3 app.py", "port": 8000}]' },
+  { min: 1, max: 16, example: '[{"command": "python3 app.py", "port": 8000}]' },
   (containers, ctx) => {
     const items = containers.filter((c): c is Record<string, unknown> => isSet(c) && typeof c === 'object');
     if (items.length === containers.length && items.every((c) => c.port === undefined)) {
@@ -106,7 +123,7 @@ export const containersSchema = list(
 
 const sizeLimit = z.unknown().transform((raw, ctx) => {
   if (raw === undefined || raw === null) return undefined;
-  if (typeof raw === 'number' && raw >= 0) return raw;
+  if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return raw;
   if (typeof raw === 'string' && /^\d+(\.\d+)?([KMGTPE]i?)?$/.test(raw.trim())) return raw.trim();
   return issue(ctx, `size_limit ${describe(raw)} is not a size; use bytes or a quantity such as "1Gi"`);
 });
@@ -161,7 +178,7 @@ const storageItem = obj(
   },
 );
 
-export const storageSchema = list(storageItem, {}, (items, ctx) => {
+export const storageSchema = list(storageItem, { max: 64 }, (items, ctx) => {
   const seen = new Map<string, number>();
   items.forEach((item, i) => {
     const mp = isSet(item) && typeof item === 'object' ? (item as Record<string, unknown>).mount_path : undefined;

@@ -12,7 +12,7 @@ import {
   setPath,
   summarizeChange,
 } from './index.js';
-import { BASE, expectOk, spec } from './test-helpers.js';
+import { BASE, expectOk, spec } from '../../test/support/spec.js';
 
 const valid = (patch: Record<string, unknown> = {}): ServiceSpec => expectOk(spec(patch));
 
@@ -108,7 +108,7 @@ describe('diffs', () => {
   });
 });
 
-describe('resolveRollingStrategy (orchestration-semantics §3.1)', () => {
+describe('resolveRollingStrategy (Deployment maxSurge/maxUnavailable rounding)', () => {
   const rs = (max_surge: number | string, max_unavailable: number | string) => ({
     max_surge,
     max_unavailable,

@@ -2,6 +2,7 @@
 
 import { PierError } from '../errors.js';
 import { isPlainObject } from './coerce.js';
+import { checkShape, FORBIDDEN_KEY, MAX_DEPTH } from './depth.js';
 import type { ServiceSpec } from './types.js';
 
 /** Dotted metadata keys moved into nesting where that loses nothing (so merges do not create clashes). */
@@ -15,9 +16,9 @@ function nestDotted(metadata: Record<string, unknown>): Record<string, unknown> 
   for (const [key, value] of dotted) {
     const segs = key.split('.');
     let node = out;
-    let ok = true;
-    for (const seg of segs.slice(0, -1)) {
-      if (node[seg] === undefined) node[seg] = {};
+    let ok = !segs.includes(FORBIDDEN_KEY);
+    for (const seg of ok ? segs.slice(0, -1) : []) {
+      if (!Object.hasOwn(node, seg)) node[seg] = {};
       if (!isPlainObject(node[seg])) {
         ok = false;
         break;
@@ -25,7 +26,7 @@ function nestDotted(metadata: Record<string, unknown>): Record<string, unknown> 
       node = node[seg] as Record<string, unknown>;
     }
     const leaf = segs[segs.length - 1];
-    if (ok && node[leaf] === undefined) node[leaf] = value;
+    if (ok && !Object.hasOwn(node, leaf)) node[leaf] = value;
     else out[key] = value; // keep it as written; validation explains the clash
   }
   return out;
@@ -52,6 +53,13 @@ function merge(base: unknown, patch: unknown): unknown {
  * `null` removes a field. Dotted metadata keys (`"rpc.keepalive"`) count as nesting.
  */
 export function mergeSpec(base: unknown, patch: unknown): unknown {
+  for (const [what, value] of [
+    ['the spec', base],
+    ['the change', patch],
+  ] as const) {
+    const shape = checkShape(value);
+    if (shape) throw new PierError('BAD_REQUEST', `${what}: ${shape.message}`, { errors: [shape] });
+  }
   return merge(withNestedMetadata(base), withNestedMetadata(patch));
 }
 
@@ -59,7 +67,20 @@ type Segment = string | number;
 
 export function parsePath(dottedPath: string): Segment[] {
   const segments: Segment[] = [];
-  for (const part of dottedPath.split('.')) {
+  const parts = dottedPath.split('.');
+  if (parts.length >= MAX_DEPTH) {
+    throw new PierError(
+      'BAD_REQUEST',
+      `path ${JSON.stringify(dottedPath.slice(0, 60))}… has ${parts.length} levels; a spec has at most ${MAX_DEPTH} levels`,
+    );
+  }
+  for (const part of parts) {
+    if (part === FORBIDDEN_KEY) {
+      throw new PierError(
+        'BAD_REQUEST',
+        `path ${JSON.stringify(dottedPath)} names "${FORBIDDEN_KEY}", which is not a field`,
+      );
+    }
     const m = /^([^[\]]+)((?:\[\d+\])*)$/.exec(part);
     if (!m) {
       throw new PierError(
@@ -102,7 +123,7 @@ export function setPath(obj: unknown, dottedPath: string, value: unknown): unkno
       break;
     }
     const next = segments[i + 1];
-    const child = node[seg];
+    const child = Object.hasOwn(node, seg) ? node[seg] : undefined;
     if (child === undefined || child === null) node[seg] = typeof next === 'number' ? [] : {};
     else if (typeof child !== 'object') {
       throw new PierError(
@@ -117,11 +138,19 @@ export function setPath(obj: unknown, dottedPath: string, value: unknown): unkno
 
 /** A `-D` value: JSON where it parses (`3`, `true`, `{"a":1}`), else the text itself. */
 export function parseSetValue(raw: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(raw);
+    value = JSON.parse(raw);
   } catch {
     return raw;
   }
+  const shape = checkShape(value);
+  if (shape)
+    throw new PierError(
+      'BAD_REQUEST',
+      `the value ${shape.path ? `at ${shape.path} ` : ''}is not allowed: ${shape.message}`,
+    );
+  return value;
 }
 
 /** The spec with secrets (dockerAuth, token) shown as `***`. */

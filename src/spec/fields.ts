@@ -34,6 +34,7 @@ export function allowedNumber(rule: NumberRule): string {
   const kind = rule.int ? 'an integer' : 'a number';
   const unit = rule.unit ? ` (${rule.unit})` : '';
   if (rule.min !== undefined && rule.max !== undefined) return `${kind} from ${rule.min} to ${rule.max}${unit}`;
+  if (rule.gt !== undefined && rule.max !== undefined) return `${kind} > ${rule.gt} and ≤ ${rule.max}${unit}`;
   if (rule.gt !== undefined) return `${kind} > ${rule.gt}${unit}`;
   if (rule.min !== undefined) return `${kind} ≥ ${rule.min}${unit}`;
   return kind + unit;
@@ -172,6 +173,8 @@ export function obj<T extends z.ZodRawShape>(
 export interface ListRule {
   optional?: boolean;
   min?: number;
+  /** Checked before the items, so a huge list costs one error, not one per item. */
+  max?: number;
   example?: string;
 }
 
@@ -190,6 +193,9 @@ export function list(item: z.ZodTypeAny, rule: ListRule = {}, refine?: (value: u
       if (!Array.isArray(raw)) return issue(ctx, `${name} must be a list${eg}, found ${describe(raw)}`);
       if (rule.min && raw.length < rule.min) {
         return issue(ctx, `${name} has ${raw.length} item(s); at least ${rule.min} needed${eg}`);
+      }
+      if (rule.max !== undefined && raw.length > rule.max) {
+        return issue(ctx, `${name} has ${raw.length} items; at most ${rule.max} are allowed, so remove some`);
       }
       return raw;
     })

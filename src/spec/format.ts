@@ -2,11 +2,12 @@
 
 export type PathSegment = string | number;
 
-/** `['containers', 0, 'port']` → `containers[0].port`. */
+/** `['containers', 0, 'port']` → `containers[0].port`; an empty key is written `[""]`, so no path is blank. */
 export function formatPath(path: readonly PathSegment[]): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
+    else if (seg === '') out += '[""]';
     else out += out === '' ? seg : `.${seg}`;
   }
   return out;
@@ -48,6 +49,8 @@ function editDistance(a: string, b: string): number {
 
 /** The closest known name, when it is close enough to be a likely typo. */
 export function suggest(word: string, known: readonly string[]): string | undefined {
+  // The distance costs length × length; no typo of a known name is this long.
+  if (word.length > 64) return undefined;
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   const lower = word.toLowerCase();

@@ -2,6 +2,7 @@
 
 import { parseDocument } from 'yaml';
 import type { FieldError } from '../errors.js';
+import { checkShape, tooDeepMessage } from './depth.js';
 import { lineColumn, scanJson } from './json-scan.js';
 
 export interface ParseResult {
@@ -27,6 +28,9 @@ function at(text: string, offset: number): string {
 
 function parseJson(text: string): ParseResult {
   const scan = scanJson(text);
+  if (scan.error?.path !== undefined) {
+    return { errors: [{ path: scan.error.path, message: tooDeepMessage(at(text, scan.error.offset)) }], warnings: [] };
+  }
   if (scan.error) {
     return {
       errors: [{ path: '', message: `invalid JSON at ${at(text, scan.error.offset)}: ${scan.error.message}` }],
@@ -44,22 +48,36 @@ function parseJson(text: string): ParseResult {
   }
   for (const dup of scan.duplicateKeys) {
     warnings.push({
-      path: '',
+      path: dup.path,
       message: `field ${JSON.stringify(dup.key)} is written twice in one object (again at ${at(text, dup.offset)}); the last one is used`,
     });
   }
   try {
-    return { value: JSON.parse(clean), errors: [], warnings };
+    const value: unknown = JSON.parse(clean);
+    const shape = checkShape(value);
+    return shape ? { errors: [shape], warnings } : { value, errors: [], warnings };
   } catch (err) {
     // The scanner accepted it, so this should not happen; report rather than throw.
     return { errors: [{ path: '', message: `invalid JSON: ${(err as Error).message}` }], warnings };
   }
 }
 
+/** The yaml library recurses while it parses; its stack overflow is reported as this. */
+const YAML_TOO_DEEP: ParseResult = { errors: [{ path: '', message: tooDeepMessage() }], warnings: [] };
+
+const isStackOverflow = (err: unknown) => err instanceof RangeError || /call stack/i.test(String(err));
+
 function parseYaml(text: string): ParseResult {
-  const doc = parseDocument(text, { prettyErrors: false });
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { prettyErrors: false });
+  } catch (err) {
+    if (isStackOverflow(err)) return YAML_TOO_DEEP;
+    return { errors: [{ path: '', message: `invalid YAML: ${(err as Error).message}` }], warnings: [] };
+  }
   const describeYaml = (e: { message: string; pos: [number, number] }) =>
     `invalid YAML at ${at(text, e.pos[0])}: ${e.message.split('\n')[0]}`;
+  if (doc.errors.some((e) => isStackOverflow(e.message))) return YAML_TOO_DEEP;
   if (doc.errors.length > 0) {
     return { errors: doc.errors.map((e) => ({ path: '', message: describeYaml(e) })), warnings: [] };
   }
@@ -67,11 +85,15 @@ function parseYaml(text: string): ParseResult {
     path: '',
     message: `YAML warning at ${at(text, w.pos[0])}: ${w.message.split('\n')[0]}`,
   }));
+  let value: unknown;
   try {
-    return { value: doc.toJS({ maxAliasCount: 100 }), errors: [], warnings };
+    value = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
+    if (isStackOverflow(err)) return YAML_TOO_DEEP;
     return { errors: [{ path: '', message: `invalid YAML: ${(err as Error).message}` }], warnings };
   }
+  const shape = checkShape(value);
+  return shape ? { errors: [shape], warnings } : { value, errors: [], warnings };
 }
 
 export function parseSpecText(text: string, opts: ParseOptions = {}): ParseResult {

@@ -5,6 +5,7 @@
 
 import type { FieldError } from '../errors.js';
 import { isPlainObject, looseEqual } from './coerce.js';
+import { FORBIDDEN_KEY, forbiddenKeyMessage } from './depth.js';
 import { describe } from './format.js';
 
 export const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -73,10 +74,12 @@ function mergeDotted(
   dottedKey: string,
   errors: FieldError[],
 ): void {
+  // Own fields only: "constructor.x" must not find Object's constructor.
+  const own = (o: Record<string, unknown>, key: string) => (Object.hasOwn(o, key) ? o[key] : undefined);
   let node = target;
   for (let i = 0; i < segments.length - 1; i++) {
     const seg = segments[i];
-    const next = node[seg];
+    const next = own(node, seg);
     if (next === undefined) node[seg] = {};
     else if (!isPlainObject(next)) {
       const at = `metadata.${segments.slice(0, i + 1).join('.')}`;
@@ -89,7 +92,7 @@ function mergeDotted(
     node = node[seg] as Record<string, unknown>;
   }
   const leaf = segments[segments.length - 1];
-  const existing = node[leaf];
+  const existing = own(node, leaf);
   if (existing === undefined) {
     node[leaf] = value;
   } else if (isPlainObject(existing) && isPlainObject(value)) {
@@ -108,7 +111,12 @@ function expandMetadata(metadata: Record<string, unknown>, errors: FieldError[])
   const dotted: [string, unknown][] = [];
   for (const [key, value] of Object.entries(metadata)) {
     const segments = key.split('.');
-    if (segments.length > 1 && segments.every((s) => s !== '')) dotted.push([key, value]);
+    if (segments.includes(FORBIDDEN_KEY)) {
+      errors.push({
+        path: `metadata.${key.length > 60 ? `${key.slice(0, 59)}…` : key}`,
+        message: forbiddenKeyMessage(),
+      });
+    } else if (segments.length > 1 && segments.every((s) => s !== '')) dotted.push([key, value]);
     else out[key] = value;
   }
   for (const [key, value] of dotted) mergeDotted(out, key.split('.'), value, key, errors);

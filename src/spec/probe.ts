@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { parse as shellParse } from 'shell-quote';
 import { type Ctx, isSet, issue, list, num, obj, oneOf, port, str } from './fields.js';
 import { describe } from './format.js';
+import { checkHeaderName, checkHeaderValue, checkHost, checkHttpPath, checkNoNul } from './references.js';
 
 export type ProbeKind = 'liveness_check' | 'readiness_check' | 'startup_check' | 'health_check';
 export const PROBE_KINDS: readonly ProbeKind[] = ['liveness_check', 'readiness_check', 'startup_check', 'health_check'];
@@ -17,7 +18,10 @@ export const PROBE_DEFAULTS = {
   failure_threshold: 3,
 } as const;
 
-/** orchestration-semantics §6.3: the older readiness-style check of the custom-image page. */
+/**
+ * The older readiness-style `health_check` of a container (EAS custom-image deployment,
+ * https://www.alibabacloud.com/help/en/pai/user-guide/parameters-of-model-services).
+ */
 export const HEALTH_CHECK_DEFAULTS = {
   initial_delay_seconds: 3,
   period_seconds: 3,
@@ -28,18 +32,25 @@ export const HEALTH_CHECK_DEFAULTS = {
 
 const httpGet = obj(
   {
-    path: str({ default: '/', example: '/health' }),
+    path: str({ default: '/', example: '/health', check: checkHttpPath }),
     port: port(),
-    host: str({ nonEmpty: true }),
+    host: str({ nonEmpty: true, example: '127.0.0.1', check: checkHost }),
     scheme: oneOf(['HTTP', 'HTTPS'] as const, { default: 'HTTP' }),
     http_headers: list(
-      obj({ name: str({ required: true, example: 'Host' }), value: str({ coerce: true, default: '' }) }),
+      obj({
+        name: str({ required: true, example: 'Host', check: checkHeaderName }),
+        value: str({ coerce: true, default: '', check: checkHeaderValue }),
+      }),
+      { max: 64 },
     ),
   },
   { optional: true, example: '{"path": "/health", "port": 8000}' },
 );
 
-const tcpSocket = obj({ port: port(), host: str({ nonEmpty: true }) }, { optional: true, example: '{"port": 8000}' });
+const tcpSocket = obj(
+  { port: port(), host: str({ nonEmpty: true, example: '127.0.0.1', check: checkHost }) },
+  { optional: true, example: '{"port": 8000}' },
+);
 
 /** exec.command is an argv list; for a string, the error shows the list it would split into. */
 const argv = z.unknown().transform((raw, ctx) => {
@@ -56,11 +67,13 @@ const argv = z.unknown().transform((raw, ctx) => {
     }
     return issue(ctx, `command ${describe(raw)} is a string; give a list such as ${example}`);
   }
-  if (!Array.isArray(raw) || raw.length === 0) {
-    return issue(ctx, `command ${describe(raw)} must be a list with at least one item, e.g. ${example}`);
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > 1000) {
+    return issue(ctx, `command ${describe(raw)} must be a list with 1 to 1000 items, e.g. ${example}`);
   }
   const bad = raw.findIndex((w) => typeof w !== 'string' && typeof w !== 'number');
   if (bad >= 0) return issue(ctx, `command[${bad}] ${describe(raw[bad])} is not a string; every item is one argument`);
+  const nul = raw.findIndex((w) => typeof w === 'string' && checkNoNul(w) !== undefined);
+  if (nul >= 0) return issue(ctx, `command[${nul}] ${describe(raw[nul])} ${checkNoNul('\u0000')}`);
   return raw.map(String);
 });
 
@@ -70,20 +83,22 @@ const grpc = obj({ port: port(), service: str() }, { optional: true, example: '{
 
 export function probeSchema(kind: ProbeKind) {
   const d = kind === 'health_check' ? HEALTH_CHECK_DEFAULTS : PROBE_DEFAULTS;
+  // Kubernetes sets no upper bound; these keep every timer far below Node's 2^31-1 ms.
   const timing = (def: number, min: number, zeroIsDefault: boolean) =>
-    num({ int: true, min, default: def, zeroIsDefault, unit: 'seconds' });
+    num({ int: true, min, max: 3600, default: def, zeroIsDefault, unit: 'seconds' });
+  const threshold = (def: number) => num({ int: true, min: 1, max: 1000, default: def, zeroIsDefault: true });
   return obj(
     {
       http_get: httpGet,
       tcp_socket: tcpSocket,
       exec,
       grpc,
-      initial_delay_seconds: num({ int: true, min: 0, default: d.initial_delay_seconds, unit: 'seconds' }),
+      initial_delay_seconds: num({ int: true, min: 0, max: 3600, default: d.initial_delay_seconds, unit: 'seconds' }),
       period_seconds: timing(d.period_seconds, 1, true),
       timeout_seconds: timing(d.timeout_seconds, 1, true),
-      success_threshold: num({ int: true, min: 1, default: d.success_threshold, zeroIsDefault: true }),
-      failure_threshold: num({ int: true, min: 1, default: d.failure_threshold, zeroIsDefault: true }),
-      termination_grace_period_seconds: num({ int: true, min: 1, unit: 'seconds', example: 30 }),
+      success_threshold: threshold(d.success_threshold),
+      failure_threshold: threshold(d.failure_threshold),
+      termination_grace_period_seconds: num({ int: true, min: 1, max: 3600, unit: 'seconds', example: 30 }),
     },
     { optional: true, example: '{"http_get": {"path": "/", "port": 8000}}' },
     (probe, ctx) => checkProbe(kind, probe, ctx),

@@ -11,7 +11,8 @@ function amount(value: number | string, desired: number, roundUp: boolean): numb
 }
 
 /**
- * Instance counts for one rolling update (orchestration-semantics §3.1): percents of
+ * Instance counts for one rolling update, as a Deployment's maxSurge/maxUnavailable
+ * (kubernetes pkg/controller/deployment/util/deployment_util.go ResolveFenceposts): percents of
  * `desired`, surge rounded up and unavailable down; if both come to 0, one instance
  * may be unavailable; unavailable never exceeds `desired`.
  */

@@ -21,17 +21,27 @@ export const SPEC_DEFAULTS = {
   },
 } as const;
 
+/**
+ * Upper bounds: far above any real service, low enough that no timer overflows
+ * (Node's setTimeout holds at most 2^31-1 ms) and no loop over instances runs away.
+ */
+export const MAX_INSTANCES = 1000;
+const HOUR = 3600;
+const DAY = 86_400;
+const MAX_RATE = 1_000_000;
+const MAX_THRESHOLD = 1_000_000;
+
 /** Integer ≥ 0 or a percent string "N%" (rolling_strategy.max_surge / max_unavailable). */
-function countOrPercent(defaultValue: number | string, maxPercent?: number) {
+function countOrPercent(defaultValue: number | string, maxPercent: number) {
   return z.unknown().transform((raw, ctx) => {
     const name = fieldName(ctx.path);
-    const fix = 'use an integer ≥ 0 or a percent string such as "25%"';
+    const fix = `use an integer from 0 to ${MAX_INSTANCES} or a percent string from "0%" to "${maxPercent}%", such as "25%"`;
     if (raw === undefined || raw === null) return defaultValue;
     if (typeof raw === 'string' && raw.trim().endsWith('%')) {
       const m = /^(\d+)%$/.exec(raw.trim());
       if (!m) return issue(ctx, `${name} ${describe(raw)} is not a valid percent; ${fix}`);
-      const pct = Number(m[1]);
-      if (maxPercent !== undefined && pct > maxPercent) {
+      const pct = m[1].length > 9 ? Number.POSITIVE_INFINITY : Number(m[1]);
+      if (pct > maxPercent) {
         return issue(ctx, `${name} ${describe(raw)} is more than ${maxPercent}%; use at most "${maxPercent}%"`);
       }
       return `${pct}%`;
@@ -39,6 +49,7 @@ function countOrPercent(defaultValue: number | string, maxPercent?: number) {
     const n = toNumber(raw);
     if (n === undefined || !Number.isInteger(n) || n < 0)
       return issue(ctx, `${name} ${describe(raw)} is not allowed; ${fix}`);
+    if (n > MAX_INSTANCES) return issue(ctx, `${name} ${describe(raw)} is out of range; ${fix}`);
     return n;
   });
 }
@@ -47,10 +58,10 @@ const isZero = (v: unknown) => v === 0 || v === '0%';
 
 const rollingStrategy = obj(
   {
-    max_surge: countOrPercent(SPEC_DEFAULTS.rolling_strategy.max_surge),
+    max_surge: countOrPercent(SPEC_DEFAULTS.rolling_strategy.max_surge, 1000),
     max_unavailable: countOrPercent(SPEC_DEFAULTS.rolling_strategy.max_unavailable, 100),
-    min_ready_seconds: num({ int: true, min: 0, default: 0, unit: 'seconds' }),
-    progress_deadline_seconds: num({ int: true, min: 1, default: 600, unit: 'seconds' }),
+    min_ready_seconds: num({ int: true, min: 0, max: HOUR, default: 0, unit: 'seconds' }),
+    progress_deadline_seconds: num({ int: true, min: 1, max: DAY, default: 600, unit: 'seconds' }),
   },
   { example: '{"max_surge": 1, "max_unavailable": 0}' },
   (rs, ctx) => {
@@ -74,27 +85,27 @@ const rollingStrategy = obj(
 
 const rpc = obj(
   {
-    keepalive: num({ int: true, gt: 0, default: 5000, unit: 'milliseconds' }),
-    worker_threads: num({ int: true, min: 1, default: 5 }),
-    max_queue_size: num({ int: true, min: 0, default: 64 }),
-    rate_limit: num({ gt: 0, unit: 'requests per second', example: 100 }),
+    keepalive: num({ int: true, min: 1, max: DAY * 1000, default: 5000, unit: 'milliseconds' }),
+    worker_threads: num({ int: true, min: 1, max: 1024, default: 5 }),
+    max_queue_size: num({ int: true, min: 0, max: 100_000, default: 64 }),
+    rate_limit: num({ gt: 0, max: MAX_RATE, unit: 'requests per second', example: 100 }),
     enable_sigterm: bool(false),
   },
   { example: '{"keepalive": 10000}' },
 );
 
 const eas = obj(
-  { termination_grace_period: num({ min: 0, default: 30, unit: 'seconds' }) },
+  { termination_grace_period: num({ min: 0, max: HOUR, default: 30, unit: 'seconds' }) },
   { example: '{"termination_grace_period": 30}' },
 );
 
 export const metadataSchema = obj(
   {
     name: str(),
-    instance: num({ int: true, min: 0, default: 1 }),
-    cpu: num({ min: 0, unit: 'cores', example: 1 }),
-    memory: num({ min: 0, unit: 'MB', example: 4000 }),
-    gpu: num({ int: true, min: 0, default: 0 }),
+    instance: num({ int: true, min: 0, max: MAX_INSTANCES, default: 1 }),
+    cpu: num({ min: 0, max: 1024, unit: 'cores', example: 1 }),
+    memory: num({ min: 0, max: 16 * 1024 * 1024, unit: 'MB', example: 4000 }),
+    gpu: num({ int: true, min: 0, max: 64, default: 0 }),
     enable_grpc: bool(false),
     enable_webservice: bool(false),
     rolling_strategy: rollingStrategy,
@@ -122,8 +133,12 @@ const strategiesMap = z.unknown().transform((raw, ctx) => {
       continue;
     }
     const n = toNumber(value);
-    if (n === undefined || n <= 0) {
-      issue(ctx, `threshold ${describe(value)} for ${metric} is not allowed; use a number > 0, e.g. 10`, [key]);
+    if (n === undefined || n <= 0 || n > MAX_THRESHOLD) {
+      issue(
+        ctx,
+        `threshold ${describe(value)} for ${metric} is out of range; use a number > 0 and ≤ ${MAX_THRESHOLD}, e.g. 10`,
+        [key],
+      );
       continue;
     }
     out[metric] = n;
@@ -134,7 +149,7 @@ const strategiesMap = z.unknown().transform((raw, ctx) => {
 const scaleStrategy = obj(
   {
     metricName: oneOf(METRICS, { required: true }),
-    threshold: num({ gt: 0, required: true, example: 10 }),
+    threshold: num({ gt: 0, max: MAX_THRESHOLD, required: true, example: 10 }),
   },
   { example: '{"metricName": "qps", "threshold": 10}' },
 );
@@ -146,8 +161,8 @@ const behavior = obj(
     scaleUp: obj({ stabilizationWindowSeconds: windowSeconds(0) }),
     scaleDown: obj({ stabilizationWindowSeconds: windowSeconds(300) }),
     onZero: obj({
-      scaleDownGracePeriodSeconds: num({ int: true, min: 0, default: 600, unit: 'seconds' }),
-      scaleUpActivationReplicas: num({ int: true, min: 1, default: 1 }),
+      scaleDownGracePeriodSeconds: num({ int: true, min: 0, max: DAY, default: 600, unit: 'seconds' }),
+      scaleUpActivationReplicas: num({ int: true, min: 1, max: MAX_INSTANCES, default: 1 }),
     }),
   },
   { example: '{"scaleDown": {"stabilizationWindowSeconds": 300}}' },
@@ -155,9 +170,13 @@ const behavior = obj(
 
 export const autoscalerSchema = obj(
   {
-    min: num({ int: true, min: 0, required: true, example: 1 }),
-    max: num({ int: true, min: 1, required: true, example: 10 }),
-    scaleStrategies: list(scaleStrategy, { optional: true, example: '[{"metricName": "qps", "threshold": 10}]' }),
+    min: num({ int: true, min: 0, max: MAX_INSTANCES, required: true, example: 1 }),
+    max: num({ int: true, min: 1, max: MAX_INSTANCES, required: true, example: 10 }),
+    scaleStrategies: list(scaleStrategy, {
+      optional: true,
+      max: 16,
+      example: '[{"metricName": "qps", "threshold": 10}]',
+    }),
     strategies: strategiesMap,
     behavior,
   },
@@ -207,7 +226,7 @@ const scaleJob = obj(
   {
     name: str({ required: true, example: 'morning' }),
     schedule: str({ required: true, example: '0 8 * * *', check: checkCron }),
-    targetSize: num({ int: true, min: 0, required: true, example: 2 }),
+    targetSize: num({ int: true, min: 0, max: MAX_INSTANCES, required: true, example: 2 }),
   },
   { example: '{"name": "morning", "schedule": "0 8 * * *", "targetSize": 4}' },
 );
@@ -216,7 +235,7 @@ export const cronscalerSchema = obj(
   {
     scaleJobs: list(
       scaleJob,
-      { min: 1, example: '[{"name": "morning", "schedule": "0 8 * * *", "targetSize": 4}]' },
+      { min: 1, max: 100, example: '[{"name": "morning", "schedule": "0 8 * * *", "targetSize": 4}]' },
       (jobs, ctx) => {
         const seen = new Set<string>();
         jobs.forEach((j, i) => {
@@ -228,7 +247,7 @@ export const cronscalerSchema = obj(
         });
       },
     ),
-    excludeDates: list(str({ required: true }), { optional: true }),
+    excludeDates: list(str({ required: true }), { optional: true, max: 1000 }),
   },
   { optional: true },
 );

@@ -2,6 +2,7 @@
 
 import type { FieldError } from '../errors.js';
 import { isPlainObject } from './coerce.js';
+import { capErrors, checkShape } from './depth.js';
 import { formatPath } from './format.js';
 import { prepare } from './prepare.js';
 import { specSchema } from './schema.js';
@@ -10,12 +11,14 @@ import { collectWarnings } from './warnings.js';
 
 function unique(errors: FieldError[]): FieldError[] {
   const seen = new Set<string>();
-  return errors.filter((e) => {
-    const key = `${e.path}\u0000${e.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  return capErrors(
+    errors.filter((e) => {
+      const key = `${e.path}\u0000${e.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    }),
+  );
 }
 
 /** The last touches the schema cannot make without aborting on a partly invalid spec. */
@@ -34,11 +37,17 @@ function finish(data: Record<string, unknown>): ServiceSpec {
 }
 
 export function validateSpec(input: unknown): ValidationResult {
+  // Before anything recursive runs (structuredClone in prepare, zod, the warnings walk).
+  const shape = checkShape(input);
+  if (shape) return { ok: false, errors: [shape], warnings: [] };
   const prepared = prepare(input);
   const errors = [...prepared.errors];
   const name = prepared.name;
   const base = name === undefined ? {} : { name };
   if (prepared.stop || !prepared.value) return { ok: false, ...base, errors: unique(errors), warnings: [] };
+  // Dotted metadata keys are nesting too.
+  const expanded = checkShape(prepared.value);
+  if (expanded) return { ok: false, ...base, errors: unique([...errors, expanded]), warnings: [] };
 
   const warnings = collectWarnings(prepared.value, specSchema);
   const parsed = specSchema.safeParse(prepared.value);
