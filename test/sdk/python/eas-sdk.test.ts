@@ -1,0 +1,95 @@
+/**
+ * The official EAS Python SDK (`eas-prediction` from PyPI, unchanged) against a
+ * real Pier: gateway calls with the signed `EAS` header, a wrong token, direct
+ * mode through discovery, an instance killed mid-run, and a large body.
+ * Needs `bash test/sdk/python/setup.sh` (the test fails, naming it, otherwise).
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createService, fixtureSpec, type SdkService, startSdkPier, type TestPier } from '../harness.js';
+import { hasSdkPython, runPython, sdkPython } from './python.js';
+
+const readiness = { readiness_check: { http_get: { path: '/health', port: 8000 }, period_seconds: 1 } };
+
+let pier: TestPier;
+let echo: SdkService;
+beforeAll(async () => {
+  if (!hasSdkPython()) return; // each test then fails, naming setup.sh
+  pier = await startSdkPier();
+  echo = await createService(pier, fixtureSpec('py_echo', {}, readiness, { instance: 2 }));
+});
+afterAll(async () => {
+  await pier?.close();
+});
+
+const args = (svc: SdkService, ...rest: string[]) => [svc.gatewayUrl, svc.name, svc.token, ...rest];
+
+describe('eas-prediction PredictClient', () => {
+  it('predicts through the gateway with the signed EAS header: 200 and the instance body', async () => {
+    sdkPython();
+    const before = await echo.gatewayRequests();
+    const { result } = await runPython('eas_sdk.py', ['gateway', ...args(echo)]);
+    expect(result.ok).toBe(true);
+    const answer = result.answer as { path: string; body: string; instance: string };
+    // The gateway forwards the sub-path after /api/predict/<svc>: none here, so "/".
+    expect(answer).toMatchObject({ path: '/', body: 'hello pier' });
+    expect(answer.instance).toBeTruthy();
+    expect(await echo.gatewayRequests()).toBe(before + 1);
+  });
+
+  it('surfaces 401 as PredictException for a wrong token', async () => {
+    sdkPython();
+    const { result } = await runPython('eas_sdk.py', ['wrong-token', ...args(echo)]);
+    expect(result.ok).toBe(true);
+    expect(result.code).toBe(401);
+    expect(result.message).toContain('wrong token or signature');
+  });
+
+  it('direct mode: discovery without a token, then calls that reach instances without the gateway', async () => {
+    sdkPython();
+    const before = await echo.gatewayRequests();
+    const { result } = await runPython('eas_sdk.py', ['direct', ...args(echo, '20')]);
+    expect(result).toMatchObject({ ok: true, calls: 20 });
+    // An instance sees the full /api/predict/<svc> path only when called directly
+    // (through the gateway it gets the sub-path, "/").
+    expect(result.paths).toEqual([`/api/predict/${echo.name}`]);
+    // The SDK's weighted round robin spreads the calls over both instances.
+    expect((result.instances as string[]).length).toBe(2);
+    expect(await echo.gatewayRequests()).toBe(before);
+  });
+
+  it('a 16 MiB body makes the round trip intact', async () => {
+    sdkPython();
+    const { result } = await runPython('eas_sdk.py', ['large', ...args(echo, '16')]);
+    expect(result.bytes).toBe(16 * 1024 * 1024);
+    expect(result.echoed_bytes).toBe(result.bytes);
+    expect(result.echoed_sha256).toBe(result.sent_sha256);
+  });
+
+  it('200 calls with an instance killed (-9) mid-run all succeed', async () => {
+    sdkPython();
+    const svc = await createService(pier, fixtureSpec('py_kill', {}, readiness, { instance: 3 }));
+    let killed: number | undefined;
+    const { result } = await runPython('eas_sdk.py', ['kill', ...args(svc, '200')], {
+      onLine: (line, write) => {
+        if (!line.startsWith('{"progress"')) return;
+        void svc.killInstance(0).then(
+          (pid) => {
+            killed = pid;
+            write('killed');
+          },
+          (err) => write(`kill failed: ${err}`),
+        );
+      },
+    });
+    expect(killed).toBeDefined();
+    expect(result.errors).toEqual([]);
+    expect(result).toMatchObject({ ok: true, calls: 200, succeeded: 200 });
+    // Calls before the kill were spread over all three instances; after it, at least two served.
+    expect(Object.keys(result.before as object).length).toBe(3);
+    expect(Object.keys(result.after as object).length).toBeGreaterThanOrEqual(2);
+    console.log(
+      `kill -9 of pid ${killed}: before ${JSON.stringify(result.before)} after ${JSON.stringify(result.after)}`,
+    );
+  });
+});
