@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { createApiServer } from './api/index.js';
+import { createApiServer, type MetricsAuth, metricsAuthFor } from './api/index.js';
 import { type Clock, createRealClock } from './clock.js';
 import { Autoscaler, type ServiceView } from './autoscaler/index.js';
 import { GatewayRegistry, LocalControlPlane, Reconciler } from './controller/index.js';
@@ -64,6 +64,10 @@ export interface PierOptions {
   drain?: 'gateway' | 'none';
   /** Who may use the discovery paths without a token (default 'private'); src/gateway/discovery.ts. */
   discovery?: DiscoveryMode;
+  /** Opt-in bound on an EAS signature's Date, in seconds (`--eas-max-date-skew`); default no check. */
+  easMaxDateSkewSeconds?: number;
+  /** Whether the control port's /metrics needs the admin token; default: 'none' on loopback, else 'token'. */
+  metricsAuth?: MetricsAuth;
   clock?: Clock;
 }
 
@@ -97,6 +101,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     logger: logger.child({ component: 'gateway' }),
     registry,
     ...(opts.discovery ? { discovery: opts.discovery } : {}),
+    ...(opts.easMaxDateSkewSeconds ? { easMaxDateSkewSeconds: opts.easMaxDateSkewSeconds } : {}),
     ...(opts.tls ? { tls: { key: readFileSync(opts.tls.keyFile), cert: readFileSync(opts.tls.certFile) } } : {}),
     // A request for a service scaled to zero starts instances at once (the activator's poke).
     onDemand: (name) => control.activate(name),
@@ -147,7 +152,13 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   await reconciler.start();
   autoscaler.start();
 
-  const api = createApiServer({ control, adminToken, registry, logger: logger.child({ component: 'api' }) });
+  const api = createApiServer({
+    control,
+    adminToken,
+    registry,
+    metricsAuth: opts.metricsAuth ?? metricsAuthFor(opts.controlHost),
+    logger: logger.child({ component: 'api' }),
+  });
   const controlPort = await api.listen(opts.controlPort, opts.controlHost);
   const controlUrl = `http://${publicHost(opts.controlHost)}:${controlPort}`;
 
@@ -179,6 +190,8 @@ export interface GatewayOnlyOptions {
   /** How this gateway names itself to the control plane; default random. */
   gatewayId?: string;
   discovery?: DiscoveryMode;
+  /** As PierOptions.easMaxDateSkewSeconds. */
+  easMaxDateSkewSeconds?: number;
 }
 
 export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url: string; close(): Promise<void> }> {
@@ -201,6 +214,7 @@ export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url:
     logger: logger.child({ component: 'gateway' }),
     registry: new Registry(),
     ...(opts.discovery ? { discovery: opts.discovery } : {}),
+    ...(opts.easMaxDateSkewSeconds ? { easMaxDateSkewSeconds: opts.easMaxDateSkewSeconds } : {}),
     // A request held for a service scaled to zero: ask the control plane to start instances.
     onDemand: (name) => {
       fetch(`${opts.controlUrl}/api/v1/services/${encodeURIComponent(name)}/activate`, {

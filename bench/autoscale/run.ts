@@ -17,8 +17,9 @@ import type { ServiceDescription } from '../../src/api/index.js';
 import { firstDecisionReaching, simulate } from '../../src/autoscaler/index.js';
 import { validateSpec } from '../../src/spec/index.js';
 import type { EventRecord } from '../../src/store/index.js';
-import { startTestPier, freePort, repoRoot, waitFor } from '../../test/e2e/helpers.js';
+import { startTestPier, freePort, repoRoot } from '../../test/e2e/helpers.js';
 import { percentile } from '../../test/support/load.js';
+import { waitFor } from '../../test/support/wait.js';
 
 const STEP_QPS = Number(process.env.STEP_QPS ?? 100);
 const STEP_SECONDS = Number(process.env.STEP_SECONDS ?? 30);
@@ -89,10 +90,13 @@ try {
     autoscaler,
   };
   await api('POST', '/api/v1/services', spec);
-  const d = await waitFor('Running', async () => {
-    const x = (await api<ServiceDescription>('GET', '/api/v1/services/iris_elastic')).body;
-    return x.status === 'Running' ? x : undefined;
-  });
+  const d = await waitFor(
+    async () => {
+      const x = (await api<ServiceDescription>('GET', '/api/v1/services/iris_elastic')).body;
+      return x.status === 'Running' ? x : undefined;
+    },
+    { what: 'Running', timeoutMs: 60_000 },
+  );
 
   // The step, with a watcher for "all desired instances ready".
   let readyAt: number | undefined;
@@ -138,12 +142,11 @@ try {
     },
   });
   await waitFor(
-    'zero',
     async () => {
       const x = (await api<ServiceDescription>('GET', '/api/v1/services/iris_elastic')).body;
       return x.desired === 0 && x.instances.total === 0;
     },
-    240_000,
+    { what: 'zero', timeoutMs: 240_000 },
   );
   const t0 = performance.now();
   const cold = await fetch(d.endpoint, { method: 'POST', headers: { authorization: d.token }, body });

@@ -1,6 +1,7 @@
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
-import { startTestPier, fixtureSpec, waitFor } from '../../test/e2e/helpers.js';
+import { startTestPier, fixtureSpec } from '../../test/e2e/helpers.js';
 import { type LoadResult, percentile, ROLLOUT_MIX, type RunningLoad, underLoad } from '../../test/support/load.js';
+import { waitFor } from '../../test/support/wait.js';
 
 interface Row {
   mode: string;
@@ -30,12 +31,11 @@ async function runMode(mode: 'gateway' | 'none'): Promise<Row[]> {
     const list = async () => (await api<InstanceView[]>('GET', `/api/v1/services/${name}/instances`)).body;
     const running = (check: (d: ServiceDescription, l: InstanceView[]) => boolean = () => true) =>
       waitFor(
-        'Running',
         async () => {
           const d = await desc();
           return d.status === 'Running' && check(d, await list());
         },
-        180_000,
+        { what: 'Running', timeoutMs: 180_000 },
       );
     await running();
     const svc = await desc();
@@ -83,7 +83,7 @@ async function runMode(mode: 'gateway' | 'none'): Promise<Row[]> {
       await api('PATCH', `/api/v1/services/${name}`, {
         set: { 'containers[0].env': [{ name: 'EXIT_AFTER_MS', value: '0' }] },
       });
-      await waitFor('paused', async () => (await desc()).reason === 'RolloutPaused', 60_000);
+      await waitFor(async () => (await desc()).reason === 'RolloutPaused', { what: 'paused', timeoutMs: 60_000 });
     });
   } finally {
     await pier.close();

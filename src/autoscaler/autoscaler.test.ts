@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import type { CronscalerSpec } from '../spec/index.js';
 import { Autoscaler, type ServiceView, type StatsLike } from './autoscaler.js';
-import { autoscalerSpec } from './test-helpers.js';
+import { autoscalerSpec } from '../../test/support/autoscaler.js';
 
 /** A fake gateway and controller: `qps` requests a second land on the ready instances. */
 function harness(opts: { min?: number; cron?: CronscalerSpec; autoscale?: boolean; start?: number } = {}) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import { decide } from './decide.js';
-import { autoscalerSpec, snap } from './test-helpers.js';
+import { autoscalerSpec, snap } from '../../test/support/autoscaler.js';
 import { type DecideInput, type DeciderState, initialDeciderState } from './types.js';
 
 const T0 = 1_700_000_000_000;
@@ -81,7 +81,7 @@ describe('decide: missing metrics', () => {
     expect(once(spec, { current: 2, ready: 2, metrics: snap({ qps: 100 }, {}) }).desired).toBe(5);
   });
 
-  it('does not scale down while a metric is missing (HPA §4.7)', () => {
+  it('does not scale down while a metric is missing (HPA: some metrics failing)', () => {
     const spec = autoscalerSpec({
       down: 0,
       strategies: [
@@ -288,7 +288,7 @@ describe('decide: the HPA policy', () => {
     expect(d3).toMatchObject({ valid: true, desired: 5 });
   });
 
-  it('is inactive at zero instances with min > 0 (HPA §4.1)', () => {
+  it('is inactive at zero instances with min > 0 (HPA: scaling disabled at zero)', () => {
     const d = decide(
       autoscalerSpec(),
       { current: 0, ready: 0, metrics: snap({ qps: 50 }) },

@@ -123,7 +123,7 @@ export function decide(
   let lead = top.text;
   const notes: string[] = [];
 
-  // Burst (panic) mode, KPA §5.5: not for the HPA policy.
+  // Burst (panic) mode, as Knative's KPA (knative/serving pkg/autoscaler/scaling/autoscaler.go): not for the HPA policy.
   let next: DeciderState = base;
   if (!hpa) {
     const burst = panicWant(strategies, metrics.panic, ready, o.panicWindowMs);

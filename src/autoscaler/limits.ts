@@ -1,5 +1,6 @@
 /**
- * HPA behavior (orchestration-semantics §4.8–4.10): stabilization windows over the
+ * HPA behavior (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#configurable-scaling-behavior;
+ * pkg/controller/podautoscaler/horizontal.go): stabilization windows over the
  * history of unstabilized recommendations, then rate limits from the decider's own
  * scale events inside each policy period.
  */
@@ -51,7 +52,7 @@ function changedWithin(events: DeciderState['scaleEvents'], now: number, periodM
 }
 
 /**
- * §4.9 with the §4.10 defaults, selectPolicy Max: up to max(periodStart + pods,
+ * HPA scaling policies with their defaults, selectPolicy Max: up to max(periodStart + pods,
  * ceil(periodStart × (1 + percent))); down to trunc(periodStart × (1 − percent)).
  */
 export function rateLimit(

@@ -1,5 +1,6 @@
 /**
- * Per-metric recommendations (HPA §4.3–4.7 with EAS thresholds). Load metrics (qps,
+ * Per-metric recommendations (HPA's algorithm, https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#algorithm-details,
+ * with EAS thresholds). Load metrics (qps,
  * qps1k, concurrency) arrive as service totals and follow the HPA "AverageValue" rule:
  * desired = ceil(total / threshold), kept when |total / (threshold × current) − 1| is
  * within tolerance. Utilization metrics (cpu, gpu) are per-instance means and follow
@@ -102,7 +103,7 @@ function recommendUtilization(
   if (unsampled === 0) {
     want = Math.abs(ratio - 1) <= tolerance ? current : ceilSafe(ratio * ready);
   } else {
-    // HPA §4.5: instances without a sample count as 0 when scaling up and as the
+    // HPA (replica_calculator.go): instances without a sample count as 0 when scaling up and as the
     // target when scaling down; keep the count if that flips the direction.
     const newRatio =
       ratio > 1
@@ -118,7 +119,7 @@ function recommendUtilization(
   };
 }
 
-/** KPA §5.5 panic want: raw ceil(value / target) over the short window, no tolerance; the largest metric wins. */
+/** KPA panic want (knative/serving scaling/autoscaler.go): raw ceil(value / target) over the short window, no tolerance; the largest metric wins. */
 export function panicWant(
   strategies: ScaleStrategy[],
   values: MetricValues,

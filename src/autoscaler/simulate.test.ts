@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { firstDecisionReaching, simulate } from './simulate.js';
-import { autoscalerSpec } from './test-helpers.js';
+import { autoscalerSpec } from '../../test/support/autoscaler.js';
 
 const STEP = 120_000;
 

@@ -30,11 +30,11 @@ export type Policy = 'pier' | 'hpa';
 
 /** The decision's memory between ticks; plain data, never mutated in place. */
 export interface DeciderState {
-  /** Unstabilized recommendations (HPA §4.8), oldest first. */
+  /** Unstabilized recommendations (HPA stabilization window), oldest first. */
   recommendations: { at: number; value: number }[];
-  /** The decider's own changes (HPA §4.9): +n for a scale-up, −n for a scale-down. */
+  /** The decider's own changes (HPA scaling policies): +n for a scale-up, −n for a scale-down. */
   scaleEvents: { at: number; change: number }[];
-  /** Last tick that was over the panic threshold; unset when not in panic (KPA §5.5). */
+  /** Last tick that was over the panic threshold; unset when not in panic (Knative KPA panic mode). */
   panicRenewedAt?: number;
   /** Highest count decided during this panic episode. */
   panicPeak?: number;
@@ -73,7 +73,7 @@ export interface DecideOptions {
   panicThreshold: number;
   /** No change when |ratio − 1| ≤ tolerance; default 0.1. */
   tolerance: number;
-  /** HPA §4.10 defaults: up max(4 pods, 100%) per 15 s; down 100% per 15 s. */
+  /** HPA's default behavior (kubernetes pkg/apis/autoscaling/v2/defaults.go): up max(4 pods, 100%) per 15 s; down 100% per 15 s. */
   scaleUpPods: number;
   scaleUpPercent: number;
   scaleDownPercent: number;

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type InstanceView, type ServiceDescription, fakeDescription } from '../api/index.js';
-import { type Harness, startHarness } from './test-harness.js';
+import type { InstanceView, ServiceDescription } from '../api/index.js';
+import { fakeDescription } from '../../test/support/fake-control.js';
+import { type Harness, startHarness } from '../../test/support/cli.js';
 
 let h: Harness;
 afterEach(() => h?.close());

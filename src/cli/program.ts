@@ -36,7 +36,14 @@ function serverFlags(cmd: Command): Command {
       'auto (images in podman/docker, the rest as processes), process, or container',
       'auto',
     )
-    .addOption(discoveryOption());
+    .addOption(discoveryOption())
+    .addOption(easSkewOption())
+    .addOption(
+      new Option('--metrics-auth <mode>', 'whether /metrics on the control port needs the admin token').choices([
+        'token',
+        'none',
+      ]),
+    );
 }
 
 /** Direct-mode discovery without a token: see docs/cli.md and src/gateway/discovery.ts. */
@@ -44,6 +51,14 @@ function discoveryOption(): Option {
   return new Option('--discovery <mode>', 'who may list instances without a token: open, private, token, off')
     .choices(['open', 'private', 'token', 'off'])
     .default('private');
+}
+
+/** Opt-in Date check of EAS-signed calls: see docs/cli.md and src/gateway/README.md. */
+function easSkewOption(): Option {
+  return new Option(
+    '--eas-max-date-skew <seconds>',
+    "reject EAS-signed calls whose Date is further than this from the gateway's clock (default: no check)",
+  );
 }
 
 function waitFlags(cmd: Command): Command {
@@ -74,6 +89,7 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
     .option('--port <port>', 'listen port', '8080')
     .option('--log-level <level>', 'trace, debug, info, warn, error')
     .addOption(discoveryOption())
+    .addOption(easSkewOption())
     .action((o) => foreground.gateway(ctx, o));
   serverFlags(program.command('up').argument('<file>', 'service spec (JSON or YAML)'))
     .description('start Pier here, create the service, wait for it, and show how to call it')

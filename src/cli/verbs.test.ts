@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import type { ModifyRequest } from '../api/index.js';
-import { type Harness, startHarness } from './test-harness.js';
+import { type Harness, startHarness } from '../../test/support/cli.js';
 
 let h: Harness;
 afterEach(() => h?.close());

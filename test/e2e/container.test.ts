@@ -10,7 +10,8 @@ import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
 import type { EventRecord } from '../../src/store/index.js';
 import { buildAppImage, podman, TEST_APP_IMAGE } from '../support/image.js';
 import { startLoad } from '../support/load.js';
-import { startTestPier, type TestPier, waitFor } from './helpers.js';
+import { startTestPier, type TestPier } from './helpers.js';
+import { waitFor } from '../support/wait.js';
 
 const IMAGE = TEST_APP_IMAGE;
 
@@ -52,10 +53,13 @@ describe('custom images on podman', () => {
 
   it('runs the seed spec with two instances and serves through the gateway', async () => {
     expect((await pier.api('POST', '/api/v1/services', seedSpec('v1'))).status).toBe(201);
-    svc = await waitFor('Running', async () => {
-      const d = await desc('image_test');
-      return d.status === 'Running' ? d : undefined;
-    });
+    svc = await waitFor(
+      async () => {
+        const d = await desc('image_test');
+        return d.status === 'Running' ? d : undefined;
+      },
+      { what: 'Running', timeoutMs: 60_000 },
+    );
     expect(svc.instances.ready).toBe(2);
     const res = await fetch(svc.endpoint, { headers: { authorization: svc.token } });
     expect(res.status).toBe(200);
@@ -69,10 +73,13 @@ describe('custom images on podman', () => {
       .split('\n');
     expect(ids[0]).toBeTruthy();
     podman(['kill', ids[0]]);
-    const back = await waitFor('restart', async () => {
-      const i = (await instances('image_test')).find((x) => x.id === victim.id);
-      return i && i.restarts >= 1 && i.ready ? i : undefined;
-    });
+    const back = await waitFor(
+      async () => {
+        const i = (await instances('image_test')).find((x) => x.id === victim.id);
+        return i && i.restarts >= 1 && i.ready ? i : undefined;
+      },
+      { what: 'restart', timeoutMs: 60_000 },
+    );
     expect(back.lastState?.exitCode).not.toBe(0);
   });
 
@@ -84,22 +91,21 @@ describe('custom images on podman', () => {
       method: 'GET',
       path: '/index.html',
     });
-    await waitFor('load', () => load.result.ok > 50);
+    await waitFor(() => load.result.ok > 50, { what: 'load', timeoutMs: 60_000 });
     const res = await pier.api('PATCH', `/api/v1/services/image_test`, {
       set: { 'containers[0].image': `${IMAGE}:v2` },
     });
     expect(res.status).toBe(200);
     await waitFor(
-      'revision 2 everywhere',
       async () => {
         const d = await desc('image_test');
         const list = await instances('image_test');
         return d.status === 'Running' && d.revision === 2 && list.length === 2 && list.every((i) => i.revision === 2);
       },
-      120_000,
+      { what: 'revision 2 everywhere', timeoutMs: 120_000 },
     );
     const before = load.result.ok;
-    await waitFor('load after', () => load.result.ok > before + 50);
+    await waitFor(() => load.result.ok > before + 50, { what: 'load after', timeoutMs: 60_000 });
     const r = await load.stop();
     expect(r.failures).toEqual([]);
     const answer = await fetch(svc.endpoint, { headers: { authorization: svc.token } });
@@ -117,12 +123,11 @@ describe('custom images on podman', () => {
     };
     expect((await pier.api('POST', '/api/v1/services', spec)).status).toBe(201);
     const failed = await waitFor(
-      'the pull to fail',
       async () => {
         const list = await instances('private_img');
         return list[0]?.lastState?.message?.includes('ImagePullBackOff') ? list[0] : undefined;
       },
-      120_000,
+      { what: 'the pull to fail', timeoutMs: 120_000 },
     );
     const seen = [
       JSON.stringify(await desc('private_img')),

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
-import { fixtureSpec, startTestPier, type TestPier, waitFor } from './helpers.js';
+import { fixtureSpec, startTestPier, type TestPier } from './helpers.js';
+import { waitFor } from '../support/wait.js';
 
 let pier: TestPier;
 beforeAll(async () => {
@@ -24,10 +25,13 @@ it('kill -9 of an instance during load leaves 0 failed requests', async () => {
     { instance: 2 },
   );
   expect((await pier.api('POST', '/api/v1/services', spec)).status).toBe(201);
-  const svc = await waitFor('Running', async () => {
-    const s = (await pier.api<ServiceDescription>('GET', '/api/v1/services/failover')).body;
-    return s.status === 'Running' ? s : undefined;
-  });
+  const svc = await waitFor(
+    async () => {
+      const s = (await pier.api<ServiceDescription>('GET', '/api/v1/services/failover')).body;
+      return s.status === 'Running' ? s : undefined;
+    },
+    { what: 'Running', timeoutMs: 60_000 },
+  );
   const instances = (await pier.api<InstanceView[]>('GET', '/api/v1/services/failover/instances')).body;
 
   const results = { ok: 0, failed: [] as string[] };
@@ -49,9 +53,9 @@ it('kill -9 of an instance during load leaves 0 failed requests', async () => {
     }
   };
   const load = Promise.all(Array.from({ length: 8 }, worker));
-  await waitFor('some traffic', () => results.ok > 50);
+  await waitFor(() => results.ok > 50, { what: 'some traffic', timeoutMs: 60_000 });
   process.kill(instances[0].pid!, 'SIGKILL');
-  await waitFor('traffic after the kill', () => results.ok > 400, 60_000);
+  await waitFor(() => results.ok > 400, { what: 'traffic after the kill', timeoutMs: 60_000 });
   stop = true;
   await load;
   expect(results.failed).toEqual([]);

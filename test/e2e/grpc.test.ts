@@ -8,7 +8,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ServiceDescription } from '../../src/api/index.js';
-import { repoRoot, startTestPier, type TestPier, waitFor } from './helpers.js';
+import { repoRoot, startTestPier, type TestPier } from './helpers.js';
+import { waitFor } from '../support/wait.js';
 
 let pier: TestPier;
 beforeAll(async () => {
@@ -59,5 +60,8 @@ it('serves the gRPC example through the gateway with the service token', async (
   } finally {
     client.close();
   }
-  await waitFor('delete', async () => (await pier.api('DELETE', '/api/v1/services/grpc_node')).status === 200);
+  await waitFor(async () => (await pier.api('DELETE', '/api/v1/services/grpc_node')).status === 200, {
+    what: 'delete',
+    timeoutMs: 60_000,
+  });
 });

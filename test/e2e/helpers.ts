@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type PierOptions, type RunningPier, startPier } from '../../src/server.js';
+import { waitFor } from '../support/wait.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const fixtureApp = path.join(repoRoot, 'test/e2e/fixtures/app.mjs');
@@ -104,29 +105,6 @@ export function runCli(
   });
 }
 
-/** Polls `check` until it returns a truthy value; throws with `what` after the deadline. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T> | T,
-  timeoutMs = 60_000,
-  everyMs = 200,
-): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v as Exclude<T, undefined | null | false | 0 | ''>;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last, null, 0)?.slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 /** A spec running the fixture app with the given env and container fields. */
 export function fixtureSpec(
   name: string,
@@ -188,7 +166,10 @@ export async function startPierProcess(
     out += c;
   });
   const controlUrl = `http://127.0.0.1:${controlPort}`;
-  await waitFor('pier server to answer', async () => (await fetch(`${controlUrl}/healthz`)).ok, 60_000);
+  await waitFor(async () => (await fetch(`${controlUrl}/healthz`)).ok, {
+    what: 'pier server to answer',
+    timeoutMs: 60_000,
+  });
   return { child, controlUrl, gatewayUrl: `http://127.0.0.1:${gatewayPort}`, output: () => out };
 }
 
@@ -201,6 +182,20 @@ export async function freePort(): Promise<number> {
       srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
     });
   });
+}
+
+/** What the fixture app (fixtures/app.mjs) has seen: probe hits and requests in flight. */
+export interface AppCounters {
+  health: number;
+  startedFailures: number;
+  tcpOnly: number;
+  inflight: number;
+}
+
+/** Reads the fixture app's counters at an instance address ("127.0.0.1:40123"), not through the gateway. */
+export async function appCounters(address: string): Promise<AppCounters> {
+  const res = await fetch(`http://${address}/counters`, { signal: AbortSignal.timeout(10_000) });
+  return (await res.json()) as AppCounters;
 }
 
 /** True while the process exists and is not a zombie (an exited child not yet reaped). */

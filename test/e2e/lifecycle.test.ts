@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
 import type { EventRecord } from '../../src/store/index.js';
-import { fixtureSpec, repoRoot, startTestPier, type TestPier, waitFor } from './helpers.js';
+import { fixtureSpec, isRunning, repoRoot, startTestPier, type TestPier } from './helpers.js';
+import { waitFor } from '../support/wait.js';
 
 let pier: TestPier;
 beforeAll(async () => {
@@ -74,18 +75,24 @@ describe('the pier CLI against a real server', () => {
     const victim = before[0];
     expect(victim.pid).toBeGreaterThan(0);
     process.kill(victim.pid!, 'SIGKILL');
-    const back = await waitFor('the instance to restart and be ready', async () => {
-      const list = (await pier.api<InstanceView[]>('GET', '/api/v1/services/iris_classifier/instances')).body;
-      const same = list.find((i) => i.id === victim.id);
-      return same && same.restarts === 1 && same.ready ? same : undefined;
-    });
+    const back = await waitFor(
+      async () => {
+        const list = (await pier.api<InstanceView[]>('GET', '/api/v1/services/iris_classifier/instances')).body;
+        const same = list.find((i) => i.id === victim.id);
+        return same && same.restarts === 1 && same.ready ? same : undefined;
+      },
+      { what: 'the instance to restart and be ready', timeoutMs: 60_000 },
+    );
     expect(back.lastState?.signal).toBe('SIGKILL');
   });
 
   it('modify -D metadata.instance=3 scales without a new revision', async () => {
     const r = await pier.cli(['modify', 'iris_classifier', '-D', 'metadata.instance=3']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    await waitFor('3 ready', async () => (await desc('iris_classifier')).instances.ready === 3);
+    await waitFor(async () => (await desc('iris_classifier')).instances.ready === 3, {
+      what: '3 ready',
+      timeoutMs: 60_000,
+    });
     const d = await desc('iris_classifier');
     expect(d.revision).toBe(1);
     expect(d.revisions).toHaveLength(1);
@@ -102,12 +109,11 @@ describe('the pier CLI against a real server', () => {
     const r = await pier.cli(['modify', 'iris_classifier', '-s', patch]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     await waitFor(
-      'revision 2 running',
       async () => {
         const d = await desc('iris_classifier');
         return d.revision === 2 && d.status === 'Running';
       },
-      90_000,
+      { what: 'revision 2 running', timeoutMs: 90_000 },
     );
     const instances = (await pier.api<InstanceView[]>('GET', '/api/v1/services/iris_classifier/instances')).body;
     expect(instances.map((i) => i.revision)).toEqual([2, 2, 2]);
@@ -118,22 +124,27 @@ describe('the pier CLI against a real server', () => {
     const back = await pier.cli(['version', 'iris_classifier', '1']);
     expect(back.code, back.stderr).toBe(0);
     await waitFor(
-      'revision 1 running again',
       async () => {
         const x = await desc('iris_classifier');
         const list = (await pier.api<InstanceView[]>('GET', '/api/v1/services/iris_classifier/instances')).body;
         return x.revision === 1 && x.status === 'Running' && list.every((i) => i.revision === 1);
       },
-      90_000,
+      { what: 'revision 1 running again', timeoutMs: 90_000 },
     );
   });
 
   it('stop and start', async () => {
     expect((await pier.cli(['stop', 'iris_classifier'])).code).toBe(0);
-    await waitFor('Stopped', async () => (await desc('iris_classifier')).status === 'Stopped');
+    await waitFor(async () => (await desc('iris_classifier')).status === 'Stopped', {
+      what: 'Stopped',
+      timeoutMs: 60_000,
+    });
     expect((await desc('iris_classifier')).instances.total).toBe(0);
     expect((await pier.cli(['start', 'iris_classifier'])).code).toBe(0);
-    await waitFor('Running', async () => (await desc('iris_classifier')).status === 'Running');
+    await waitFor(async () => (await desc('iris_classifier')).status === 'Running', {
+      what: 'Running',
+      timeoutMs: 60_000,
+    });
   });
 
   it('delete -y removes the service; deleting it again is a 404 naming it', async () => {
@@ -163,10 +174,13 @@ describe('faults end in a clear status', () => {
 
   it('an app that never opens its port is not ready, with the probe reason', async () => {
     await pier.api('POST', '/api/v1/services', fixtureSpec('no_port', { LISTEN_DELAY_MS: 600_000 }));
-    const d = await waitFor('a readiness failure', async () => {
-      const list = (await pier.api<InstanceView[]>('GET', '/api/v1/services/no_port/instances')).body;
-      return list[0]?.probes.readiness?.result === 'failure' ? list[0] : undefined;
-    });
+    const d = await waitFor(
+      async () => {
+        const list = (await pier.api<InstanceView[]>('GET', '/api/v1/services/no_port/instances')).body;
+        return list[0]?.probes.readiness?.result === 'failure' ? list[0] : undefined;
+      },
+      { what: 'a readiness failure', timeoutMs: 60_000 },
+    );
     expect(d.ready).toBe(false);
     expect(d.probes.readiness?.message).toMatch(/refused|connect/i);
     const s = (await pier.api<ServiceDescription>('GET', '/api/v1/services/no_port')).body;
@@ -182,13 +196,17 @@ describe('faults end in a clear status', () => {
       fixtureSpec('stubborn', { IGNORE_SIGTERM: 1 }, {}, { eas: { termination_grace_period: 1 } }),
     );
     await waitFor(
-      'ready',
       async () => (await pier.api<ServiceDescription>('GET', '/api/v1/services/stubborn')).body.status === 'Running',
+      { what: 'ready', timeoutMs: 60_000 },
     );
+    const [inst] = (await pier.api<InstanceView[]>('GET', '/api/v1/services/stubborn/instances')).body;
+    const pid = inst!.pid!;
+    expect(isRunning(pid)).toBe(true);
     const t0 = Date.now();
     const res = await pier.api('DELETE', '/api/v1/services/stubborn');
     expect(res.status).toBe(200);
-    // The delete returned, so the process is gone although it ignored SIGTERM.
+    // The delete returned, so the process is gone although it ignored SIGTERM, and only after the grace period.
+    expect(isRunning(pid), `pid ${pid} still running`).toBe(false);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
   });
 

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ServiceDescription } from '../../src/api/index.js';
 import { buildWheel } from '../../src/runtime/prepare/wheel-fixture.js';
-import { startTestPier, type TestPier, waitFor } from './helpers.js';
+import { startTestPier, type TestPier } from './helpers.js';
+import { waitFor } from '../support/wait.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'pier-prepare-e2e-'));
 const wheels = path.join(scratch, 'wheels');
@@ -62,12 +63,11 @@ it('installs pythonRequirements from a local wheel dir and mounts local and empt
   const created = await pier.api('POST', '/api/v1/services', spec);
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const d = await waitFor(
-    'Running',
     async () => {
       const x = (await pier.api<ServiceDescription>('GET', '/api/v1/services/prepared')).body;
       return x.status === 'Running' ? x : undefined;
     },
-    120_000,
+    { what: 'Running', timeoutMs: 120_000 },
   );
   const res = await fetch(d.endpoint, { headers: { authorization: d.token } });
   expect(res.status).toBe(200);

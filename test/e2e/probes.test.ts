@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceView } from '../../src/api/index.js';
 import type { EventRecord } from '../../src/store/index.js';
-import { fixtureSpec, startTestPier, type TestPier, waitFor } from './helpers.js';
+import { type AppCounters, appCounters, fixtureSpec, startTestPier, type TestPier } from './helpers.js';
+import { waitFor } from '../support/wait.js';
 
 let pier: TestPier;
 beforeAll(async () => {
@@ -35,16 +36,30 @@ async function events(name: string): Promise<EventRecord[]> {
   return (await pier.api<EventRecord[]>('GET', `/api/v1/services/${name}/events`)).body;
 }
 
-/** Samples the instance every 250 ms for `ms` and returns every sample. */
-async function observe(name: string, ms: number): Promise<InstanceView[]> {
+/**
+ * Samples the instance every 250 ms until the fixture app's counters show that the
+ * probes under test ran enough times (`enough`), so "nothing happened" is asserted
+ * over a window in which it had the chance to happen. Returns every sample.
+ */
+async function observe(
+  name: string,
+  what: string,
+  enough: (c: AppCounters, sample: InstanceView) => boolean,
+): Promise<{ samples: InstanceView[]; counters: AppCounters }> {
   const samples: InstanceView[] = [];
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const i = await instance(name);
-    if (i) samples.push(i);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return samples;
+  let counters: AppCounters | undefined;
+  await waitFor(
+    async () => {
+      const i = await instance(name);
+      if (!i) return false;
+      samples.push(i);
+      if (!i.address) return false;
+      counters = await appCounters(i.address);
+      return enough(counters, i);
+    },
+    { what, timeoutMs: 60_000, intervalMs: 250 },
+  );
+  return { samples, counters: counters! };
 }
 
 describe.concurrent('probes on real instances', () => {
@@ -56,7 +71,10 @@ describe.concurrent('probes on real instances', () => {
         { readiness_check: probe({ http_get: { path: '/health', port: 8000 } }, { initial_delay_seconds: 4 }) },
       ),
     );
-    const ready = await waitFor('ready', async () => (await instance('ready_delay'))?.ready);
+    const ready = await waitFor(async () => (await instance('ready_delay'))?.ready, {
+      what: 'ready',
+      timeoutMs: 60_000,
+    });
     expect(ready).toBe(true);
     const ev = await events('ready_delay');
     const started = ev.find((e) => e.reason === 'Started');
@@ -77,8 +95,10 @@ describe.concurrent('probes on real instances', () => {
         { readiness_check: probe({ http_get: { path: '/health', port: 8000 } }) },
       ),
     );
-    await waitFor('started', async () => (await instance('ready_never'))?.address);
-    const samples = await observe('ready_never', 5000);
+    await waitFor(async () => (await instance('ready_never'))?.address, { what: 'started', timeoutMs: 60_000 });
+    // Five failed probes: past the failure threshold (3), and any success would have shown.
+    const { samples, counters } = await observe('ready_never', '5 readiness probes', (c) => c.health >= 5);
+    expect(counters.health).toBeGreaterThanOrEqual(5);
     expect(samples.length).toBeGreaterThan(5);
     expect(samples.every((s) => !s.ready && s.restarts === 0)).toBe(true);
     expect(samples.at(-1)!.probes.readiness?.message).toContain('500');
@@ -94,7 +114,10 @@ describe.concurrent('probes on real instances', () => {
         },
       ),
     );
-    const restarted = await waitFor('one restart', async () => (await instance('live_exec'))?.restarts === 1, 30_000);
+    const restarted = await waitFor(async () => (await instance('live_exec'))?.restarts === 1, {
+      what: 'one restart',
+      timeoutMs: 30_000,
+    });
     expect(restarted).toBe(true);
     const kills = (await events('live_exec')).filter((e) => e.reason === 'Killing');
     expect(kills[0].message).toContain('liveness');
@@ -111,12 +134,11 @@ describe.concurrent('probes on real instances', () => {
       ),
     );
     const backoffs = await waitFor(
-      'two back-off events',
       async () => {
         const b = (await events('live_http')).filter((e) => e.reason === 'BackOff');
         return b.length >= 2 ? b : undefined;
       },
-      60_000,
+      { what: 'two back-off events', timeoutMs: 60_000 },
     );
     expect(backoffs[0].message).toContain('10s');
     expect(backoffs[1].message).toContain('20s');
@@ -133,8 +155,13 @@ describe.concurrent('probes on real instances', () => {
         { liveness_check: probe({ tcp_socket: { port: 8000 } }, { failure_threshold: 3 }) },
       ),
     );
-    await waitFor('ready', async () => (await instance('live_tcp'))?.ready);
-    const samples = await observe('live_tcp', 4000);
+    await waitFor(async () => (await instance('live_tcp'))?.ready, { what: 'ready', timeoutMs: 60_000 });
+    // The default readiness check and the liveness probe both dial the port once a period,
+    // so 8 bare connects hold at least 4 liveness probes, more than its failure threshold (3):
+    // a failing verdict would have restarted it.
+    const { samples, counters } = await observe('live_tcp', '4 TCP liveness probes', (c) => c.tcpOnly >= 8);
+    expect(counters.tcpOnly).toBeGreaterThanOrEqual(8);
+    expect(counters.health).toBe(0);
     expect(samples.filter((s) => s.restarts !== 0 || !s.ready)).toEqual([]);
   });
 
@@ -146,10 +173,13 @@ describe.concurrent('probes on real instances', () => {
         { readiness_check: probe({ exec: { command: ['sleep', '5'] } }, { timeout_seconds: 1 }) },
       ),
     );
-    const i = await waitFor('a failed readiness result', async () => {
-      const v = await instance('exec_timeout');
-      return v?.probes.readiness?.result === 'failure' ? v : undefined;
-    });
+    const i = await waitFor(
+      async () => {
+        const v = await instance('exec_timeout');
+        return v?.probes.readiness?.result === 'failure' ? v : undefined;
+      },
+      { what: 'a failed readiness result', timeoutMs: 60_000 },
+    );
     expect(i.ready).toBe(false);
     expect(i.probes.readiness?.message).toMatch(/timed out/i);
   });
@@ -165,11 +195,21 @@ describe.concurrent('probes on real instances', () => {
         },
       ),
     );
-    // While startup is failing (first 4 s), liveness must not run: no restart.
-    const early = await observe('startup_holds', 3000);
+    // While startup is failing (first 4 s), liveness must not run: no restart. The window
+    // lasts until startup succeeds and holds at least 3 failed startup probes, as many
+    // ticks as the failing liveness probe (threshold 3) would need to restart it.
+    const { samples: early, counters } = await observe(
+      'startup_holds',
+      'the startup probe to succeed',
+      (_c, s) => s.probes.startup?.result === 'success',
+    );
+    expect(counters.startedFailures).toBeGreaterThanOrEqual(3);
     expect(early.every((s) => s.restarts === 0)).toBe(true);
     // Once startup succeeds, the failing liveness probe takes over and restarts it.
-    await waitFor('a liveness restart', async () => (await instance('startup_holds'))?.restarts >= 1, 30_000);
+    await waitFor(async () => (await instance('startup_holds'))?.restarts >= 1, {
+      what: 'a liveness restart',
+      timeoutMs: 30_000,
+    });
   });
 
   it('a failing startup probe restarts the instance', async () => {
@@ -180,7 +220,10 @@ describe.concurrent('probes on real instances', () => {
         { startup_check: probe({ exec: { command: ['false'] } }, { failure_threshold: 2 }) },
       ),
     );
-    await waitFor('a restart', async () => (await instance('startup_fails'))?.restarts >= 1, 30_000);
+    await waitFor(async () => (await instance('startup_fails'))?.restarts >= 1, {
+      what: 'a restart',
+      timeoutMs: 30_000,
+    });
     const kills = (await events('startup_fails')).filter((e) => e.reason === 'Killing');
     expect(kills[0].message).toContain('startup');
   });
@@ -197,11 +240,14 @@ describe.concurrent('probes on real instances', () => {
       ),
     );
     const samples: InstanceView[] = [];
-    await waitFor('ready', async () => {
-      const v = await instance('ready_after_startup');
-      if (v) samples.push(v);
-      return v?.ready;
-    });
+    await waitFor(
+      async () => {
+        const v = await instance('ready_after_startup');
+        if (v) samples.push(v);
+        return v?.ready;
+      },
+      { what: 'ready', timeoutMs: 60_000 },
+    );
     const ev = await events('ready_after_startup');
     const started = ev.find((e) => e.reason === 'Started')!;
     const readyEvent = ev.find((e) => e.reason === 'Ready')!;
@@ -218,7 +264,9 @@ describe.concurrent('probes on real instances', () => {
         { readiness_check: probe({ http_get: { path: '/redirect-other-host', port: 8000 } }) },
       ),
     );
-    expect(await waitFor('ready', async () => (await instance('redirect_other'))?.ready)).toBe(true);
+    expect(
+      await waitFor(async () => (await instance('redirect_other'))?.ready, { what: 'ready', timeoutMs: 60_000 }),
+    ).toBe(true);
   });
 
   it('a redirect loop counts as failure', async () => {
@@ -229,10 +277,13 @@ describe.concurrent('probes on real instances', () => {
         { readiness_check: probe({ http_get: { path: '/redirect-loop', port: 8000 } }) },
       ),
     );
-    const i = await waitFor('a failed readiness result', async () => {
-      const v = await instance('redirect_loop');
-      return v?.probes.readiness?.result === 'failure' ? v : undefined;
-    });
+    const i = await waitFor(
+      async () => {
+        const v = await instance('redirect_loop');
+        return v?.probes.readiness?.result === 'failure' ? v : undefined;
+      },
+      { what: 'a failed readiness result', timeoutMs: 60_000 },
+    );
     expect(i.ready).toBe(false);
   });
 });

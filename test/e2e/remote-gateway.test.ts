@@ -9,7 +9,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
 import { startGatewayOnly } from '../../src/server.js';
 import { startLoad } from '../support/load.js';
-import { fixtureSpec, startTestPier, type TestPier, waitFor } from './helpers.js';
+import { appCounters, fixtureSpec, startTestPier, type TestPier } from './helpers.js';
+import { waitFor } from '../support/wait.js';
 
 let pier: TestPier;
 let remote: { url: string; close(): Promise<void> };
@@ -42,18 +43,20 @@ async function createRunning(name: string, env: Record<string, number>): Promise
   );
   expect((await pier.api('POST', '/api/v1/services', spec)).status).toBe(201);
   const svc = await waitFor(
-    `${name} to be Running with 2 ready instances`,
     async () => {
       const d = (await pier.api<ServiceDescription>('GET', `/api/v1/services/${name}`)).body;
       return d.status === 'Running' && d.instances.ready === 2 ? d : undefined;
     },
-    120_000,
+    { what: `${name} to be Running with 2 ready instances`, timeoutMs: 120_000 },
   );
-  await waitFor(`the remote gateway to route to ${name}`, async () => {
-    const res = await fetch(`${remote.url}/api/predict/${name}/ping`, { headers: { authorization: svc.token } });
-    await res.arrayBuffer();
-    return res.status === 200;
-  });
+  await waitFor(
+    async () => {
+      const res = await fetch(`${remote.url}/api/predict/${name}/ping`, { headers: { authorization: svc.token } });
+      await res.arrayBuffer();
+      return res.status === 200;
+    },
+    { what: `the remote gateway to route to ${name}`, timeoutMs: 60_000 },
+  );
   return svc;
 }
 
@@ -77,18 +80,25 @@ async function post(name: string, token: string): Promise<{ status: number; inst
 it('slow requests through the remote gateway finish when their instance is scaled away', async () => {
   // The fixture answers every POST after 1.5 s.
   const svc = await createRunning('drain_remote', { RESPONSE_DELAY_MS: 1500 });
-  const before = (await instances('drain_remote')).map((i) => i.id);
+  const listed = await instances('drain_remote');
+  const before = listed.map((i) => i.id);
   const inflight = Array.from({ length: 12 }, () => post('drain_remote', svc.token));
-  // Let the requests reach the instances, then scale down while they run.
-  await new Promise((r) => setTimeout(r, 400));
+  // Scale down once requests run on both instances (the fixture app counts them).
+  await waitFor(
+    async () => (await Promise.all(listed.map((i) => appCounters(i.address!)))).every((c) => c.inflight > 0),
+    { what: 'requests in flight at both instances', timeoutMs: 30_000, intervalMs: 20 },
+  );
   expect((await pier.api('POST', '/api/v1/services/drain_remote/scale', { instances: 1 })).status).toBe(200);
   const results = await Promise.all(inflight);
   expect(results.filter((r) => r.status !== 200)).toEqual([]);
 
-  const after = await waitFor('one instance left', async () => {
-    const list = await instances('drain_remote');
-    return list.length === 1 ? list : undefined;
-  });
+  const after = await waitFor(
+    async () => {
+      const list = await instances('drain_remote');
+      return list.length === 1 ? list : undefined;
+    },
+    { what: 'one instance left', timeoutMs: 60_000 },
+  );
   const removed = before.filter((id) => id !== after[0]!.id);
   expect(removed).toHaveLength(1);
   // The removed instance did have requests of the remote gateway in flight when it was drained.
@@ -101,19 +111,18 @@ it('restart under steady load through the remote gateway fails no request', asyn
   const before = new Set((await instances('steady_remote')).map((i) => i.id));
   const load = startLoad({ endpoint: `${remote.url}/api/predict/steady_remote`, token: svc.token, concurrency: 8 });
   try {
-    await waitFor('load to flow', () => load.result.ok > 50);
+    await waitFor(() => load.result.ok > 50, { what: 'load to flow', timeoutMs: 60_000 });
     expect((await pier.api('POST', '/api/v1/services/steady_remote/restart', {})).status).toBe(200);
     await waitFor(
-      'every instance replaced',
       async () => {
         const d = (await pier.api<ServiceDescription>('GET', '/api/v1/services/steady_remote')).body;
         const list = await instances('steady_remote');
         return d.status === 'Running' && list.length === 2 && list.every((i) => i.ready && !before.has(i.id));
       },
-      120_000,
+      { what: 'every instance replaced', timeoutMs: 120_000 },
     );
     const okBefore = load.result.ok;
-    await waitFor('load after the restart', () => load.result.ok > okBefore + 50);
+    await waitFor(() => load.result.ok > okBefore + 50, { what: 'load after the restart', timeoutMs: 60_000 });
   } finally {
     await load.stop();
   }

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
-import { callApi, fixtureSpec, freePort, isRunning, type PierChild, startPierProcess, waitFor } from './helpers.js';
+import { callApi, fixtureSpec, freePort, isRunning, type PierChild, startPierProcess } from './helpers.js';
+import { waitFor } from '../support/wait.js';
 
 const token = 'restart-admin-token-0123456789abcdef';
 const home = mkdtempSync(path.join(tmpdir(), 'pier-restart-'));
@@ -15,11 +16,10 @@ const children: PierChild[] = [];
 
 afterAll(async () => {
   for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGTERM');
-  await waitFor(
-    'servers to exit',
-    () => children.every((c) => c.child.exitCode !== null || c.child.signalCode !== null),
-    60_000,
-  );
+  await waitFor(() => children.every((c) => c.child.exitCode !== null || c.child.signalCode !== null), {
+    what: 'servers to exit',
+    timeoutMs: 60_000,
+  });
   rmSync(home, { recursive: true, force: true });
 });
 
@@ -33,23 +33,26 @@ it('a server killed with kill -9 comes back with the same services and re-adopts
 
   expect((await api('POST', '/api/v1/services', fixtureSpec('survivor', {}, {}, { instance: 2 }))).status).toBe(201);
   await waitFor(
-    'Running',
     async () => (await api<ServiceDescription>('GET', '/api/v1/services/survivor')).body.status === 'Running',
+    { what: 'Running', timeoutMs: 60_000 },
   );
   const before = (await api<InstanceView[]>('GET', '/api/v1/services/survivor/instances')).body;
   const d = (await api<ServiceDescription>('GET', '/api/v1/services/survivor')).body;
 
   first.child.kill('SIGKILL');
-  await waitFor('the server to die', () => first.child.signalCode === 'SIGKILL');
+  await waitFor(() => first.child.signalCode === 'SIGKILL', { what: 'the server to die', timeoutMs: 60_000 });
   // The instances outlive their supervisor.
   for (const i of before) expect(isRunning(i.pid!)).toBe(true);
 
   const second = await startPierProcess(home, controlPort, gatewayPort, token);
   children.push(second);
-  const after = await waitFor('Running again', async () => {
-    const s = (await api<ServiceDescription>('GET', '/api/v1/services/survivor')).body;
-    return s.status === 'Running' ? s : undefined;
-  });
+  const after = await waitFor(
+    async () => {
+      const s = (await api<ServiceDescription>('GET', '/api/v1/services/survivor')).body;
+      return s.status === 'Running' ? s : undefined;
+    },
+    { what: 'Running again', timeoutMs: 60_000 },
+  );
   expect(after.token).toBe(d.token);
   expect(after.revision).toBe(1);
   const instances = (await api<InstanceView[]>('GET', '/api/v1/services/survivor/instances')).body;
@@ -61,6 +64,6 @@ it('a server killed with kill -9 comes back with the same services and re-adopts
 
   // A clean stop drains and stops the instances.
   second.child.kill('SIGTERM');
-  await waitFor('clean exit', () => second.child.exitCode === 0, 60_000);
+  await waitFor(() => second.child.exitCode === 0, { what: 'clean exit', timeoutMs: 60_000 });
   for (const i of before) expect(isRunning(i.pid!)).toBe(false);
 });

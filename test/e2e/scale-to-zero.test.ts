@@ -8,7 +8,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ServiceDescription } from '../../src/api/index.js';
 import type { EventRecord } from '../../src/store/index.js';
 import { startGatewayOnly } from '../../src/server.js';
-import { fixtureSpec, startTestPier, type TestPier, waitFor } from './helpers.js';
+import { fixtureSpec, startTestPier, type TestPier } from './helpers.js';
+import { waitFor } from '../support/wait.js';
 
 let pier: TestPier;
 beforeAll(async () => {
@@ -35,18 +36,20 @@ it('drains to zero when idle and wakes on the first request without failing it',
     },
   };
   expect((await pier.api('POST', '/api/v1/services', spec)).status).toBe(201);
-  const d = await waitFor('Running with one instance', async () => {
-    const x = await desc();
-    return x.status === 'Running' && x.instances.ready === 1 ? x : undefined;
-  });
+  const d = await waitFor(
+    async () => {
+      const x = await desc();
+      return x.status === 'Running' && x.instances.ready === 1 ? x : undefined;
+    },
+    { what: 'Running with one instance', timeoutMs: 60_000 },
+  );
 
   const zero = await waitFor(
-    'scaled to zero',
     async () => {
       const x = await desc();
       return x.desired === 0 && x.instances.total === 0 && x.status === 'Running' ? x : undefined;
     },
-    90_000,
+    { what: 'scaled to zero', timeoutMs: 90_000 },
   );
   expect(zero.reason).toBe('ScaledToZero');
 
@@ -73,12 +76,11 @@ it('a remote gateway (pier gateway --control) also wakes a service scaled to zer
   });
   try {
     const d = await waitFor(
-      'back at zero',
       async () => {
         const x = await desc();
         return x.desired === 0 && x.instances.total === 0 ? x : undefined;
       },
-      90_000,
+      { what: 'back at zero', timeoutMs: 90_000 },
     );
     const res = await fetch(`${remote.url}/api/predict/sleepy/again`, {
       method: 'POST',

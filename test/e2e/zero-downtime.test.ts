@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
 import { type LoadResult, ROLLOUT_MIX, type RunningLoad, underLoad as runUnderLoad } from '../support/load.js';
-import { fixtureSpec, startTestPier, type TestPier, waitFor } from './helpers.js';
+import { fixtureSpec, startTestPier, type TestPier } from './helpers.js';
+import { waitFor } from '../support/wait.js';
 
 let pier: TestPier;
 let svc: ServiceDescription;
@@ -40,12 +41,11 @@ async function running(
   check: (d: ServiceDescription, list: InstanceView[]) => boolean = () => true,
 ): Promise<ServiceDescription> {
   return waitFor(
-    'the service to be Running',
     async () => {
       const d = await describeSvc();
       return d.status === 'Running' && check(d, await instances()) ? d : undefined;
     },
-    120_000,
+    { what: 'the service to be Running', timeoutMs: 120_000 },
   );
 }
 
@@ -112,10 +112,13 @@ describe('zero failed requests', () => {
       await pier.api('PATCH', `/api/v1/services/${name}`, {
         set: { 'containers[0].env': [{ name: 'EXIT_AFTER_MS', value: '0' }] },
       });
-      paused = await waitFor('the rollout to pause', async () => {
-        const d = await describeSvc();
-        return d.reason === 'RolloutPaused' ? d : undefined;
-      });
+      paused = await waitFor(
+        async () => {
+          const d = await describeSvc();
+          return d.reason === 'RolloutPaused' ? d : undefined;
+        },
+        { what: 'the rollout to pause', timeoutMs: 60_000 },
+      );
     });
     expectNoFailures(r);
     expect(paused!.status).toBe('Updating');

@@ -5,7 +5,8 @@
  */
 
 import http from 'node:http';
-import { waitFor } from '../e2e/helpers.js';
+
+import { waitFor } from './wait.js';
 
 export interface LoadOptions {
   /** e.g. http://127.0.0.1:8080/api/predict/svc */
@@ -178,9 +179,9 @@ export async function underLoad(
   settleOk = 50,
 ): Promise<LoadResult> {
   const load = startLoad(opts);
-  await waitFor('load to flow', () => load.result.ok > 50);
+  await waitFor(() => load.result.ok > 50, { what: 'load to flow', timeoutMs: 60_000 });
   await step(load);
   const okBefore = load.result.ok;
-  await waitFor('load after the step', () => load.result.ok > okBefore + settleOk, 120_000);
+  await waitFor(() => load.result.ok > okBefore + settleOk, { what: 'load after the step', timeoutMs: 120_000 });
   return load.stop();
 }

@@ -28,6 +28,9 @@ export interface ServerFlags {
   tlsKey?: string;
   gatewayTlsPort?: string;
   discovery?: DiscoveryMode;
+  easMaxDateSkew?: string;
+  /** Default: none when the control host is loopback, token otherwise. */
+  metricsAuth?: 'token' | 'none';
 }
 
 function pierOptions(ctx: CommandContext, flags: ServerFlags) {
@@ -41,8 +44,16 @@ function pierOptions(ctx: CommandContext, flags: ServerFlags) {
     ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
     runtime: runtimeChoice(flags.runtime),
     ...(flags.discovery ? { discovery: flags.discovery } : {}),
+    ...easSkew(flags.easMaxDateSkew),
+    ...(flags.metricsAuth ? { metricsAuth: flags.metricsAuth } : {}),
     ...tlsOptions(ctx, flags),
   };
+}
+
+/** `--eas-max-date-skew <seconds>`: a positive whole number of seconds; absent means no check. */
+function easSkew(raw: string | undefined): { easMaxDateSkewSeconds?: number } {
+  if (raw === undefined) return {};
+  return { easMaxDateSkewSeconds: parseCount(raw, '--eas-max-date-skew', 1) };
 }
 
 function tlsOptions(ctx: CommandContext, flags: ServerFlags) {
@@ -95,7 +106,14 @@ export async function server(ctx: CommandContext, flags: ServerFlags): Promise<v
 
 export async function gateway(
   ctx: CommandContext,
-  flags: { control?: string; host: string; port: string; logLevel?: string; discovery?: DiscoveryMode },
+  flags: {
+    control?: string;
+    host: string;
+    port: string;
+    logLevel?: string;
+    discovery?: DiscoveryMode;
+    easMaxDateSkew?: string;
+  },
 ): Promise<void> {
   const controlUrl = (flags.control ?? (ctx.env.PIER_CONTROL_URL || DEFAULT_CONTROL_URL)).replace(/\/+$/, '');
   const adminToken = readAdminToken(ctx.env, ctx.cwd);
@@ -110,6 +128,7 @@ export async function gateway(
     port: parseCount(flags.port, '--port', 0),
     ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
     ...(flags.discovery ? { discovery: flags.discovery } : {}),
+    ...easSkew(flags.easMaxDateSkew),
   });
   writeLines(ctx.out, [`Gateway: ${gw.url} (following ${controlUrl})`, 'Press Ctrl-C to stop.']);
   await untilShutdown(ctx.shutdown);

@@ -1,6 +1,6 @@
 /** Builders shared by the autoscaler's tests. */
-import type { AutoscalerSpec, ScaleStrategy } from '../spec/index.js';
-import type { MetricsSnapshot, MetricValues } from './types.js';
+import type { AutoscalerSpec, ScaleStrategy } from '../../src/spec/index.js';
+import type { MetricsSnapshot, MetricValues } from '../../src/autoscaler/types.js';
 
 export function autoscalerSpec(
   over: Partial<Omit<AutoscalerSpec, 'behavior'>> & {

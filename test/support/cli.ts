@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { type ApiServer, type ControlPlane, createApiServer, createFakeControl } from '../api/index.js';
-import { main } from './main.js';
+import { type ApiServer, type ControlPlane, createApiServer } from '../../src/api/index.js';
+import { createFakeControl } from './fake-control.js';
+import { main } from '../../src/cli/main.js';
 
 export const ADMIN = 'cli-test-admin-token';
 
