@@ -62,8 +62,16 @@ say(`building better-sqlite3 for ${node} against ${nodedir ?? 'headers node-gyp 
 const env = { ...process.env };
 if (nodedir) env.npm_config_nodedir = nodedir;
 else delete env.npm_config_nodedir; // a user-wide nodedir may belong to another Node
-const build = spawnSync(process.execPath, args, { cwd: addonDir, stdio: 'inherit', env });
+// The compiler's output (hundreds of warnings from sqlite3.c) is shown only when the build fails.
+const build = spawnSync(process.execPath, args, {
+  cwd: addonDir,
+  env,
+  stdio: ['ignore', 'pipe', 'pipe'],
+  encoding: 'utf8',
+  maxBuffer: 64 * 1024 * 1024,
+});
 if (build.status !== 0 || !loads()) {
+  process.stderr.write(`${build.stdout ?? ''}${build.stderr ?? ''}${build.error ? `${build.error}\n` : ''}`);
   say(`building better-sqlite3 failed (exit ${build.status}); it needs python3, make and a C++ compiler`);
   process.exit(1);
 }
