@@ -89,7 +89,7 @@ async function listObjects(cfg: OssConfig, loc: OssLocation, clock: Clock): Prom
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name));
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
 /** Syncs the prefix into `dir`; returns how many objects were downloaded. Throws with a user-facing message. */

@@ -1,0 +1,2 @@
+export declare const MINIMUM: [number, number];
+export declare function nodeTooOld(version: string): string | undefined;
