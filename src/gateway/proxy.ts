@@ -302,7 +302,11 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     // failed: the instance closed it while idle (or the request is lost with it).
     // Written on a fresh socket that failed before any answer: the instance died
     // under it; nginx's proxy_next_upstream rule retries that for idempotent
-    // methods only (GET, HEAD, OPTIONS, PUT, DELETE), so a POST is never sent twice.
+    // methods only (GET, HEAD, OPTIONS, PUT, DELETE), so a POST on a fresh socket is
+    // never sent twice. A POST on a reused socket is retried, as undici and browsers
+    // do for the keep-alive close race: the instance most likely closed it idle, so
+    // it may be tried again on a fresh connection (a dead one then refuses and is
+    // marked down), which keeps a one-instance service from answering 503.
     const unsent = !this.written;
     const stale = this.written && (this.reused || IDEMPOTENT.has(this.req.method ?? '')) && STALE_ERRORS.has(code);
     if (unsent && CONNECT_ERRORS.has(code)) this.deps.upstreams.markDown(this.state!, this.deps.passiveHealthMs);
@@ -310,7 +314,7 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     if ((unsent || stale) && replayable && this.tries < this.deps.retries) {
       this.tries++;
       this.excluded ??= [];
-      this.excluded.push(this.instance);
+      if (!(stale && this.reused)) this.excluded.push(this.instance);
       this.pump?.detach();
       this.releaseSlot();
       this.dispatch();
