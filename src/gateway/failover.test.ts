@@ -26,6 +26,29 @@ describe('gateway failover', () => {
     return b;
   }
 
+  it('retries a POST whose reused keep-alive socket the only instance closed unanswered, on a fresh one', async () => {
+    // The keep-alive close race: the instance drops a pooled connection just as a
+    // request is written on it. With one instance, the retry must go back to it.
+    const perSocket = new WeakMap<object, number>();
+    let served = 0;
+    const only = await backend((req, res) => {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      if (req.method === 'POST' && n > 1) {
+        req.socket.destroy();
+        return;
+      }
+      served++;
+      echoHandler(req, res);
+    });
+    h = await startGateway([service('s', [only.endpoint('only')])]);
+    expect((await call(h.port, '/api/predict/s/warm', { headers: auth })).status).toBe(200);
+    const r = await call(h.port, '/api/predict/s/post', { method: 'POST', headers: auth, body: 'once' });
+    expect(r.status, r.body).toBe(200);
+    expect(JSON.parse(r.body)).toMatchObject({ method: 'POST', body: 'once' });
+    expect(served).toBe(2);
+  });
+
   it('retries on another instance when a connection is refused; every request succeeds', async () => {
     const dead = await backend();
     const deadEndpoint = dead.endpoint('dead');

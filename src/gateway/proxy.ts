@@ -304,9 +304,9 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     // under it; nginx's proxy_next_upstream rule retries that for idempotent
     // methods only (GET, HEAD, OPTIONS, PUT, DELETE), so a POST on a fresh socket is
     // never sent twice. A POST on a reused socket is retried, as undici and browsers
-    // do for the keep-alive close race: the instance most likely closed it idle, so
-    // it may be tried again on a fresh connection (a dead one then refuses and is
-    // marked down), which keeps a one-instance service from answering 503.
+    // do for the keep-alive close race; when the service has one instance, that
+    // instance is tried again (a dead one then refuses and is marked down) instead
+    // of answering 503 with nobody left to try.
     const unsent = !this.written;
     const stale = this.written && (this.reused || IDEMPOTENT.has(this.req.method ?? '')) && STALE_ERRORS.has(code);
     if (unsent && CONNECT_ERRORS.has(code)) this.deps.upstreams.markDown(this.state!, this.deps.passiveHealthMs);
@@ -314,7 +314,8 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     if ((unsent || stale) && replayable && this.tries < this.deps.retries) {
       this.tries++;
       this.excluded ??= [];
-      if (!(stale && this.reused)) this.excluded.push(this.instance);
+      // Another instance first: the pool may hold more dead sockets to this one.
+      if (!(stale && this.reused && this.svc.endpoints.length === 1)) this.excluded.push(this.instance);
       this.pump?.detach();
       this.releaseSlot();
       this.dispatch();
