@@ -35,6 +35,10 @@ if [ "${#need[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# The real Kubernetes control plane the platform tests run against, built once from
+# Go modules (about 10 minutes cold on two cores; test/kubernetes/README.md).
+bash test/kubernetes/build.sh
+
 # The SDKs' own packages (PyPI, Maven Central), each in a cache of its own.
 for sdk in test/sdk/*/setup.sh; do
   [ -f "$sdk" ] || continue

@@ -49,8 +49,9 @@ GOFLAGS=-mod=readonly GOTOOLCHAIN=local CGO_ENABLED=0 "$go" build -trimpath -ldf
   k8s.io/kubernetes/cmd/kube-controller-manager \
   k8s.io/kubernetes/cmd/kube-scheduler \
   sigs.k8s.io/kwok/cmd/kwok
-# go build names a binary after its package path's last element.
-mv "$tmp/v3" "$tmp/etcd"
+# go build names a binary after the last element of its path that is not a
+# major version: go.etcd.io/etcd/server/v3 becomes "server".
+mv "$tmp/server" "$tmp/etcd"
 mkdir -p "$K8S_BIN"
 for b in "${K8S_BINARIES[@]}"; do mv -f "$tmp/$b" "$K8S_BIN/$b"; done
 echo "$want" >"$stamp"
