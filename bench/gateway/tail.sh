@@ -5,7 +5,8 @@
 # and Pier in front of the 3 fast instances only, the floor any balancing can reach.
 # Usage: bash bench/gateway/tail.sh
 #   WRK_ARGS (default "-t2 -c32 -d10s")   WARMUP (default 3s)   SLOW_MS (default 20)
-#   DECAY_MS peak-EWMA's τ for the Pier rows (default the policy's, 10 s)
+#   DECAY_MS peak-EWMA's τ for the default Pier row (default the policy's, 1 s)
+#   ALT_DECAY_MS τ for a second peak-EWMA row (default 10000 ms, Finagle's and Linkerd's)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # The project's Node (npm brings Node 24 into node_modules/.bin), not the system's.
@@ -65,6 +66,9 @@ wait_port "$LC_PORT"
 PIER_PORT=$(free_port)
 node --import tsx bench/gateway/tail-gateway.ts "$PIER_PORT" "$TOKEN" "${PORTS[@]}" >/dev/null &
 PIDS+=($!)
+ALT_PORT=$(free_port)
+DECAY_MS=${ALT_DECAY_MS:-10000} node --import tsx bench/gateway/tail-gateway.ts "$ALT_PORT" "$TOKEN" "${PORTS[@]}" >/dev/null &
+PIDS+=($!)
 P2C_PORT=$(free_port)
 POLICY=p2c node --import tsx bench/gateway/tail-gateway.ts "$P2C_PORT" "$TOKEN" "${PORTS[@]}" >/dev/null &
 PIDS+=($!)
@@ -74,6 +78,7 @@ node --import tsx bench/gateway/tail-gateway.ts "$FLOOR_PORT" "$TOKEN" "${PORTS[
 PIDS+=($!)
 wait_port "$PIER_PORT"
 wait_port "$P2C_PORT"
+wait_port "$ALT_PORT"
 wait_port "$FLOOR_PORT"
 
 count() { curl -sf "http://127.0.0.1:$1/__count"; }
@@ -111,6 +116,7 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 read -r R_RPS R_P50 R_P99 R_SLOW < <(measure "http://127.0.0.1:$RR_PORT/predict")
 read -r L_RPS L_P50 L_P99 L_SLOW < <(measure "http://127.0.0.1:$LC_PORT/predict")
 read -r P_RPS P_P50 P_P99 P_SLOW < <(measure "http://127.0.0.1:$PIER_PORT/api/predict/bench/predict" -H "Authorization: $TOKEN")
+read -r T_RPS T_P50 T_P99 T_SLOW < <(measure "http://127.0.0.1:$ALT_PORT/api/predict/bench/predict" -H "Authorization: $TOKEN")
 read -r Q_RPS Q_P50 Q_P99 Q_SLOW < <(measure "http://127.0.0.1:$P2C_PORT/api/predict/bench/predict" -H "Authorization: $TOKEN")
 read -r F_RPS F_P50 F_P99 F_SLOW < <(measure "http://127.0.0.1:$FLOOR_PORT/api/predict/bench/predict" -H "Authorization: $TOKEN")
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -123,7 +129,8 @@ echo "| target | req/s | p50 ms | p99 ms | slow instance's share % |"
 echo "| --- | ---: | ---: | ---: | ---: |"
 echo "| nginx round-robin | $R_RPS | $R_P50 | $R_P99 | $R_SLOW |"
 echo "| nginx least_conn | $L_RPS | $L_P50 | $L_P99 | $L_SLOW |"
-echo "| Pier peak-EWMA (default) | $P_RPS | $P_P50 | $P_P99 | $P_SLOW |"
+echo "| Pier peak-EWMA (default, τ ${DECAY_MS:-1000} ms) | $P_RPS | $P_P50 | $P_P99 | $P_SLOW |"
+echo "| Pier peak-EWMA, τ ${ALT_DECAY_MS:-10000} ms | $T_RPS | $T_P50 | $T_P99 | $T_SLOW |"
 echo "| Pier p2c, outstanding only | $Q_RPS | $Q_P50 | $Q_P99 | $Q_SLOW |"
 echo "| Pier, 3 fast instances only (floor) | $F_RPS | $F_P50 | $F_P99 | $F_SLOW |"
 echo

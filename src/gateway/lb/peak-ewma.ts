@@ -23,8 +23,16 @@ import type { Endpoint, LbPolicy } from '../types.js';
  * one small record per instance, updated in place: no allocation per pick or sample.
  */
 
-/** Finagle's and Linkerd's default decay time. */
-export const DEFAULT_DECAY_MS = 10_000;
+/**
+ * τ. Finagle and Linkerd default to 10 s; 1 s here because time-to-headers as the
+ * gateway sees it includes the gateway's own stalls (GC, a busy shared host), and a
+ * stall lands as a peak on every instance with a request in flight, i.e. mostly
+ * on the fast, busy ones. With 10 s such peaks outlive a slow instance's real one:
+ * in bench/gateway/tail.sh a 20 ms instance kept 3–4 % of the traffic at τ = 10 s
+ * or 2 s (no better than p2c) and 1.6–1.9 % at 1 s or 0.5 s. τ stays far above
+ * the per-instance sample interval of a busy service, which the EWMA needs.
+ */
+export const DEFAULT_DECAY_MS = 1_000;
 
 /** One instance's estimate as of its last sample. */
 export interface RttEstimate {
@@ -89,7 +97,7 @@ export function pickPeakEwma(
 }
 
 export interface PeakEwmaOptions {
-  /** τ, milliseconds. Default 10 s. */
+  /** τ, milliseconds. Default 1 s (DEFAULT_DECAY_MS). */
   decayMs?: number;
   /** Monotonic milliseconds with sub-millisecond resolution. Default `performance.now`. */
   now?: () => number;
