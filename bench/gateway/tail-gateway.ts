@@ -15,7 +15,12 @@ const store = createEndpointStore({
     bench: {
       name: 'bench',
       token,
-      endpoints: ports.map((p, i) => ({ instanceId: `bench-${i + 1}`, host: '127.0.0.1', port: Number(p), revision: 1 })),
+      endpoints: ports.map((p, i) => ({
+        instanceId: `bench-${i + 1}`,
+        host: '127.0.0.1',
+        port: Number(p),
+        revision: 1,
+      })),
       stopped: false,
       // EAS defaults would cap concurrency at 5 per instance; this compares balancing, not queueing.
       rpc: { keepalive: 5000, worker_threads: 1024, max_queue_size: 1024 },
