@@ -28,9 +28,10 @@ import type { Endpoint, LbPolicy } from '../types.js';
  * gateway sees it includes the gateway's own stalls (GC, a busy shared host), and a
  * stall lands as a peak on every instance with a request in flight, i.e. mostly
  * on the fast, busy ones. With 10 s such peaks outlive a slow instance's real one:
- * in bench/gateway/tail.sh a 20 ms instance kept 3–4 % of the traffic at τ = 10 s
- * or 2 s (no better than p2c) and 1.6–1.9 % at 1 s or 0.5 s. τ stays far above
- * the per-instance sample interval of a busy service, which the EWMA needs.
+ * in bench/gateway/tail.sh on a loaded host a 20 ms instance kept 3.0–4.3 % of the
+ * traffic at τ = 10 s or 2 s and 1.6–3.9 % at 1 s or 0.5 s (p2c: 3.9–6.1 %; see
+ * BENCHMARKS.md). τ stays well above the per-instance sample interval of a busy
+ * service, which the EWMA needs.
  */
 export const DEFAULT_DECAY_MS = 1_000;
 
