@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import { type Clock, createRealClock } from '../clock.js';
 import type { GatewayCore } from './core.js';
 import { handleRequest } from './handle.js';
-import { pickEndpoint } from './lb/p2c.js';
+import { createPeakEwma } from './lb/peak-ewma.js';
 import { Activator } from './activator.js';
 import { attachGrpcFront } from './grpc/front.js';
 import { H2Sessions } from './grpc/sessions.js';
@@ -34,7 +34,7 @@ export interface GatewayOptions {
   passiveHealthMs?: number;
   /** Upstream connections per instance. Default 256. */
   maxSocketsPerInstance?: number;
-  /** Default: power of two choices on least outstanding requests. */
+  /** Default: power of two choices on peak-EWMA latency × outstanding requests (lb/peak-ewma.ts). */
   policy?: LbPolicy;
   /**
    * A certificate enables TLS on a second port (`listenTls`): ALPN picks HTTP/2
@@ -103,7 +103,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     limiter: new RateLimiter(),
     proxy: {
       upstreams,
-      policy: opts.policy ?? pickEndpoint,
+      policy: opts.policy ?? createPeakEwma(),
       random,
       clock,
       retries,

@@ -99,6 +99,8 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
   private sink: UpstreamBody | undefined;
   /** Cancels the activator's hold while the service scales from zero. */
   private unhold: (() => void) | undefined;
+  /** When the current attempt was handed to undici (performance.now; 0: not sampled), for the policy's latency samples. */
+  private sentAt = 0;
 
   constructor(
     private readonly deps: ProxyDeps,
@@ -221,6 +223,8 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     // A stream body gets no byte before undici has a connection for it (onConnect):
     // a refused connect then leaves it untouched for another instance.
     this.sink = this.pump ? new UpstreamBody() : undefined;
+    // Latency samples only matter where there is a choice; one instance skips the clock reads.
+    this.sentAt = this.svc.endpoints.length > 1 ? performance.now() : 0;
     this.state!.pool.dispatch(
       {
         method: this.req.method ?? 'GET',
@@ -247,6 +251,7 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
   onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
     if (!this.live || this.finished) return false;
     this.stopDeadline();
+    if (this.sentAt > 0) this.deps.policy.record?.(this.instance, performance.now() - this.sentAt);
     this.answered = true;
     this.resumeUp = resume;
     this.status = status;

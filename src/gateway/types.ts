@@ -53,11 +53,17 @@ export interface EndpointSource {
 }
 
 /** Load-balancing policy: pick one of `candidates` (never anything else), or undefined when empty. */
-export type LbPolicy = (
+export type LbPolicy = ((
   candidates: readonly Endpoint[],
   outstanding: (instanceId: string) => number,
   random: () => number,
-) => Endpoint | undefined;
+) => Endpoint | undefined) & {
+  /**
+   * Latency-aware policies are fed the time from sending a request to the arrival
+   * of its response's headers (lb/peak-ewma.ts); others leave it out.
+   */
+  record?: (instanceId: string, rttMs: number) => void;
+};
 
 export interface GatewayLimits {
   /** Largest request body; beyond it 413. Default 100 MiB. */

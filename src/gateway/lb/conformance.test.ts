@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Endpoint, LbPolicy } from '../types.js';
 import { pickEndpoint } from './p2c.js';
+import { createPeakEwma } from './peak-ewma.js';
 import { createRoundRobin } from './round-robin.js';
 
 /** Every policy passes this one suite (hono's common router cases). */
 const policies: [string, () => LbPolicy][] = [
   ['p2c', () => pickEndpoint],
   ['round-robin', createRoundRobin],
+  ['peak-ewma', () => createPeakEwma({ now: () => 0 })],
 ];
 
 const ep = (id: string): Endpoint => ({ instanceId: id, host: '127.0.0.1', port: 1, revision: 1 });
@@ -56,6 +58,21 @@ describe.each(policies)('LB policy %s', (_name, make) => {
     const load: Record<string, number> = { a: 0, b: 0, c: 0, d: 0 };
     const random = lcg(11);
     for (let i = 0; i < 4000; i++) load[policy(all, (id) => load[id]!, random)!.instanceId]!++;
+    for (const id of Object.keys(load)) expect(load[id]!).toBeLessThan(2000);
+    for (const id of Object.keys(load)) expect(load[id]!).toBeGreaterThan(500);
+  });
+
+  it('spreads load the same way once equal latencies are recorded (latency-aware policies)', () => {
+    const policy = make();
+    const all = ['a', 'b', 'c', 'd'].map(ep);
+    const load: Record<string, number> = { a: 0, b: 0, c: 0, d: 0 };
+    const random = lcg(13);
+    for (const e of all) policy.record?.(e.instanceId, 1);
+    for (let i = 0; i < 4000; i++) {
+      const id = policy(all, (x) => load[x]!, random)!.instanceId;
+      load[id]!++;
+      policy.record?.(id, 1);
+    }
     for (const id of Object.keys(load)) expect(load[id]!).toBeLessThan(2000);
     for (const id of Object.keys(load)) expect(load[id]!).toBeGreaterThan(500);
   });

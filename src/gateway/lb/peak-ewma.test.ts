@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'vitest';
+import type { Endpoint, LbPolicy } from '../types.js';
+import { cost, createPeakEwma, estimateAt, nextEstimate, pickPeakEwma, type RttEstimate } from './peak-ewma.js';
+
+const ep = (id: string): Endpoint => ({ instanceId: id, host: '127.0.0.1', port: 1, revision: 1 });
+const seq = (...values: number[]) => {
+  let i = 0;
+  return () => values[i++ % values.length]!;
+};
+function lcg(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1664525 + 1013904223) % 4294967296;
+    return s / 4294967296;
+  };
+}
+const TAU = 10_000;
+const e = (rttMs: number, at: number): RttEstimate => ({ rttMs, at });
+
+describe('peak-EWMA arithmetic', () => {
+  const table: { name: string; got: () => number; want: number }[] = [
+    { name: 'estimate at its own sample time is the sample', got: () => estimateAt(e(20, 100), 100, TAU), want: 20 },
+    { name: 'estimate decays toward 0 by exp(-Δt/τ)', got: () => estimateAt(e(20, 0), TAU, TAU), want: 20 / Math.E },
+    { name: 'a clock that went back does not grow it', got: () => estimateAt(e(20, 50), 0, TAU), want: 20 },
+    { name: 'a higher sample is the new peak at once', got: () => nextEstimate(e(1, 0), 20, 1, TAU), want: 20 },
+    { name: 'a lower sample right away barely moves it', got: () => nextEstimate(e(20, 0), 1, 0, TAU), want: 20 },
+    {
+      name: 'a lower sample one τ later weighs 1 − 1/e',
+      got: () => nextEstimate(e(20, 0), 1, TAU, TAU),
+      want: 20 / Math.E + 1 * (1 - 1 / Math.E),
+    },
+    {
+      name: 'a sample above the decayed estimate (not the stored one) is a peak',
+      got: () => nextEstimate(e(20, 0), 10, TAU, TAU),
+      want: 10,
+    },
+    { name: 'cost is estimate × (outstanding + 1)', got: () => cost(e(2, 0), 3, 0, TAU), want: 8 },
+    { name: 'cost keeps counting outstanding at a ~0 estimate', got: () => cost(e(0, 0), 3, 0, TAU), want: 0.004 },
+  ];
+  for (const row of table) it(row.name, () => expect(row.got()).toBeCloseTo(row.want, 9));
+});
+
+describe('pickPeakEwma', () => {
+  const [a, b, c] = [ep('a'), ep('b'), ep('c')];
+  const table: {
+    name: string;
+    est: Record<string, RttEstimate>;
+    load: Record<string, number>;
+    rnd: number[];
+    now?: number;
+    want: string;
+  }[] = [
+    { name: 'slower loses at equal load', est: { a: e(20, 0), b: e(1, 0) }, load: {}, rnd: [0, 0], want: 'b' },
+    { name: 'faster wins when drawn second', est: { a: e(1, 0), b: e(20, 0) }, load: {}, rnd: [0.5, 0], want: 'a' },
+    {
+      name: 'outstanding counts: 1 ms × 6 costs more than 2 ms × 2',
+      est: { a: e(1, 0), b: e(2, 0) },
+      load: { a: 5, b: 1 },
+      rnd: [0, 0],
+      want: 'b',
+    },
+    {
+      name: 'a slow instance idle for long enough is tried again (decay toward 0)',
+      est: { a: e(20, 0), b: e(1, 29_000) },
+      load: { a: 0, b: 1 },
+      rnd: [0, 0],
+      now: 30_000,
+      want: 'a',
+    },
+    {
+      name: 'no sample yet: judged on outstanding alone (new instance gets traffic)',
+      est: { a: e(0.1, 0) },
+      load: { a: 1, c: 0 },
+      rnd: [0, 0.9],
+      want: 'c',
+    },
+    { name: 'tie keeps the first drawn', est: { a: e(1, 0), c: e(1, 0) }, load: {}, rnd: [0.99, 0], want: 'c' },
+  ];
+  for (const row of table) {
+    it(row.name, () => {
+      const map = new Map(Object.entries(row.est));
+      const got = pickPeakEwma([a, b, c], (id) => row.load[id] ?? 0, seq(...row.rnd), map, row.now ?? 0, TAU);
+      expect(got?.instanceId).toBe(row.want);
+    });
+  }
+});
+
+/**
+ * A closed-loop run on a simulated clock: `clients` each send one request, wait
+ * `latency(id, t)`, record it, and send the next. Returns the picks per instance
+ * of the requests sent at or after `countFrom` (simulated ms).
+ */
+function simulate(opts: {
+  policy: LbPolicy;
+  clock: { t: number };
+  ids: () => string[];
+  latency: (id: string, t: number) => number;
+  clients: number;
+  untilMs: number;
+  countFrom: number;
+  seed: number;
+}): Record<string, number> {
+  const { policy, clock } = opts;
+  const random = lcg(opts.seed);
+  const inflight = new Map<string, number>();
+  const picks: Record<string, number> = {};
+  const pending: { done: number; sent: number; id: string }[] = [];
+  const send = () => {
+    const id = policy(opts.ids().map(ep), (x) => inflight.get(x) ?? 0, random)!.instanceId;
+    inflight.set(id, (inflight.get(id) ?? 0) + 1);
+    if (clock.t >= opts.countFrom) picks[id] = (picks[id] ?? 0) + 1;
+    pending.push({ done: clock.t + opts.latency(id, clock.t), sent: clock.t, id });
+  };
+  for (let k = 0; k < opts.clients; k++) send();
+  for (let steps = 0; steps < 1_000_000 && clock.t < opts.untilMs; steps++) {
+    let next = 0;
+    for (let k = 1; k < pending.length; k++) if (pending[k]!.done < pending[next]!.done) next = k;
+    const [r] = pending.splice(next, 1);
+    clock.t = r!.done;
+    inflight.set(r!.id, inflight.get(r!.id)! - 1);
+    policy.record!(r!.id, clock.t - r!.sent);
+    send();
+  }
+  expect(clock.t).toBeGreaterThanOrEqual(opts.untilMs);
+  return picks;
+}
+
+const share = (picks: Record<string, number>, id: string) =>
+  (picks[id] ?? 0) / Object.values(picks).reduce((s, n) => s + n, 0);
+
+describe('createPeakEwma under a simulated closed loop (4 instances, one slow)', () => {
+  const ids = () => ['a', 'b', 'c', 'slow'];
+  const rows: {
+    name: string;
+    slowMs: (t: number) => number;
+    untilMs: number;
+    countFrom: number;
+    check: (s: number) => void;
+  }[] = [
+    {
+      // ~8 clients × 2 ms over 4 s is ~16k requests; counting starts after the first 200 ms.
+      name: 'a 20 ms instance gets under 1% of the traffic once it has been sampled',
+      slowMs: () => 20,
+      untilMs: 4_000,
+      countFrom: 200,
+      check: (s) => expect(s).toBeLessThan(0.01),
+    },
+    {
+      name: 'it recovers its share (over 15%, a fair one is 25%) once it speeds up and time passes',
+      slowMs: (t) => (t < 2_000 ? 20 : 2),
+      untilMs: 60_000,
+      countFrom: 50_000,
+      check: (s) => expect(s).toBeGreaterThan(0.15),
+    },
+    {
+      name: 'without the slowdown it gets a fair share (20–30%)',
+      slowMs: () => 2,
+      untilMs: 4_000,
+      countFrom: 200,
+      check: (s) => {
+        expect(s).toBeGreaterThan(0.2);
+        expect(s).toBeLessThan(0.3);
+      },
+    },
+  ];
+  for (const row of rows) {
+    it(row.name, () => {
+      const clock = { t: 0 };
+      const policy = createPeakEwma({ decayMs: TAU, now: () => clock.t });
+      const latency = (id: string, t: number) => (id === 'slow' ? row.slowMs(t) : 2);
+      const picks = simulate({
+        policy,
+        clock,
+        ids,
+        latency,
+        clients: 8,
+        untilMs: row.untilMs,
+        countFrom: row.countFrom,
+        seed: 5,
+      });
+      row.check(share(picks, 'slow'));
+    });
+  }
+
+  it('a new instance added to sampled ones gets traffic at once', () => {
+    const clock = { t: 0 };
+    const policy = createPeakEwma({ decayMs: TAU, now: () => clock.t });
+    const latency = () => 2;
+    const members = ['a', 'b', 'c'];
+    simulate({ policy, clock, ids: () => members, latency, clients: 8, untilMs: 1_000, countFrom: 0, seed: 9 });
+    members.push('new');
+    const picks = simulate({
+      policy,
+      clock,
+      ids: () => members,
+      latency,
+      clients: 8,
+      untilMs: 1_100,
+      countFrom: 0,
+      seed: 9,
+    });
+    expect(share(picks, 'new')).toBeGreaterThan(0.15);
+  });
+
+  it('rejects a decay time that is not positive', () => {
+    expect(() => createPeakEwma({ decayMs: 0 })).toThrow(/decayMs/);
+  });
+});
