@@ -20,7 +20,9 @@ const I_ACTIVE = 0;
 const I_QUEUED = 1;
 const I_TUNNELS = 2;
 const I_GEN = 3;
-const I_FIELDS = 4;
+/** Threads waiting on I_GEN: a release notifies only when someone waits (notify takes a lock). */
+const I_WAITERS = 4;
+const I_FIELDS = 5;
 const S_BASE = INSTANCE_SLOTS * I_FIELDS;
 const S_PENDING = 0;
 const S_LOCK = 1;
@@ -141,13 +143,14 @@ export class Board {
 
   /** Resolves when the instance's generation moves past `seen`, or after `ms`. */
   async waitChange(slot: number, seen: number, ms: number): Promise<void> {
-    const r = (Atomics as unknown as AtomicsWaitAsync).waitAsync(
-      this.i32,
-      slot * I_FIELDS + I_GEN,
-      seen,
-      Math.max(0, ms),
-    );
-    if (r.async) await r.value;
+    const b = slot * I_FIELDS;
+    Atomics.add(this.i32, b + I_WAITERS, 1);
+    try {
+      const r = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.i32, b + I_GEN, seen, Math.max(0, ms));
+      if (r.async) await r.value;
+    } finally {
+      Atomics.sub(this.i32, b + I_WAITERS, 1);
+    }
   }
 
   addInstanceRequests(slot: number, delta: number): void {
@@ -262,6 +265,6 @@ export class Board {
   private bump(slot: number): void {
     const g = slot * I_FIELDS + I_GEN;
     Atomics.add(this.i32, g, 1);
-    Atomics.notify(this.i32, g);
+    if (Atomics.load(this.i32, slot * I_FIELDS + I_WAITERS) > 0) Atomics.notify(this.i32, g);
   }
 }
