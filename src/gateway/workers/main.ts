@@ -25,6 +25,7 @@ const METRICS = [
 
 interface Peer {
   worker: Worker;
+  alive: boolean;
   ready: Promise<void>;
   exited: Promise<void>;
 }
@@ -79,9 +80,22 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
   const logger = opts.logger ?? pino({ level: 'silent' });
   const asks = new Map<number, (m: FromWorker) => void>();
   let nextAsk = 1;
+  // A thread that died or hangs must not hang a scrape or a listen: no answer in 5 s counts as none.
   const ask = (peer: Peer, m: ToWorker & { id: number }): Promise<FromWorker> =>
     new Promise((resolve) => {
-      asks.set(m.id, resolve);
+      if (!peer.alive) {
+        resolve({ t: 'closed' });
+        return;
+      }
+      const timer = setTimeout(() => {
+        asks.delete(m.id);
+        resolve({ t: 'closed' });
+      }, 5000);
+      timer.unref();
+      asks.set(m.id, (answer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
       peer.worker.postMessage(m);
     });
 
@@ -111,7 +125,13 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
     const ready = new Promise<void>((r) => {
       readyResolve = r;
     });
-    const exited = new Promise<void>((r) => worker.once('exit', () => r()));
+    const exited = new Promise<void>((r) =>
+      worker.once('exit', () => {
+        peer.alive = false;
+        readyResolve();
+        r();
+      }),
+    );
     worker.on('message', (m: FromWorker) => {
       if (m.t === 'ready') readyResolve();
       else if (m.t === 'applied') slots.ack(thread, m.version);
@@ -122,7 +142,8 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
       }
     });
     worker.on('error', (err) => logger.error({ thread, err: String(err) }, 'gateway worker failed'));
-    peers.push({ worker, ready, exited });
+    const peer: Peer = { worker, alive: true, ready, exited };
+    peers.push(peer);
   }
 
   const listenAll = async (port: number, host: string, tls: boolean) => {
@@ -133,7 +154,10 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
         return ask(p, { t: 'listen', id: nextAsk++, port: bound, host, tls });
       }),
     );
-    for (const a of answers) if (a.t === 'listening' && a.error) throw new Error(a.error);
+    for (const a of answers) {
+      if (a.t !== 'listening') throw new Error('a gateway worker did not start listening');
+      if (a.error) throw new Error(a.error);
+    }
     return bound;
   };
 
