@@ -66,6 +66,8 @@ export interface PierOptions {
   discovery?: DiscoveryMode;
   /** Opt-in bound on an EAS signature's Date, in seconds (`--eas-max-date-skew`); default no check. */
   easMaxDateSkewSeconds?: number;
+  /** Gateway threads on the gateway's port (`--gateway-workers`); default 1 (this thread only). */
+  gatewayWorkers?: number;
   /** Whether the control port's /metrics needs the admin token; default: 'none' on loopback, else 'token'. */
   metricsAuth?: MetricsAuth;
   clock?: Clock;
@@ -102,6 +104,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     registry,
     ...(opts.discovery ? { discovery: opts.discovery } : {}),
     ...(opts.easMaxDateSkewSeconds ? { easMaxDateSkewSeconds: opts.easMaxDateSkewSeconds } : {}),
+    ...(opts.gatewayWorkers ? { workers: opts.gatewayWorkers } : {}),
     ...(opts.tls ? { tls: { key: readFileSync(opts.tls.keyFile), cert: readFileSync(opts.tls.certFile) } } : {}),
     // A request for a service scaled to zero starts instances at once (the activator's poke).
     onDemand: (name) => control.activate(name),
@@ -192,6 +195,8 @@ export interface GatewayOnlyOptions {
   discovery?: DiscoveryMode;
   /** As PierOptions.easMaxDateSkewSeconds. */
   easMaxDateSkewSeconds?: number;
+  /** As PierOptions.gatewayWorkers. */
+  gatewayWorkers?: number;
 }
 
 export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url: string; close(): Promise<void> }> {
@@ -215,6 +220,7 @@ export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url:
     registry: new Registry(),
     ...(opts.discovery ? { discovery: opts.discovery } : {}),
     ...(opts.easMaxDateSkewSeconds ? { easMaxDateSkewSeconds: opts.easMaxDateSkewSeconds } : {}),
+    ...(opts.gatewayWorkers ? { workers: opts.gatewayWorkers } : {}),
     // A request held for a service scaled to zero: ask the control plane to start instances.
     onDemand: (name) => {
       fetch(`${opts.controlUrl}/api/v1/services/${encodeURIComponent(name)}/activate`, {

@@ -1,8 +1,10 @@
 /**
  * Pier's gateway alone, in its own process, for the benchmark: one service
  * `bench` with one endpoint (the backend), token from argv, access log off
- * (level warn) as nginx's is.
+ * (level warn) as nginx's is. argv: backend port, listen port, token, gateway
+ * workers (a number or auto; default 1).
  */
+import { availableParallelism } from 'node:os';
 import pino from 'pino';
 import { createEndpointStore, createGateway } from '../../src/gateway/index.js';
 
@@ -22,7 +24,9 @@ const store = createEndpointStore({
     },
   },
 });
-const gateway = createGateway({ source: store, logger: pino({ level: 'warn' }) });
+const raw = process.argv[5] ?? '1';
+const workers = raw === 'auto' ? availableParallelism() : Number(raw);
+const gateway = createGateway({ source: store, logger: pino({ level: 'warn' }), workers });
 const port = await gateway.listen(listenPort, '127.0.0.1');
 console.log(port);
 const stop = () => {

@@ -9,7 +9,12 @@
  * enable_grpc, raw-token auth, worker_threads 1024, access log off), and this
  * client: a @grpc/grpc-js channel with a fixed number of calls always in flight.
  * Prints a markdown table and the Pier/direct ratio.
+ *
+ *   GRPC_GATEWAY_WORKERS=auto   the gateway's threads (default 1)
+ *   GRPC_PROFILE=<dir>          writes a CPU profile of the gateway there
+ *                               (summary: node --import tsx bench/gateway/profile-summary.ts <dir>)
  */
+import { availableParallelism } from 'node:os';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -67,14 +72,18 @@ async function gateway(backendPort: number): Promise<void> {
       },
     },
   });
-  const gw = createGateway({ source: store, logger: pino({ level: 'warn' }) });
+  const raw = process.env.GRPC_GATEWAY_WORKERS ?? '1';
+  const workers = raw === 'auto' ? availableParallelism() : Number(raw);
+  const gw = createGateway({ source: store, logger: pino({ level: 'warn' }), workers });
   console.log(await gw.listen(0, '127.0.0.1'));
   process.on('SIGTERM', () => gw.close().then(() => process.exit(0)));
 }
 
 function start(role: string, ...args: string[]): Promise<{ child: ChildProcess; port: number }> {
   const self = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, ['--import', 'tsx', self, role, ...args], {
+  const prof =
+    role === 'gateway' && process.env.GRPC_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.GRPC_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', self, role, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -102,7 +111,13 @@ interface Row {
   errors: number;
 }
 
-async function load(target: string, port: number, concurrency: number, seconds: number): Promise<Row> {
+async function load(
+  target: string,
+  port: number,
+  concurrency: number,
+  seconds: number,
+  measuring: () => void = () => {},
+): Promise<Row> {
   const Client = makeGenericClientConstructor(BENCH, 'Model');
   const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as {
     predict(req: Buffer, md: Metadata, cb: (err: Error | null) => void): void;
@@ -129,6 +144,7 @@ async function load(target: string, port: number, concurrency: number, seconds: 
     return { calls, errors };
   };
   await run(2000, undefined);
+  measuring();
   const latencies: number[] = [];
   const t0 = performance.now();
   const { calls, errors } = await run(seconds * 1000, latencies);
@@ -146,17 +162,24 @@ async function main(): Promise<void> {
   const gw = await start('gateway', String(be.port));
   try {
     const direct = await load('direct (grpc-js → backend)', be.port, concurrency, seconds);
-    const gwCpu0 = cpuSeconds(gw.child.pid);
-    const pier = await load('Pier gateway (h2c, pooled HTTP/2 upstream)', gw.port, concurrency, seconds);
+    let gwCpu0 = 0;
+    const pier = await load('Pier gateway (h2c, pooled HTTP/2 upstream)', gw.port, concurrency, seconds, () => {
+      gwCpu0 = cpuSeconds(gw.child.pid);
+    });
     const gwCpuPerCall = ((cpuSeconds(gw.child.pid) - gwCpu0) / (pier.calls || 1)) * 1e6;
-    console.log(`\ngRPC unary, ${concurrency} calls in flight, ${seconds} s after 2 s warm-up\n`);
+    const loadavg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    const workers = process.env.GRPC_GATEWAY_WORKERS ?? '1';
+    console.log(
+      `\ngRPC unary, ${concurrency} calls in flight, ${seconds} s after 2 s warm-up; gateway workers ${workers};`,
+    );
+    console.log(`node ${process.version}; load average ${loadavg} at the end\n`);
     console.log('| target | calls/s | p50 ms | p99 ms | errors |');
     console.log('| --- | ---: | ---: | ---: | ---: |');
     for (const r of [direct, pier]) {
       console.log(`| ${r.target} | ${r.rate.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} |`);
     }
     console.log(`\nPier / direct: ${(pier.rate / direct.rate).toFixed(2)}×`);
-    console.log(`gateway CPU per call (incl. warm-up): ${gwCpuPerCall.toFixed(0)} µs`);
+    console.log(`gateway CPU per call: ${gwCpuPerCall.toFixed(0)} µs`);
     if (direct.errors + pier.errors > 0) process.exitCode = 1;
   } finally {
     be.child.kill('SIGTERM');

@@ -38,6 +38,7 @@ function serverFlags(cmd: Command): Command {
     )
     .addOption(discoveryOption())
     .addOption(easSkewOption())
+    .addOption(gatewayWorkersOption())
     .addOption(
       new Option('--metrics-auth <mode>', 'whether /metrics on the control port needs the admin token').choices([
         'token',
@@ -51,6 +52,14 @@ function discoveryOption(): Option {
   return new Option('--discovery <mode>', 'who may list instances without a token: open, private, token, off')
     .choices(['open', 'private', 'token', 'off'])
     .default('private');
+}
+
+/** Gateway threads on one port (SO_REUSEPORT): see docs/cli.md and src/gateway/workers/. */
+function gatewayWorkersOption(): Option {
+  return new Option(
+    '--gateway-workers <n>',
+    'gateway threads accepting on the port: a number or auto (one per core)',
+  ).default('auto');
 }
 
 /** Opt-in Date check of EAS-signed calls: see docs/cli.md and src/gateway/README.md. */
@@ -90,6 +99,7 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
     .option('--log-level <level>', 'trace, debug, info, warn, error')
     .addOption(discoveryOption())
     .addOption(easSkewOption())
+    .addOption(gatewayWorkersOption())
     .action((o) => foreground.gateway(ctx, o));
   serverFlags(program.command('up').argument('<file>', 'service spec (JSON or YAML)'))
     .description('start Pier here, create the service, wait for it, and show how to call it')

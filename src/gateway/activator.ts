@@ -18,6 +18,16 @@ export interface ActivatorOptions {
   maxQueue?: number;
   /** The longest a request is held; default 600 s (the progress deadline). */
   maxWaitMs?: number;
+  /** With gateway workers: the held count per service across every thread. */
+  shared?: HeldCounter;
+}
+
+/** A count of held requests per service that several threads share (workers/board.ts). */
+export interface HeldCounter {
+  /** Counts one more unless `max` are held; false when full. */
+  tryAdd(service: string, max: number): boolean;
+  remove(service: string): void;
+  get(service: string): number;
 }
 
 export interface HeldRequest {
@@ -44,7 +54,7 @@ export class Activator {
 
   /** Requests held for `service` now (the autoscaler's `pendingRequests`). */
   pending(service: string): number {
-    return this.waiting.get(service)?.size ?? 0;
+    return this.opts.shared ? this.opts.shared.get(service) : (this.waiting.get(service)?.size ?? 0);
   }
 
   /** Holds a request; returns a function that cancels the hold (client gone). */
@@ -54,7 +64,8 @@ export class Activator {
       set = new Set();
       this.waiting.set(service, set);
     }
-    if (set.size >= this.maxQueue) {
+    const shared = this.opts.shared;
+    if (shared ? !shared.tryAdd(service, this.maxQueue) : set.size >= this.maxQueue) {
       held.reject(
         503,
         'ACTIVATION_QUEUE_FULL',
@@ -108,6 +119,7 @@ export class Activator {
     this.waiting.delete(service);
     for (const w of set) {
       this.opts.clock.clearTimeout(w.timer);
+      this.opts.shared?.remove(service);
       each(w);
     }
   }
@@ -115,7 +127,7 @@ export class Activator {
   private remove(service: string, waiter: Waiter): void {
     this.opts.clock.clearTimeout(waiter.timer);
     const set = this.waiting.get(service);
-    set?.delete(waiter);
+    if (set?.delete(waiter)) this.opts.shared?.remove(service);
     if (set?.size === 0) this.waiting.delete(service);
   }
 }

@@ -9,6 +9,7 @@ import type { RateLimiter } from './rate-limit.js';
 import type { BodySpool } from './signed-body.js';
 import type { EndpointSnapshot, ServiceRoute } from './types.js';
 import type { Upstreams } from './upstreams.js';
+import type { Board } from './workers/board.js';
 
 /** What every part of one gateway shares (built once by createGateway). */
 export interface GatewayCore {
@@ -28,6 +29,39 @@ export interface GatewayCore {
   spool: BodySpool;
   /** Who may list a service's instances without its token. */
   discovery: { mode: DiscoveryMode; networks: BlockList };
+  /** Shared with the other gateway threads (`--gateway-workers` > 1). */
+  board?: Board;
+}
+
+/** A service's request counts in this thread; with a board, every change is also added to this thread's row. */
+class SharedCount {
+  private r = 0;
+  private i = 0;
+
+  constructor(
+    private readonly board: Board,
+    private readonly service: string,
+  ) {}
+
+  get requests(): number {
+    return this.r;
+  }
+
+  set requests(v: number) {
+    const slot = this.board.serviceSlot(this.service);
+    if (slot >= 0) this.board.addService(slot, v - this.r, 0);
+    this.r = v;
+  }
+
+  get inflight(): number {
+    return this.i;
+  }
+
+  set inflight(v: number) {
+    const slot = this.board.serviceSlot(this.service);
+    if (slot >= 0) this.board.addService(slot, 0, v - this.i);
+    this.i = v;
+  }
 }
 
 export function secretOf(core: GatewayCore, svc: ServiceRoute): TokenSecret {
@@ -42,7 +76,7 @@ export function secretOf(core: GatewayCore, svc: ServiceRoute): TokenSecret {
 export function countRequest(core: GatewayCore, service: string): { requests: number; inflight: number } {
   let st = core.serviceStats.get(service);
   if (!st) {
-    st = { requests: 0, inflight: 0 };
+    st = core.board ? new SharedCount(core.board, service) : { requests: 0, inflight: 0 };
     core.serviceStats.set(service, st);
   }
   st.requests++;

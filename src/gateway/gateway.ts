@@ -19,6 +19,8 @@ import { BodySpool } from './signed-body.js';
 import type { EndpointSnapshot, EndpointSource, GatewayLimits, GatewayStats, LbPolicy } from './types.js';
 import { Upstreams } from './upstreams.js';
 import { handleUpgrade } from './websocket.js';
+import type { Board } from './workers/board.js';
+import { createWorkerGateway } from './workers/main.js';
 
 export interface GatewayOptions {
   source: EndpointSource;
@@ -53,6 +55,13 @@ export interface GatewayOptions {
    * time labelled GMT (`--eas-max-date-skew`).
    */
   easMaxDateSkewSeconds?: number;
+  /**
+   * Threads accepting on the gateway's ports (`--gateway-workers`): 1 (default)
+   * serves in this thread only; more start worker threads that listen on the same
+   * ports with SO_REUSEPORT and share limits, counts and metrics (workers/).
+   * Workers use the real clock and the default balancing policy.
+   */
+  workers?: number;
 }
 
 export interface Gateway {
@@ -75,6 +84,12 @@ export interface Gateway {
 const MiB = 1024 * 1024;
 
 export function createGateway(opts: GatewayOptions): Gateway {
+  if ((opts.workers ?? 1) > 1) return createWorkerGateway(opts);
+  return createLocalGateway(opts);
+}
+
+/** One thread's gateway; `board` when it is one of several (its counts are shared). */
+export function createLocalGateway(opts: GatewayOptions, board?: Board): Gateway {
   const clock = opts.clock ?? createRealClock();
   const logger = opts.logger ?? pino({ level: 'silent' });
   const limits = opts.limits ?? {};
@@ -85,7 +100,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   if (!(retries >= 0) || !(maxBodyBytes > 0)) throw new Error('createGateway: retries >= 0 and maxBodyBytes > 0');
   const skew = opts.easMaxDateSkewSeconds ?? 0;
   if (!(skew >= 0) || !Number.isFinite(skew)) throw new Error('createGateway: easMaxDateSkewSeconds must be >= 0');
-  const upstreams = new Upstreams(clock, opts.maxSocketsPerInstance ?? 256);
+  const upstreams = new Upstreams(clock, opts.maxSocketsPerInstance ?? 256, board);
   const outstanding = (id: string) => upstreams.inflight(id);
   const metrics = new GatewayMetrics(opts.registry ?? new Registry());
   const activator = new Activator({
@@ -93,6 +108,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     ...(opts.onDemand ? { onDemand: opts.onDemand } : {}),
     ...(opts.activation?.maxQueue !== undefined ? { maxQueue: opts.activation.maxQueue } : {}),
     ...(opts.activation?.maxWaitMs !== undefined ? { maxWaitMs: opts.activation.maxWaitMs } : {}),
+    ...(board ? { shared: heldCounter(board) } : {}),
   });
   const core: GatewayCore = {
     snapshot: opts.source.current(),
@@ -100,7 +116,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     logger,
     metrics,
     upstreams,
-    limiter: new RateLimiter(),
+    limiter: new RateLimiter(board),
     proxy: {
       upstreams,
       policy: opts.policy ?? createPeakEwma(),
@@ -120,6 +136,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     eas: { maxDateSkewMs: skew * 1000, now: () => clock.now() },
     spool: new BodySpool(),
     discovery: { mode: opts.discovery ?? 'private', networks: privateNetworks() },
+    ...(board ? { board } : {}),
   };
   const h2Sessions = new H2Sessions();
   const apply = (snapshot: EndpointSnapshot) => {
@@ -171,7 +188,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     listen(port, host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, host, () => {
+        server.listen({ port, host, reusePort: board !== undefined }, () => {
           server.off('error', reject);
           resolve((server.address() as AddressInfo).port);
         });
@@ -193,7 +210,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       tlsServer = secure;
       return new Promise((resolve, reject) => {
         secure.once('error', reject);
-        secure.listen(port, host, () => {
+        secure.listen({ port, host, reusePort: board !== undefined }, () => {
           secure.off('error', reject);
           resolve((secure.address() as AddressInfo).port);
         });
@@ -232,5 +249,22 @@ export function createGateway(opts: GatewayOptions): Gateway {
     },
     inflight: outstanding,
     waitForIdle: (id, timeoutMs) => upstreams.waitForIdle(id, timeoutMs),
+  };
+}
+
+function heldCounter(board: Board) {
+  return {
+    tryAdd: (service: string, max: number) => {
+      const slot = board.serviceSlot(service);
+      return slot < 0 || board.tryHold(slot, max);
+    },
+    remove: (service: string) => {
+      const slot = board.serviceSlot(service);
+      if (slot >= 0) board.unhold(slot);
+    },
+    get: (service: string) => {
+      const slot = board.serviceSlot(service);
+      return slot < 0 ? 0 : board.held(slot);
+    },
   };
 }

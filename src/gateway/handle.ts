@@ -23,43 +23,47 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
     return;
   }
   const entry = new RequestLog(core, req.method ?? 'GET', svc.name, countRequest(core, svc.name), startedNs);
-  const finish: Finish = (instance, status, bytesIn, bytesOut) => entry.finish(instance, status, bytesIn, bytesOut);
-  const reply = (status: number, code: string, message: string, headers?: Record<string, string>) => {
-    res.once('close', () => finish('', status, 0, 0));
-    sendError(req, res, status, code, message, headers);
-  };
+  // No per-request closures on the way to the proxy (tsx wraps each one in __name):
+  // the error answers below go through module-level functions.
 
-  if (route.kind === 'web' && !webAuthorized(core, req, res, svc, route, finish)) return;
+  if (route.kind === 'web' && !webAuthorized(core, req, res, svc, route, entry.finisher())) return;
   const verdict: AuthVerdict =
     route.kind === 'web' ? { kind: 'ok' } : checkAuthorization(req, route, secretOf(core, svc), core.eas);
   if (verdict.kind === 'missing') {
-    reply(401, 'UNAUTHORIZED', `missing Authorization header; ${AUTH_FORMS}`, {
+    replyError(req, res, entry, 401, 'UNAUTHORIZED', `missing Authorization header; ${AUTH_FORMS}`, {
       'www-authenticate': 'Bearer realm="pier"',
     });
     return;
   }
   if (verdict.kind === 'malformed') {
-    reply(400, 'BAD_REQUEST', `malformed Authorization header; ${AUTH_FORMS}`);
+    replyError(req, res, entry, 400, 'BAD_REQUEST', `malformed Authorization header; ${AUTH_FORMS}`);
     return;
   }
   if (verdict.kind === 'wrong') {
-    reply(401, 'UNAUTHORIZED', verdict.reason ?? 'wrong token or signature', {
+    replyError(req, res, entry, 401, 'UNAUTHORIZED', verdict.reason ?? 'wrong token or signature', {
       'www-authenticate': 'Bearer realm="pier"',
     });
     return;
   }
   if (route.kind === 'discovery') {
-    res.once('close', () => finish('', 200, 0, 0));
+    res.once('close', () => entry.finish('', 200, 0, 0));
     sendJson(req, res, 200, upstreamsOf(svc));
     return;
   }
   if (!core.limiter.allow(svc.name, svc.rpc.rate_limit, core.clock.now())) {
-    reply(429, 'RATE_LIMITED', `more than rpc.rate_limit (${svc.rpc.rate_limit}) requests per second`);
+    replyError(
+      req,
+      res,
+      entry,
+      429,
+      'RATE_LIMITED',
+      `more than rpc.rate_limit (${svc.rpc.rate_limit}) requests per second`,
+    );
     return;
   }
   const length = Number(req.headers['content-length'] ?? 0);
   if (length > core.maxBodyBytes) {
-    reply(413, 'BODY_TOO_LARGE', `request body is larger than ${core.maxBodyBytes} bytes`, {
+    replyError(req, res, entry, 413, 'BODY_TOO_LARGE', `request body is larger than ${core.maxBodyBytes} bytes`, {
       connection: 'close',
     });
     return;
@@ -69,13 +73,13 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
     readSignedBody(req, { ...read, spool: core.spool }).then(
       (result) => {
         if (result.kind === 'too-large') {
-          reply(413, 'BODY_TOO_LARGE', `request body is larger than ${core.maxBodyBytes} bytes`, {
+          replyError(req, res, entry, 413, 'BODY_TOO_LARGE', `request body is larger than ${core.maxBodyBytes} bytes`, {
             connection: 'close',
           });
           return;
         }
         if (result.kind === 'mismatch') {
-          reply(401, 'UNAUTHORIZED', 'Content-MD5 does not match the body');
+          replyError(req, res, entry, 401, 'UNAUTHORIZED', 'Content-MD5 does not match the body');
           return;
         }
         const { body } = result;
@@ -83,7 +87,7 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
         if (res.destroyed) return;
         forward(core, req, res, svc, route, body, entry);
       },
-      () => finish('', 499, 0, 0),
+      () => entry.finish('', 499, 0, 0),
     );
     return;
   }
@@ -142,6 +146,23 @@ class RequestLog implements CallDone {
   done(call: ProxyCall): void {
     this.finish(call.instance, call.status, call.bytesIn, call.bytesOut);
   }
+
+  finisher(): Finish {
+    return (instance, status, bytesIn, bytesOut) => this.finish(instance, status, bytesIn, bytesOut);
+  }
+}
+
+function replyError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  entry: RequestLog,
+  status: number,
+  code: string,
+  message: string,
+  headers?: Record<string, string>,
+): void {
+  res.once('close', () => entry.finish('', status, 0, 0));
+  sendError(req, res, status, code, message, headers);
 }
 
 function forward(

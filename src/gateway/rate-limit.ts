@@ -1,3 +1,5 @@
+import type { Board } from './workers/board.js';
+
 /**
  * Token bucket for `rpc.rate_limit` (requests per second for a whole service):
  * holds up to one second of tokens and refills continuously from `now`, so it
@@ -31,12 +33,22 @@ export class TokenBucket {
   }
 }
 
-/** One bucket per service, created on first use, forgotten when the service leaves. */
+/**
+ * One bucket per service, created on first use, forgotten when the service leaves.
+ * With gateway workers the bucket is the service's one on the shared board, so
+ * the rate holds for all threads together.
+ */
 export class RateLimiter {
   private buckets = new Map<string, TokenBucket>();
 
+  constructor(private readonly board?: Board) {}
+
   allow(service: string, rate: number | undefined, now: number): boolean {
     if (rate === undefined || !(rate > 0)) return true;
+    if (this.board) {
+      const slot = this.board.serviceSlot(service);
+      if (slot >= 0) return this.board.takeToken(slot, rate, now);
+    }
     let bucket = this.buckets.get(service);
     if (!bucket) {
       bucket = new TokenBucket(rate, now);

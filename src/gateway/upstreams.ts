@@ -1,12 +1,18 @@
 import { Client, type Dispatcher, Pool } from 'undici';
 import type { Clock } from '../clock.js';
 import type { Endpoint, EndpointSnapshot, InstanceStats } from './types.js';
+import type { Board } from './workers/board.js';
 
 /**
  * Per-instance state: the keep-alive connection pool (undici `Pool`), the `worker_threads`
  * concurrency slots with their `max_queue_size` queue, passive health, and the
  * in-flight count that graceful drain waits on. A pool is closed once its
  * endpoint has left the snapshot and its last request has finished.
+ *
+ * With several gateway threads (`--gateway-workers`), the counts that decide
+ * (slots taken, queued, tunnels) also live on the shared board (workers/board.ts),
+ * so `worker_threads` and `max_queue_size` hold across threads; the local counts
+ * remain for this thread's own pool and queue.
  */
 
 export interface Waiter {
@@ -53,6 +59,12 @@ export interface InstanceState {
   downUntil: number;
   removed: boolean;
   idleWaiters: (() => void)[];
+  /** The instance's slot on the shared board; -1 when this thread counts alone. */
+  slot: number;
+  /** The service's `worker_threads` at the last acquire (for grants from the board). */
+  workers: number;
+  /** A wait on the board for a freed slot is running (queued requests here). */
+  watching: boolean;
 }
 
 export type Acquire = 'run' | 'queued' | 'full';
@@ -60,9 +72,12 @@ export type Acquire = 'run' | 'queued' | 'full';
 export class Upstreams {
   private readonly states = new Map<string, InstanceState>();
 
+  private closed = false;
+
   constructor(
     private readonly clock: Clock,
     private readonly maxSockets: number,
+    private readonly board?: Board,
   ) {}
 
   sync(snapshot: EndpointSnapshot): void {
@@ -106,14 +121,18 @@ export class Upstreams {
 
   inflight(instanceId: string): number {
     const s = this.states.get(instanceId);
-    return s ? s.active + s.queue.length + s.tunnels : 0;
+    if (!s) return 0;
+    if (s.slot >= 0) return this.board!.inflight(s.slot);
+    return s.active + s.queue.length + s.tunnels;
   }
 
   isFull(state: InstanceState, workers: number, maxQueue: number): boolean {
+    if (state.slot >= 0) return this.board!.isFull(state.slot, workers, maxQueue);
     return state.active >= workers && state.queue.length >= maxQueue;
   }
 
   acquire(state: InstanceState, workers: number, maxQueue: number, waiter: Waiter): Acquire {
+    if (state.slot >= 0) return this.acquireShared(state, Math.max(1, workers), maxQueue, waiter);
     state.requests++;
     if (state.active < Math.max(1, workers)) {
       state.active++;
@@ -130,7 +149,10 @@ export class Upstreams {
   /** Removes a waiter that gave up (timeout, client gone). */
   cancel(state: InstanceState, waiter: Waiter): void {
     const i = state.queue.indexOf(waiter);
-    if (i !== -1) state.queue.splice(i, 1);
+    if (i !== -1) {
+      state.queue.splice(i, 1);
+      if (state.slot >= 0) this.board!.unqueue(state.slot);
+    }
     this.maybeIdle(state);
   }
 
@@ -139,18 +161,24 @@ export class Upstreams {
     const next = state.queue.shift();
     if (next) {
       state.active++;
+      if (state.slot >= 0) this.board!.handOver(state.slot);
       next.grant();
-    }
+    } else if (state.slot >= 0) this.board!.release(state.slot);
     this.maybeIdle(state);
   }
 
   openTunnel(state: InstanceState): void {
     state.requests++;
     state.tunnels++;
+    if (state.slot >= 0) {
+      this.board!.addInstanceRequests(state.slot, 1);
+      this.board!.tunnel(state.slot, 1);
+    }
   }
 
   closeTunnel(state: InstanceState): void {
     state.tunnels--;
+    if (state.slot >= 0) this.board!.tunnel(state.slot, -1);
     this.maybeIdle(state);
   }
 
@@ -187,8 +215,49 @@ export class Upstreams {
   }
 
   close(): void {
+    this.closed = true;
     for (const s of this.states.values()) destroy(s.pool);
     this.states.clear();
+  }
+
+  private acquireShared(state: InstanceState, workers: number, maxQueue: number, waiter: Waiter): Acquire {
+    const board = this.board!;
+    state.workers = workers;
+    if (board.tryRun(state.slot, workers)) {
+      state.requests++;
+      board.addInstanceRequests(state.slot, 1);
+      state.active++;
+      return 'run';
+    }
+    if (!board.tryQueue(state.slot, maxQueue)) return 'full';
+    state.requests++;
+    board.addInstanceRequests(state.slot, 1);
+    state.queue.push(waiter);
+    if (!state.watching) void this.watch(state);
+    return 'queued';
+  }
+
+  /**
+   * While this thread has queued requests for the instance, takes slots that any
+   * thread frees: waits on the board's generation (bumped by every release) with a
+   * bounded wait, so a missed wake-up costs at most that long.
+   */
+  private async watch(state: InstanceState): Promise<void> {
+    const board = this.board!;
+    state.watching = true;
+    try {
+      while (state.queue.length > 0 && !this.closed) {
+        const seen = board.generation(state.slot);
+        while (state.queue.length > 0 && board.grantQueued(state.slot, state.workers)) {
+          state.active++;
+          state.queue.shift()!.grant();
+        }
+        if (state.queue.length === 0) break;
+        await board.waitChange(state.slot, seen, 1000);
+      }
+    } finally {
+      state.watching = false;
+    }
   }
 
   private maybeIdle(state: InstanceState): void {
@@ -216,6 +285,9 @@ export class Upstreams {
       downUntil: 0,
       removed: false,
       idleWaiters: [],
+      slot: this.board?.instanceSlot(endpoint.instanceId) ?? -1,
+      workers: 1,
+      watching: false,
     };
   }
 

@@ -5,6 +5,7 @@
  */
 
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { isPierError } from '../../errors.js';
 import type { DiscoveryMode } from '../../gateway/index.js';
@@ -29,6 +30,7 @@ export interface ServerFlags {
   gatewayTlsPort?: string;
   discovery?: DiscoveryMode;
   easMaxDateSkew?: string;
+  gatewayWorkers?: string;
   /** Default: none when the control host is loopback, token otherwise. */
   metricsAuth?: 'token' | 'none';
 }
@@ -45,6 +47,7 @@ function pierOptions(ctx: CommandContext, flags: ServerFlags) {
     runtime: runtimeChoice(flags.runtime),
     ...(flags.discovery ? { discovery: flags.discovery } : {}),
     ...easSkew(flags.easMaxDateSkew),
+    gatewayWorkers: gatewayWorkers(flags.gatewayWorkers),
     ...(flags.metricsAuth ? { metricsAuth: flags.metricsAuth } : {}),
     ...tlsOptions(ctx, flags),
   };
@@ -54,6 +57,14 @@ function pierOptions(ctx: CommandContext, flags: ServerFlags) {
 function easSkew(raw: string | undefined): { easMaxDateSkewSeconds?: number } {
   if (raw === undefined) return {};
   return { easMaxDateSkewSeconds: parseCount(raw, '--eas-max-date-skew', 1) };
+}
+
+/** `--gateway-workers N|auto`: auto is one thread per core the process may use. */
+export function gatewayWorkers(raw: string | undefined): number {
+  if (raw === undefined || raw === 'auto') return Math.min(64, availableParallelism());
+  const n = parseCount(raw, '--gateway-workers', 1);
+  if (n > 64) throw new CliError(2, `--gateway-workers must be auto or an integer from 1 to 64, got "${raw}"`);
+  return n;
 }
 
 function tlsOptions(ctx: CommandContext, flags: ServerFlags) {
@@ -113,6 +124,7 @@ export async function gateway(
     logLevel?: string;
     discovery?: DiscoveryMode;
     easMaxDateSkew?: string;
+    gatewayWorkers?: string;
   },
 ): Promise<void> {
   const controlUrl = (flags.control ?? (ctx.env.PIER_CONTROL_URL || DEFAULT_CONTROL_URL)).replace(/\/+$/, '');
@@ -129,6 +141,7 @@ export async function gateway(
     ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
     ...(flags.discovery ? { discovery: flags.discovery } : {}),
     ...easSkew(flags.easMaxDateSkew),
+    gatewayWorkers: gatewayWorkers(flags.gatewayWorkers),
   });
   writeLines(ctx.out, [`Gateway: ${gw.url} (following ${controlUrl})`, 'Press Ctrl-C to stop.']);
   await untilShutdown(ctx.shutdown);

@@ -51,6 +51,9 @@ export class GrpcCall {
   private keepalive: TimerHandle | undefined;
   private deadlineAt: number | undefined;
   private finished = false;
+  /** The client's request data is being forwarded (listeners attached once per call). */
+  private forwarding = false;
+  private clientEnded = false;
 
   constructor(
     private readonly deps: GrpcDeps,
@@ -146,18 +149,56 @@ export class GrpcCall {
     else entry.session.once('connect', () => this.attachBody(up));
   }
 
+  /**
+   * Request data goes to the current upstream stream by hand rather than `pipe()`:
+   * a unary call is one or two frames each way, and pipe's dozen listeners per
+   * stream (added and removed per call) cost more than the forwarding itself.
+   * Backpressure is kept: a full upstream pauses the client stream until `drain`.
+   */
   private attachBody(up: ClientHttp2Stream): void {
     if (this.up !== up || this.finished) return;
-    this.stream.on('data', this.countIn);
-    this.stream.pipe(up);
+    if (this.clientEnded) {
+      up.end();
+      return;
+    }
+    if (this.forwarding) return;
+    this.forwarding = true;
+    this.stream.on('data', this.onClientData);
+    this.stream.once('end', this.onClientEnd);
   }
 
-  private countIn = (chunk: Buffer): void => {
+  private onClientData = (chunk: Buffer): void => {
     this.bytesIn += chunk.length;
+    const up = this.up;
+    if (up && !up.write(chunk)) {
+      this.stream.pause();
+      up.once('drain', this.resumeClient);
+    }
   };
 
-  private countOut = (chunk: Buffer): void => {
+  private resumeClient = (): void => {
+    this.stream.resume();
+  };
+
+  private onClientEnd = (): void => {
+    this.clientEnded = true;
+    this.up?.end();
+  };
+
+  private onUpData = (chunk: Buffer): void => {
     this.bytesOut += chunk.length;
+    if (!this.stream.write(chunk)) {
+      this.up?.pause();
+      this.stream.once('drain', this.resumeUp);
+    }
+  };
+
+  private resumeUp = (): void => {
+    this.up?.resume();
+  };
+
+  private onUpEnd = (): void => {
+    if (!this.stream.writableEnded) this.stream.end();
   };
 
   private onResponse = (headers: IncomingHttpHeaders, flags: number): void => {
@@ -173,8 +214,8 @@ export class GrpcCall {
     }
     this.stream.respond(out, { waitForTrailers: true });
     this.stream.once('wantTrailers', this.onWantTrailers);
-    this.up!.on('data', this.countOut);
-    this.up!.pipe(this.stream);
+    this.up!.on('data', this.onUpData);
+    this.up!.once('end', this.onUpEnd);
   };
 
   private onTrailers = (trailers: IncomingHttpHeaders): void => {
@@ -262,8 +303,8 @@ export class GrpcCall {
     const up = this.up;
     this.up = undefined;
     if (!up) return;
-    this.stream.unpipe(up);
-    up.unpipe(this.stream);
+    up.removeListener('data', this.onUpData);
+    up.removeListener('end', this.onUpEnd);
     if (!up.closed) up.close(NGHTTP2_CANCEL);
   }
 

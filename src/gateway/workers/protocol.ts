@@ -1,0 +1,39 @@
+import type { GatewayLimits, EndpointSnapshot } from '../types.js';
+import type { DiscoveryMode } from '../discovery.js';
+import type { SlotMap } from './board.js';
+
+/** What a gateway worker thread is started with (structured-clone safe). */
+export interface WorkerInit {
+  sab: SharedArrayBuffer;
+  threads: number;
+  thread: number;
+  snapshot: EndpointSnapshot;
+  slots: SlotMap;
+  logLevel: string;
+  logBindings: Record<string, unknown>;
+  options: {
+    limits?: GatewayLimits;
+    retries?: number;
+    passiveHealthMs?: number;
+    maxSocketsPerInstance?: number;
+    tls?: { key: string | Buffer; cert: string | Buffer };
+    discovery?: DiscoveryMode;
+    activation?: { maxQueue?: number; maxWaitMs?: number };
+    easMaxDateSkewSeconds?: number;
+    onDemand: boolean;
+  };
+}
+
+export type ToWorker =
+  | { t: 'snapshot'; snapshot: EndpointSnapshot; slots: SlotMap }
+  | { t: 'listen'; id: number; port: number; host: string; tls: boolean }
+  | { t: 'metrics'; id: number }
+  | { t: 'close' };
+
+export type FromWorker =
+  | { t: 'ready' }
+  | { t: 'applied'; version: number }
+  | { t: 'listening'; id: number; error?: string }
+  | { t: 'metrics'; id: number; metrics: unknown[] }
+  | { t: 'demand'; service: string }
+  | { t: 'closed' };
