@@ -28,6 +28,7 @@ import {
   type RuntimeChoice,
 } from './runtime/index.js';
 import { runtimeConfigFromEnv } from './config.js';
+import { ServiceHistory } from './history/index.js';
 import { ensureAdminToken, openStore, type Store } from './store/index.js';
 
 export interface PierOptions {
@@ -94,12 +95,14 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     : runtimeConfigFromEnv(opts.home, process.env);
   const runtime = await createRuntime(opts.runtime ?? 'auto', clock, logger, config);
   const endpoints = createEndpointStore();
+  const history = new ServiceHistory({ clock });
 
   const gateway = createGateway({
     source: endpoints,
     clock,
     logger: logger.child({ component: 'gateway' }),
     registry,
+    observer: history,
     ...(opts.discovery ? { discovery: opts.discovery } : {}),
     ...(opts.easMaxDateSkewSeconds ? { easMaxDateSkewSeconds: opts.easMaxDateSkewSeconds } : {}),
     ...(opts.tls ? { tls: { key: readFileSync(opts.tls.keyFile), cert: readFileSync(opts.tls.certFile) } } : {}),
@@ -151,11 +154,13 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   });
   await reconciler.start();
   autoscaler.start();
+  const sampler = clock.setInterval(() => sampleInstances(history, store, reconciler), history.stepMs);
 
   const api = createApiServer({
     control,
     adminToken,
     registry,
+    history,
     metricsAuth: opts.metricsAuth ?? metricsAuthFor(opts.controlHost),
     logger: logger.child({ component: 'api' }),
   });
@@ -171,6 +176,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     close() {
       closing ??= (async () => {
         await api.close();
+        clock.clearInterval(sampler);
         autoscaler.stop();
         await reconciler.close(opts.stopInstancesOnClose ?? true);
         await gateway.close();
@@ -275,6 +281,16 @@ function beforeDeadline<T>(clock: Clock, promise: Promise<T>, ms: number): Promi
     () => undefined,
   );
   return Promise.race([promise, timeout]).finally(() => abort.abort());
+}
+
+/** The charts' instance counts: desired and ready per service, once a step; deleted services are dropped. */
+function sampleInstances(history: ServiceHistory, store: Store, reconciler: Reconciler): void {
+  const services = store.listServices();
+  for (const svc of services) {
+    const ready = reconciler.liveInstances(svc.name).filter((i) => i.isReady()).length;
+    history.sampleInstances(svc.name, svc.stopped ? 0 : svc.desiredInstances, ready);
+  }
+  history.retain(services.map((s) => s.name));
 }
 
 /** The services the autoscaler looks after: running ones with an autoscaler or a cron scaler. */

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type Clock, createRealClock } from '../clock.js';
+import type { ServiceHistory } from '../history/index.js';
 import { PierError, toPierError } from '../errors.js';
 import { WWW_AUTHENTICATE, createTokenCheck } from './auth.js';
 import type { ControlPlane } from './control-plane.js';
@@ -19,6 +20,8 @@ export interface ApiServerOptions {
   control: ControlPlane;
   adminToken: string;
   registry?: Registry;
+  /** The charts' history (GET /services/{name}/history); absent: that route answers 404. */
+  history?: ServiceHistory;
   logger?: Logger;
   /** Largest accepted request body; default 1 MiB. */
   bodyLimitBytes?: number;
@@ -47,6 +50,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     clock: opts.clock ?? createRealClock(),
     heartbeatMs: opts.heartbeatMs ?? 10_000,
     ...(opts.registry ? { registry: opts.registry } : {}),
+    ...(opts.history ? { history: opts.history } : {}),
     ...(opts.metricsAuth ? { metricsAuth: opts.metricsAuth } : {}),
   });
   const open = new Set<AbortController>();

@@ -210,6 +210,15 @@ export const OPENAPI_DOCUMENT = {
         responses: { '204': { description: 'Recorded' }, ...withService },
       },
     },
+    '/api/v1/services/{name}/history': {
+      parameters: [nameParam],
+      get: {
+        summary: "The console's charts: one point per 5 s step over the last hour",
+        description:
+          'Completed steps, oldest first: requests per second by status class, p50/p99 latency in seconds (null without requests) and instances desired/ready. Kept in memory by the control plane; empty after a restart.',
+        responses: { '200': json(ref('History')), ...withService },
+      },
+    },
     '/api/v1/services/{name}/instances': {
       parameters: [nameParam],
       get: { summary: 'List instances', responses: { '200': json(arrayOf(ref('InstanceView'))), ...withService } },
@@ -289,6 +298,29 @@ export const OPENAPI_DOCUMENT = {
   components: {
     securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
     schemas: {
+      History: {
+        type: 'object',
+        required: ['stepMs', 'windowMs', 'points'],
+        properties: {
+          stepMs: int(1),
+          windowMs: int(1),
+          points: arrayOf({
+            type: 'object',
+            required: ['t', 'qps', 'p50', 'p99', 'desired', 'ready'],
+            properties: {
+              t: { type: 'integer', description: 'start of the step, ms since the epoch' },
+              qps: {
+                type: 'object',
+                properties: { '2xx': { type: 'number' }, '4xx': { type: 'number' }, '5xx': { type: 'number' } },
+              },
+              p50: { type: ['number', 'null'] },
+              p99: { type: ['number', 'null'] },
+              desired: { type: ['integer', 'null'] },
+              ready: { type: ['integer', 'null'] },
+            },
+          }),
+        },
+      },
       Error: {
         type: 'object',
         required: ['code', 'message'],

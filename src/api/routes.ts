@@ -5,6 +5,7 @@
 
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
+import type { ServiceHistory } from '../history/index.js';
 import { PierError } from '../errors.js';
 import type { ModifyRequest } from './control-plane.js';
 import { parseEndpointAck } from './endpoint-ack.js';
@@ -20,6 +21,7 @@ export type MetricsAuth = 'token' | 'none';
 
 export interface RouteDeps {
   registry?: Registry;
+  history?: ServiceHistory;
   /** Default 'none'; `startPier` asks for 'token' when the control port is not on loopback. */
   metricsAuth?: MetricsAuth;
   clock: Clock;
@@ -98,6 +100,11 @@ export function createRoutes(deps: RouteDeps): Route[] {
     v1('POST', '/services/{name}/activate', (ctx) => {
       ctx.control.activate(svc(ctx));
       return { empty: true };
+    }),
+    v1('GET', '/services/{name}/history', (ctx) => {
+      ctx.control.describe(svc(ctx)); // 404 for an unknown service
+      if (!deps.history) throw new PierError('ROUTE_NOT_FOUND', 'history is not kept by this server');
+      return { json: deps.history.read(svc(ctx)) };
     }),
     v1('GET', '/services/{name}/instances', (ctx) => ({ json: ctx.control.instances(svc(ctx)) })),
     v1('GET', '/services/{name}/events', (ctx) => {

@@ -13,7 +13,7 @@ import { Activator } from './activator.js';
 import { attachGrpcFront } from './grpc/front.js';
 import { H2Sessions } from './grpc/sessions.js';
 import { type DiscoveryMode, privateNetworks } from './discovery.js';
-import { GatewayMetrics } from './metrics.js';
+import { GatewayMetrics, type RequestObserver } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
 import { BodySpool } from './signed-body.js';
 import type { EndpointSnapshot, EndpointSource, GatewayLimits, GatewayStats, LbPolicy } from './types.js';
@@ -26,6 +26,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Metrics are registered here; a new Registry when absent. */
   registry?: Registry;
+  /** Told of every answered request, e.g. the console's history (src/history). */
+  observer?: RequestObserver;
   random?: () => number;
   limits?: GatewayLimits;
   /** Attempts on other instances after a failed connect. Default 2. */
@@ -87,7 +89,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   if (!(skew >= 0) || !Number.isFinite(skew)) throw new Error('createGateway: easMaxDateSkewSeconds must be >= 0');
   const upstreams = new Upstreams(clock, opts.maxSocketsPerInstance ?? 256);
   const outstanding = (id: string) => upstreams.inflight(id);
-  const metrics = new GatewayMetrics(opts.registry ?? new Registry());
+  const metrics = new GatewayMetrics(opts.registry ?? new Registry(), opts.observer);
   const activator = new Activator({
     clock,
     ...(opts.onDemand ? { onDemand: opts.onDemand } : {}),

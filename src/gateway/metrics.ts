@@ -4,6 +4,11 @@ const REQUEST_LABELS = ['service', 'instance', 'code'] as const;
 const INFLIGHT_LABELS = ['service', 'instance'] as const;
 const BYTES_LABELS = ['service', 'direction'] as const;
 
+/** Something else that counts answered requests (src/history). */
+export interface RequestObserver {
+  record(service: string, status: number, seconds: number): void;
+}
+
 /** One series' running value, kept as a plain number and handed to prom-client on scrape. */
 interface Cell {
   labels: string[];
@@ -23,7 +28,11 @@ export class GatewayMetrics {
   private readonly byteCells = new Map<string, [Cell, Cell]>();
   private readonly hist = new Map<string, { observe(v: number): void }>();
 
-  constructor(registry: Registry) {
+  constructor(
+    registry: Registry,
+    /** Also told of every answered request (the console's history); optional. */
+    private readonly observer?: RequestObserver,
+  ) {
     const requestCells = this.requestCells;
     const inflightCells = this.inflightCells;
     const byteCells = this.byteCells;
@@ -103,6 +112,7 @@ export class GatewayMetrics {
       this.hist.set(service, h);
     }
     h.observe(seconds);
+    this.observer?.record(service, code, seconds);
     if (bytesIn > 0 || bytesOut > 0) {
       let pair = this.byteCells.get(service);
       if (!pair) {
