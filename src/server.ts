@@ -10,7 +10,9 @@ import { Registry } from 'prom-client';
 import { createApiServer, type MetricsAuth, metricsAuthFor } from './api/index.js';
 import { type Clock, createRealClock } from './clock.js';
 import { Autoscaler, type ServiceView } from './autoscaler/index.js';
-import { GatewayRegistry, LocalControlPlane, Reconciler } from './controller/index.js';
+import { registerProcessMetrics } from './build-info.js';
+import { ControllerMetrics, GatewayRegistry, LocalControlPlane, Reconciler } from './controller/index.js';
+import { createTokenCheck } from './api/auth.js';
 import {
   createEndpointStore,
   createGateway,
@@ -88,6 +90,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   const clock = opts.clock ?? createRealClock();
   const logger = pino({ level: opts.logLevel ?? 'info', base: undefined });
   const registry = new Registry();
+  registerProcessMetrics(registry, 'server');
   const adminToken = opts.adminToken ?? ensureAdminToken(opts.home, process.env);
   const store = openStore({ home: opts.home, clock });
   const config = opts.runtimeConfig
@@ -128,6 +131,15 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
         : (instanceId, timeoutMs) =>
             drainInstance({ clock, reconciler, gateway, gateways, logger: drainLogger }, instanceId, timeoutMs),
     logger: logger.child({ component: 'controller' }),
+    onEvent: (service, type, reason) => controllerMetrics.event(service, type, reason),
+  });
+  const controllerMetrics = new ControllerMetrics(registry, {
+    services: () =>
+      store.listServices().map((svc) => ({
+        name: svc.name,
+        desired: svc.stopped ? 0 : svc.desiredInstances,
+        instances: [...(reconciler.states.get(svc.name)?.instances.values() ?? [])].map((i) => i.view()),
+      })),
   });
   const autoscaler = new Autoscaler({
     clock,
@@ -214,11 +226,15 @@ export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url:
     inflight: (instanceId) => gateway?.inflight(instanceId) ?? 0,
   });
   await source.ready;
+  const registry = new Registry();
+  registerProcessMetrics(registry, 'gateway');
+  const adminCheck = createTokenCheck(opts.adminToken);
   gateway = createGateway({
     source,
     clock,
     logger: logger.child({ component: 'gateway' }),
-    registry: new Registry(),
+    registry,
+    metricsEndpoint: { registry, authorized: (req) => adminCheck(req.headers).ok },
     ...(opts.discovery ? { discovery: opts.discovery } : {}),
     ...(opts.easMaxDateSkewSeconds ? { easMaxDateSkewSeconds: opts.easMaxDateSkewSeconds } : {}),
     // A request held for a service scaled to zero: ask the control plane to start instances.

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { type Clock, createRealClock } from '../clock.js';
-import type { GatewayCore } from './core.js';
+import type { GatewayCore, MetricsEndpoint } from './core.js';
 import { handleRequest } from './handle.js';
 import { pickEndpoint } from './lb/p2c.js';
 import { Activator } from './activator.js';
@@ -28,6 +28,8 @@ export interface GatewayOptions {
   registry?: Registry;
   /** Told of every answered request, e.g. the console's history (src/history). */
   observer?: RequestObserver;
+  /** Serve `GET /metrics` on the gateway port (a standalone `pier gateway`). */
+  metricsEndpoint?: MetricsEndpoint;
   random?: () => number;
   limits?: GatewayLimits;
   /** Attempts on other instances after a failed connect. Default 2. */
@@ -89,7 +91,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
   if (!(skew >= 0) || !Number.isFinite(skew)) throw new Error('createGateway: easMaxDateSkewSeconds must be >= 0');
   const upstreams = new Upstreams(clock, opts.maxSocketsPerInstance ?? 256);
   const outstanding = (id: string) => upstreams.inflight(id);
-  const metrics = new GatewayMetrics(opts.registry ?? new Registry(), opts.observer);
+  const metrics = new GatewayMetrics(opts.registry ?? new Registry(), opts.observer, () => {
+    const out: Record<string, number> = {};
+    for (const name of Object.keys(core.snapshot.services)) {
+      const n = activator.pending(name);
+      if (n > 0) out[name] = n;
+    }
+    return out;
+  });
   const activator = new Activator({
     clock,
     ...(opts.onDemand ? { onDemand: opts.onDemand } : {}),
@@ -122,6 +131,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     eas: { maxDateSkewMs: skew * 1000, now: () => clock.now() },
     spool: new BodySpool(),
     discovery: { mode: opts.discovery ?? 'private', networks: privateNetworks() },
+    ...(opts.metricsEndpoint ? { metricsEndpoint: opts.metricsEndpoint } : {}),
   };
   const h2Sessions = new H2Sessions();
   const apply = (snapshot: EndpointSnapshot) => {
@@ -130,6 +140,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     h2Sessions.sync(snapshot);
     core.limiter.retain(new Set(Object.keys(snapshot.services)));
     activator.sync(snapshot);
+    metrics.retain(snapshot);
   };
   apply(core.snapshot);
   const unsubscribe = opts.source.subscribe(apply);

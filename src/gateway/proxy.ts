@@ -187,6 +187,7 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
    */
   private holdForActivation(activator: Activator): void {
     this.stopDeadline();
+    this.deps.metrics.count(this.svc.name, 'hold');
     this.unhold = activator.hold(this.svc.name, {
       resume: (route) => {
         this.unhold = undefined;
@@ -306,9 +307,11 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     const unsent = !this.written;
     const stale = this.written && (this.reused || IDEMPOTENT.has(this.req.method ?? '')) && STALE_ERRORS.has(code);
     if (unsent && CONNECT_ERRORS.has(code)) this.deps.upstreams.markDown(this.state!, this.deps.passiveHealthMs);
+    this.deps.metrics.count(this.svc.name, unsent ? 'connect_error' : 'reset');
     const replayable = this.body !== undefined || !this.pump || this.pump.replayable();
     if ((unsent || stale) && replayable && this.tries < this.deps.retries) {
       this.tries++;
+      this.deps.metrics.count(this.svc.name, 'retry');
       this.excluded ??= [];
       this.excluded.push(this.instance);
       this.pump?.detach();
@@ -341,6 +344,8 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
   /** Answers with a gateway error and abandons the upstream call. */
   private fail(status: number, code: string, message: string): void {
     this.status = status;
+    if (code === 'QUEUE_FULL') this.deps.metrics.count(this.svc.name, 'queue_full');
+    else if (code === 'TIMEOUT') this.deps.metrics.count(this.svc.name, 'timeout');
     this.abortUpstream();
     this.releaseSlot();
     sendError(this.req, this.res, status, code, message);
