@@ -29,6 +29,8 @@ export interface ApiServerOptions {
   metricsAuth?: MetricsAuth;
   /** Interval of `{"heartbeat":true}` lines on endpoints/watch; default 10 s. */
   heartbeatMs?: number;
+  /** How often `?watch=true` streams look for changes; default 500 ms. */
+  watchPollMs?: number;
   clock?: Clock;
 }
 
@@ -49,6 +51,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const routes = createRoutes({
     clock: opts.clock ?? createRealClock(),
     heartbeatMs: opts.heartbeatMs ?? 10_000,
+    ...(opts.watchPollMs ? { watchPollMs: opts.watchPollMs } : {}),
     ...(opts.registry ? { registry: opts.registry } : {}),
     ...(opts.history ? { history: opts.history } : {}),
     ...(opts.metricsAuth ? { metricsAuth: opts.metricsAuth } : {}),

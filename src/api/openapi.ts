@@ -18,6 +18,13 @@ const withService = {
   '404': errorResponse('SERVICE_NOT_FOUND'),
 };
 const int = (minimum: number) => ({ type: 'integer', minimum });
+const watchParam = {
+  name: 'watch',
+  in: 'query',
+  schema: { type: 'string', enum: ['1', 'true'] },
+  description:
+    'Stream instead: NDJSON (application/x-ndjson), one line per change until the client disconnects (lists: the whole list again; events: each new event)',
+};
 
 const fieldErrors = arrayOf(ref('FieldError'));
 const instanceCounts = {
@@ -83,7 +90,11 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     '/api/v1/services': {
-      get: { summary: 'List services', responses: { '200': json(arrayOf(ref('ServiceSummary'))), ...common } },
+      get: {
+        summary: 'List services',
+        parameters: [watchParam],
+        responses: { '200': json(arrayOf(ref('ServiceSummary'))), ...common },
+      },
       post: {
         summary: 'Create a service from a spec',
         requestBody: body(ref('ServiceSpecInput')),
@@ -220,7 +231,7 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     '/api/v1/services/{name}/instances': {
-      parameters: [nameParam],
+      parameters: [nameParam, watchParam],
       get: { summary: 'List instances', responses: { '200': json(arrayOf(ref('InstanceView'))), ...withService } },
     },
     '/api/v1/services/{name}/events': {
@@ -228,6 +239,7 @@ export const OPENAPI_DOCUMENT = {
         nameParam,
         { name: 'sinceId', in: 'query', schema: int(0), description: 'Only events with a larger id' },
         { name: 'limit', in: 'query', schema: int(1), description: 'At most this many (the newest)' },
+        watchParam,
       ],
       get: {
         summary: 'List events',

@@ -13,6 +13,7 @@ import { OPENAPI_DOCUMENT } from './openapi.js';
 import { flagQuery, intField, intQuery, objectBody } from './params.js';
 import type { Route, RouteContext } from './router.js';
 import { followLogs, watchEndpoints } from './streams.js';
+import { watchEvents, watchSnapshots } from './watch.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -26,11 +27,15 @@ export interface RouteDeps {
   metricsAuth?: MetricsAuth;
   clock: Clock;
   heartbeatMs: number;
+  /** How often `?watch=true` streams look for changes; default 500 ms. */
+  watchPollMs?: number;
 }
 
 const svc = (ctx: RouteContext) => ctx.params.name!;
 
 export function createRoutes(deps: RouteDeps): Route[] {
+  const watch = { clock: deps.clock, pollMs: deps.watchPollMs ?? 500 };
+  const watching = (ctx: RouteContext) => flagQuery(ctx.query, 'watch');
   const v1 = (method: Route['method'], path: string, handle: Route['handle']): Route => ({
     method,
     path: `${API_PREFIX}${path}`,
@@ -51,7 +56,9 @@ export function createRoutes(deps: RouteDeps): Route[] {
     },
     v1('GET', '/openapi.json', () => ({ json: OPENAPI_DOCUMENT })),
     v1('POST', '/validate', async (ctx) => ({ json: ctx.control.validate(await ctx.body()) })),
-    v1('GET', '/services', (ctx) => ({ json: ctx.control.list() })),
+    v1('GET', '/services', (ctx) =>
+      watching(ctx) ? watchSnapshots(ctx, watch, () => ctx.control.list()) : { json: ctx.control.list() },
+    ),
     v1('POST', '/services', async (ctx) => ({ status: 201, json: await ctx.control.create(await ctx.body()) })),
     v1('GET', '/services/{name}', (ctx) => ({ json: ctx.control.describe(svc(ctx)) })),
     v1('PATCH', '/services/{name}', async (ctx) => {
@@ -106,14 +113,19 @@ export function createRoutes(deps: RouteDeps): Route[] {
       if (!deps.history) throw new PierError('ROUTE_NOT_FOUND', 'history is not kept by this server');
       return { json: deps.history.read(svc(ctx)) };
     }),
-    v1('GET', '/services/{name}/instances', (ctx) => ({ json: ctx.control.instances(svc(ctx)) })),
+    v1('GET', '/services/{name}/instances', (ctx) =>
+      watching(ctx)
+        ? watchSnapshots(ctx, watch, () => ctx.control.instances(svc(ctx)))
+        : { json: ctx.control.instances(svc(ctx)) },
+    ),
     v1('GET', '/services/{name}/events', (ctx) => {
       const sinceId = intQuery(ctx.query, 'sinceId', 0);
       const limit = intQuery(ctx.query, 'limit', 1);
       const query: { sinceId?: number; limit?: number } = {};
       if (sinceId !== undefined) query.sinceId = sinceId;
       if (limit !== undefined) query.limit = limit;
-      return { json: ctx.control.events(svc(ctx), query) };
+      const list = ctx.control.events(svc(ctx), query);
+      return watching(ctx) ? watchEvents(ctx, watch, svc(ctx), list) : { json: list };
     }),
     v1('GET', '/services/{name}/logs', async (ctx) => {
       const instance = ctx.query.get('instance') || undefined;
