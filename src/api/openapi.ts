@@ -60,6 +60,24 @@ export const OPENAPI_DOCUMENT = {
   },
   security: [{ adminToken: [] }],
   paths: {
+    '/': {
+      get: {
+        summary: 'The web console (HTML; asks for the admin token and keeps it in the tab only)',
+        security: [],
+        responses: { '200': { description: 'The console page', content: { 'text/html': {} } } },
+      },
+    },
+    '/console/{file}': {
+      get: {
+        summary: "The console's scripts and styles",
+        security: [],
+        parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '200': { description: 'A file of the console' },
+          '404': errorResponse('ROUTE_NOT_FOUND'),
+        },
+      },
+    },
     '/healthz': {
       get: {
         summary: 'Liveness of the control plane',

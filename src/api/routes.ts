@@ -14,6 +14,7 @@ import { flagQuery, intField, intQuery, objectBody } from './params.js';
 import type { Route, RouteContext } from './router.js';
 import { followLogs, watchEndpoints } from './streams.js';
 import { watchEvents, watchSnapshots } from './watch.js';
+import { loadConsoleFiles, serveConsoleFile } from '../console/serve.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -35,6 +36,7 @@ const svc = (ctx: RouteContext) => ctx.params.name!;
 
 export function createRoutes(deps: RouteDeps): Route[] {
   const watch = { clock: deps.clock, pollMs: deps.watchPollMs ?? 500 };
+  const consoleFiles = loadConsoleFiles();
   const watching = (ctx: RouteContext) => flagQuery(ctx.query, 'watch');
   const v1 = (method: Route['method'], path: string, handle: Route['handle']): Route => ({
     method,
@@ -44,6 +46,14 @@ export function createRoutes(deps: RouteDeps): Route[] {
   });
   return [
     { method: 'GET', path: '/healthz', auth: false, handle: () => ({ json: { ok: true } }) },
+    // The console's page and files: public, they carry no data (src/console/serve.ts).
+    { method: 'GET', path: '/', auth: false, handle: (ctx) => serveConsoleFile(ctx, consoleFiles, 'index.html') },
+    {
+      method: 'GET',
+      path: '/console/{file}',
+      auth: false,
+      handle: (ctx) => serveConsoleFile(ctx, consoleFiles, ctx.params.file!),
+    },
     {
       method: 'GET',
       path: '/metrics',
