@@ -5,7 +5,7 @@ import { h, s } from './dom.js';
 
 const W = 600;
 const H = 160;
-const PAD = { l: 48, r: 8, t: 8, b: 20 };
+const PAD = { l: 72, r: 8, t: 12, b: 24 };
 
 /**
  * series: [{label, cls, get: (point) => number|null}]; points oldest first.
@@ -38,7 +38,8 @@ export function lineChart(title, points, series, format = String) {
       s('text', { class: 'axis', x: PAD.l - 4, y: y(top * f) + 4, 'text-anchor': 'end' }, format(top * f)),
     ),
   );
-  const span = points.length > 1 ? `${Math.round((t1 - t0) / 60000)} min` : '';
+  const sec = Math.round((t1 - t0) / 1000);
+  const span = points.length > 1 ? (sec < 120 ? `${sec} s` : `${Math.round(sec / 60)} min`) : '';
   const svg = s(
     'svg',
     { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `${title}: ${points.length} points, max ${format(max)}` },

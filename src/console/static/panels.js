@@ -202,7 +202,7 @@ export function revisionsPanel(name, actions) {
   const body = h('tbody', { id: 'revisions-body' });
   const from = h('select', { id: 'diff-from', 'aria-label': 'From revision' });
   const to = h('select', { id: 'diff-to', 'aria-label': 'To revision' });
-  const out = h('div', { id: 'diff', 'aria-live': 'polite' });
+  const out = h('div', { id: 'diff', class: 'scroll', 'aria-live': 'polite' });
   let known = '';
   const el = h(
     'section',

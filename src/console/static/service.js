@@ -332,6 +332,8 @@ export function serviceView(root, name) {
     instances: instancesPanel(name, abort.signal, actions, (list) => {
       lastIds = list.map((i) => i.id);
       panels?.logs.setInstances(lastIds);
+      // The status follows the instances: read it again now rather than at the next poll.
+      if (!busy && desc) refresh();
     }),
     events: eventsPanel(name, abort.signal),
     logs: logsPanel(name, abort.signal),
