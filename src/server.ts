@@ -139,6 +139,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
         name: svc.name,
         desired: svc.stopped ? 0 : svc.desiredInstances,
         instances: [...(reconciler.states.get(svc.name)?.instances.values() ?? [])].map((i) => i.view()),
+        ...autoscalerDesired(svc.name),
       })),
   });
   const autoscaler = new Autoscaler({
@@ -164,6 +165,10 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     autoscalerStatus: (name) => autoscaler.status(name) as Record<string, unknown> | undefined,
     clock,
   });
+  function autoscalerDesired(name: string): { autoscalerDesired?: number } {
+    const desired = autoscaler.status(name)?.desired;
+    return desired === undefined ? {} : { autoscalerDesired: desired };
+  }
   await reconciler.start();
   autoscaler.start();
   const sampler = clock.setInterval(() => sampleInstances(history, store, reconciler), history.stepMs);

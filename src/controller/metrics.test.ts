@@ -23,6 +23,7 @@ describe('ControllerMetrics', () => {
         name: 'svc',
         desired: 3,
         instances: [instance('a', true, 0, 'Running'), instance('b', false, 2, 'CrashLoopBackOff')],
+        autoscalerDesired: 4,
       },
     ];
     const m = new ControllerMetrics(registry, { services: () => services });
@@ -34,9 +35,10 @@ describe('ControllerMetrics', () => {
     expect(text).toContain('pier_service_ready_instances{service="svc"} 1');
     expect(text).toContain('pier_service_instances{service="svc",state="CrashLoopBackOff"} 1');
     expect(text).toContain('pier_service_instance_restarts{service="svc"} 2');
+    expect(text).toContain('pier_autoscaler_desired_instances{service="svc"} 4');
     expect(text).toContain('pier_controller_events_total{service="svc",type="Warning",reason="Unhealthy"} 2');
     expect(text).toContain('pier_controller_events_total{service="svc",type="Normal",reason="Updating"} 1');
-    services = [];
+    services = [] as typeof services;
     expect(await registry.metrics()).not.toContain('service="svc"');
   });
 });

@@ -12,7 +12,7 @@ import type { InstanceView } from '../api/index.js';
 
 export interface ControllerView {
   /** Every service now, with what the controller wants and has. */
-  services(): { name: string; desired: number; instances: InstanceView[] }[];
+  services(): { name: string; desired: number; instances: InstanceView[]; autoscalerDesired?: number }[];
 }
 
 export class ControllerMetrics {
@@ -73,6 +73,17 @@ export class ControllerMetrics {
             { service: s.name },
             s.instances.reduce((n, i) => n + i.restarts, 0),
           );
+      },
+    });
+    new Gauge({
+      name: 'pier_autoscaler_desired_instances',
+      help: "The autoscaler's last recommendation (services with an autoscaler that has decided once).",
+      labelNames: ['service'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of snapshot())
+          if (s.autoscalerDesired !== undefined) this.set({ service: s.name }, s.autoscalerDesired);
       },
     });
     new Counter({

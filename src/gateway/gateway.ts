@@ -91,13 +91,16 @@ export function createGateway(opts: GatewayOptions): Gateway {
   if (!(skew >= 0) || !Number.isFinite(skew)) throw new Error('createGateway: easMaxDateSkewSeconds must be >= 0');
   const upstreams = new Upstreams(clock, opts.maxSocketsPerInstance ?? 256);
   const outstanding = (id: string) => upstreams.inflight(id);
-  const metrics = new GatewayMetrics(opts.registry ?? new Registry(), opts.observer, () => {
-    const out: Record<string, number> = {};
-    for (const name of Object.keys(core.snapshot.services)) {
-      const n = activator.pending(name);
-      if (n > 0) out[name] = n;
-    }
-    return out;
+  const metrics = new GatewayMetrics(opts.registry ?? new Registry(), opts.observer, {
+    pending: () => {
+      const out: Record<string, number> = {};
+      for (const name of Object.keys(core.snapshot.services)) {
+        const n = activator.pending(name);
+        if (n > 0) out[name] = n;
+      }
+      return out;
+    },
+    queued: () => upstreams.queuedByService(),
   });
   const activator = new Activator({
     clock,

@@ -75,9 +75,13 @@ describe('GatewayMetrics (issue 15)', () => {
     expect(text).toContain('pier_gateway_request_duration_seconds_count{service="svc",method="other",class="5xx"} 1');
   });
 
-  it('counts retries, upstream errors, rejections and activator holds', async () => {
+  it('counts retries, upstream errors, rejections, activator holds and queue waits', async () => {
     const registry = new Registry();
-    const metrics = new GatewayMetrics(registry, undefined, () => ({ svc: 2 }));
+    const metrics = new GatewayMetrics(registry, undefined, {
+      pending: () => ({ svc: 2 }),
+      queued: () => ({ svc: 3 }),
+    });
+    metrics.queueWait('svc', 0.02);
     for (const o of ['retry', 'connect_error', 'reset', 'timeout', 'rate_limited', 'queue_full', 'hold'] as const) {
       metrics.count('svc', o);
     }
@@ -90,5 +94,7 @@ describe('GatewayMetrics (issue 15)', () => {
     expect(text).toContain('pier_gateway_rejected_total{service="svc",reason="queue_full"} 1');
     expect(text).toContain('pier_gateway_activator_holds_total{service="svc"} 1');
     expect(text).toContain('pier_gateway_activator_pending_requests{service="svc"} 2');
+    expect(text).toContain('pier_gateway_queued_requests{service="svc"} 3');
+    expect(text).toContain('pier_gateway_queue_wait_seconds_count{service="svc"} 1');
   });
 });

@@ -44,14 +44,17 @@ export class GatewayMetrics {
   private readonly byteCells = new Map<string, [Cell, Cell]>();
   private readonly hist = new Map<string, Map<string, { observe(v: number): void }[]>>();
   private live: EndpointSnapshot | undefined;
+  private readonly queueWaitHist: Histogram<'service'>;
+  private readonly waitChildren = new Map<string, { observe(v: number): void }>();
 
   constructor(
     registry: Registry,
     /** Also told of every answered request (the console's history); optional. */
     private readonly observer?: RequestObserver,
-    /** Requests the activator holds now, per service. */
-    pending?: () => Record<string, number>,
+    /** Gauges read at scrape time: requests the activator holds and requests in instances' queues, per service. */
+    sources: { pending?: () => Record<string, number>; queued?: () => Record<string, number> } = {},
   ) {
+    const { pending, queued } = sources;
     const self = this;
     new Counter({
       name: 'pier_gateway_requests_total',
@@ -124,6 +127,23 @@ export class GatewayMetrics {
       registers: [registry],
     });
     new Gauge({
+      name: 'pier_gateway_queued_requests',
+      help: "Requests waiting for a worker slot in the service's instances' queues (rpc.max_queue_size).",
+      labelNames: ['service'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [service, n] of Object.entries(queued?.() ?? {})) this.set({ service }, n);
+      },
+    });
+    this.queueWaitHist = new Histogram({
+      name: 'pier_gateway_queue_wait_seconds',
+      help: 'How long queued requests waited for a worker slot (rpc.worker_threads) before being sent.',
+      labelNames: ['service'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
+      registers: [registry],
+    });
+    new Gauge({
       name: 'pier_gateway_activator_pending_requests',
       help: 'Requests the activator holds now.',
       labelNames: ['service'],
@@ -133,6 +153,16 @@ export class GatewayMetrics {
         for (const [service, n] of Object.entries(pending?.() ?? {})) this.set({ service }, n);
       },
     });
+  }
+
+  /** A queued request got a worker slot after `seconds` (Knative queue-proxy's queue wait). */
+  queueWait(service: string, seconds: number): void {
+    let h = this.waitChildren.get(service);
+    if (!h) {
+      h = this.queueWaitHist.labels(service);
+      this.waitChildren.set(service, h);
+    }
+    h.observe(seconds);
   }
 
   inflightInc(service: string, instance: string): void {

@@ -81,6 +81,8 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
   connection: InstanceClient | undefined = undefined;
   private state: InstanceState | undefined;
   private holding: 'none' | 'queued' | 'active' = 'none';
+  /** When the call joined an instance's queue (performance.now), for the queue-wait histogram. */
+  private queuedAt = 0;
   /** The current attempt's callbacks still count. */
   private live = false;
   /** undici wrote (or began writing) the current attempt. */
@@ -178,7 +180,10 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     if (got === 'run') {
       this.holding = 'active';
       this.send();
-    } else this.holding = 'queued';
+    } else {
+      this.holding = 'queued';
+      this.queuedAt = performance.now();
+    }
   }
 
   /**
@@ -210,6 +215,7 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
   /** Called by the instance queue when a worker slot frees up. */
   grant(): void {
     this.holding = 'active';
+    this.deps.metrics.queueWait(this.svc.name, (performance.now() - this.queuedAt) / 1000);
     if (this.finished) this.releaseSlot();
     else this.send();
   }
