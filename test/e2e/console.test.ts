@@ -59,8 +59,10 @@ describe('the console in Chromium', () => {
     await page.click('button[type=submit]');
     await page.waitForSelector('#login-error:has-text("not the admin token")');
     await shot('01-login');
-    await page.fill('#token', pier.adminToken);
-    await page.click('button[type=submit]');
+    // Keyboard only: the field has focus again after a wrong token; Enter submits.
+    await page.fill('#token', '');
+    await page.keyboard.type(pier.adminToken);
+    await page.keyboard.press('Enter');
     await page.waitForSelector('#services');
     expect(page.url()).not.toContain(pier.adminToken);
     expect(await page.evaluate(() => sessionStorage.getItem('pier.adminToken'))).toBe(pier.adminToken);
@@ -184,6 +186,39 @@ describe('the console in Chromium', () => {
     await waitFor(async () => (await page.$('tr[data-service="web"]')) === null, { what: 'the row to go' });
     expect((await pier.api('GET', '/api/v1/services/web')).status).toBe(404);
     await shot('10-after-delete');
+  });
+
+  it('creates a service from the editor, shows its autoscaler, reveals its token, stops and starts it', async () => {
+    await page.click('nav a:has-text("New service")');
+    await page.waitForFunction(() =>
+      (document.querySelector('#spec') as HTMLTextAreaElement | null)?.value.includes('my-service'),
+    );
+    const spec = {
+      ...fixtureSpec('auto'),
+      autoscaler: { min: 1, max: 2, scaleStrategies: [{ metricName: 'qps', threshold: 1000 }] },
+    };
+    await page.fill('#spec', JSON.stringify(spec, null, 2));
+    await page.waitForSelector('#submit:not([disabled])');
+    await page.click('#submit');
+    await page.waitForFunction(() => location.hash === '#/s/auto', undefined, SLOW);
+    await page.waitForSelector('#instances-body tr[data-state="Running"]', SLOW);
+    await page.waitForSelector('#autoscaler:not([hidden])', SLOW);
+    const d = (await pier.api<ServiceDescription>('GET', '/api/v1/services/auto')).body;
+    expect(await page.textContent('#svc-token')).not.toContain(d.token);
+    await page.click('#show-token');
+    expect(await page.textContent('#svc-token')).toBe(d.token);
+    expect(await page.textContent('#curl')).toContain(`Authorization: ${d.token}`);
+    // Still shown after the page has read the service again (it does every 3 s).
+    const reads = requests.length;
+    await waitFor(() => requests.slice(reads).some((u) => u.endsWith('/api/v1/services/auto')), { what: 'a re-read' });
+    expect(await page.textContent('#svc-token')).toBe(d.token);
+    await shot('11-created-autoscaled-token-shown');
+    await page.click('#stop');
+    await page.waitForSelector('#progress.ok:has-text("Stopping: done")', SLOW);
+    await page.waitForSelector('#start:not([disabled])');
+    await page.click('#start');
+    await page.waitForSelector('#progress.ok:has-text("Starting: done")', SLOW);
+    await page.waitForSelector('#instances-body tr[data-state="Running"]', SLOW);
   });
 
   it('asked no host but Pier', () => {

@@ -64,7 +64,10 @@ export function badge(status) {
 }
 
 /** Shows a short message in the live region (screen readers announce it). */
+let toastTimer;
 export function toast(text, kind = 'info') {
   const el = document.getElementById('toast');
   replace(el, h('p', { class: `toast ${kind}` }, text));
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => replace(el), 5000);
 }

@@ -179,8 +179,12 @@ export function serviceView(root, name) {
     input.focus();
   };
 
+  let accessKey = '';
   const renderAccess = () => {
     const d = desc;
+    // Rendered again only when the token or endpoint change, so "Show" stays as the user left it.
+    if (accessKey === `${d.token}\0${d.endpoint}`) return;
+    accessKey = `${d.token}\0${d.endpoint}`;
     let shown = false;
     const tokenEl = h('code', { id: 'svc-token' }, '••••••••••••');
     const curl = (token) => `curl -H 'Authorization: ${token}' -d '{"hello":"pier"}' ${d.endpoint}`;
