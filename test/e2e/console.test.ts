@@ -120,6 +120,10 @@ describe('the console in Chromium', () => {
     await page.waitForSelector(`tr[data-instance="${inst!.id}"][data-restarts="1"]`, SLOW);
     await page.waitForSelector(`tr[data-instance="${inst!.id}"][data-state="Running"] .badge:has-text("true")`, SLOW);
     expect(await page.textContent(`tr[data-instance="${inst!.id}"]`)).toMatch(/Error|exit|signal/);
+    // The restarted process's first log line arrives in the followed logs without a reload.
+    const [after] = (await pier.api<InstanceView[]>('GET', '/api/v1/services/web/instances')).body;
+    const port = after!.address!.split(':').pop();
+    await page.waitForSelector(`#logs:has-text("listening on ${port}")`, SLOW);
     await shot('04-instance-restarted');
   });
 
