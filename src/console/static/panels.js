@@ -194,6 +194,8 @@ export function logsPanel(name, signal) {
         ids.map((id) => h('option', { value: id }, id)),
       );
       select.value = ids.includes(keep) ? keep : '';
+      // "All" follows the instances that exist when the stream opens: follow the new set.
+      if (select.value === '') start();
     },
   };
 }

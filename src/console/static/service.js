@@ -302,7 +302,7 @@ export function serviceView(root, name) {
             { label: 'desired', cls: 'desired', get: (x) => x.desired },
             { label: 'ready', cls: 'readyline', get: (x) => x.ready },
           ],
-          (v) => String(Math.round(v)),
+          (v) => (Number.isInteger(v) ? String(v) : v.toFixed(1)),
         ),
       );
     } catch {
@@ -335,7 +335,8 @@ export function serviceView(root, name) {
   panels = {
     instances: instancesPanel(name, abort.signal, actions, (list) => {
       lastIds = list.map((i) => i.id);
-      panels?.logs.setInstances(lastIds);
+      // Only started instances have a log file to follow.
+      panels?.logs.setInstances(list.filter((i) => i.startedAt !== null).map((i) => i.id));
       // The status follows the instances: read it again now rather than at the next poll.
       if (!busy && desc) refresh();
     }),
