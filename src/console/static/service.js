@@ -5,6 +5,7 @@ import { ApiError, api, svcPath } from './api.js';
 import { lineChart } from './charts.js';
 import { badge, h, replace, toast } from './dom.js';
 import { fmtSeconds } from './list.js';
+import { accessCard, autoscalerCard } from './details.js';
 import { eventsPanel, instancesPanel, logsPanel, revisionsPanel } from './panels.js';
 import { running, scaledTo, settle } from './progress.js';
 
@@ -17,6 +18,7 @@ export function serviceView(root, name) {
   const charts = h('section', { class: 'charts', id: 'charts', 'aria-label': 'Charts, last hour' });
   const autoscaler = h('section', { class: 'card', id: 'autoscaler', hidden: true });
   let desc;
+  const accessState = { key: '' };
   let busy = false;
 
   const act = async (label, call, done) => {
@@ -179,95 +181,16 @@ export function serviceView(root, name) {
     input.focus();
   };
 
-  let accessKey = '';
   const renderAccess = () => {
-    const d = desc;
     // Rendered again only when the token or endpoint change, so "Show" stays as the user left it.
-    if (accessKey === `${d.token}\0${d.endpoint}`) return;
-    accessKey = `${d.token}\0${d.endpoint}`;
-    let shown = false;
-    const tokenEl = h('code', { id: 'svc-token' }, '••••••••••••');
-    const curl = (token) => `curl -H 'Authorization: ${token}' -d '{"hello":"pier"}' ${d.endpoint}`;
-    const curlEl = h('code', { id: 'curl' }, curl('$TOKEN'));
-    const copy = async (text, what) => {
-      try {
-        await navigator.clipboard.writeText(text);
-        toast(`${what} copied`);
-      } catch {
-        toast(`Could not copy: select the ${what} and copy it by hand`, 'bad');
-      }
-    };
-    const toggle = h(
-      'button',
-      {
-        type: 'button',
-        id: 'show-token',
-        'aria-pressed': 'false',
-        onclick: () => {
-          shown = !shown;
-          tokenEl.textContent = shown ? d.token : '••••••••••••';
-          curlEl.textContent = curl(shown ? d.token : '$TOKEN');
-          toggle.textContent = shown ? 'Hide' : 'Show';
-          toggle.setAttribute('aria-pressed', String(shown));
-        },
-      },
-      'Show',
-    );
-    replace(
-      access,
-      h('h2', { id: 'access-h' }, 'Calling the service'),
-      h(
-        'dl',
-        { class: 'kv' },
-        h('dt', {}, 'Endpoint'),
-        h('dd', {}, h('code', {}, d.endpoint)),
-        h('dt', {}, 'Token'),
-        h(
-          'dd',
-          {},
-          tokenEl,
-          ' ',
-          toggle,
-          ' ',
-          h('button', { type: 'button', id: 'copy-token', onclick: () => copy(d.token, 'token') }, 'Copy'),
-        ),
-        h('dt', {}, 'curl'),
-        h(
-          'dd',
-          {},
-          h('pre', { class: 'curl' }, curlEl),
-          h(
-            'button',
-            { type: 'button', id: 'copy-curl', onclick: () => copy(curl(d.token), 'curl line') },
-            'Copy with token',
-          ),
-        ),
-      ),
-    );
+    const key = `${desc.token}\0${desc.endpoint}`;
+    if (accessState.key === key) return;
+    accessState.key = key;
+    access.replaceChildren(...accessCard(desc));
   };
-
   const renderAutoscaler = () => {
-    const a = desc.autoscaler;
-    autoscaler.hidden = !a;
-    if (!a) return;
-    const ev = a.lastEvaluation ?? {};
-    const dec = a.lastDecision;
-    replace(
-      autoscaler,
-      h('h2', {}, 'Autoscaler'),
-      h(
-        'dl',
-        { class: 'kv' },
-        h('dt', {}, 'Wants'),
-        h('dd', { id: 'as-desired' }, a.desired === undefined ? 'no decision yet' : `${a.desired} instance(s)`),
-        h('dt', {}, 'Why'),
-        h('dd', {}, ev.reason ?? '-'),
-        h('dt', {}, 'Burst mode'),
-        h('dd', {}, a.panic ? 'on' : 'off'),
-        h('dt', {}, 'Last change'),
-        h('dd', {}, dec ? JSON.stringify(dec) : 'none yet'),
-      ),
-    );
+    autoscaler.hidden = !desc.autoscaler;
+    if (desc.autoscaler) autoscaler.replaceChildren(...autoscalerCard(desc.autoscaler));
   };
 
   const refreshCharts = async () => {
