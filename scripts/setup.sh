@@ -14,6 +14,8 @@ say() { printf '[setup] %s\n' "$*"; }
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have curl || need+=(curl)
+# The console's browser tests (test/e2e/console.test.ts) drive Debian's Chromium with playwright-core.
+have chromium || need+=(chromium)
 have python3 || need+=(python3)
 have ss || need+=(iproute2)
 have podman || need+=(podman)

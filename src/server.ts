@@ -10,7 +10,9 @@ import { Registry } from 'prom-client';
 import { createApiServer, type MetricsAuth, metricsAuthFor } from './api/index.js';
 import { type Clock, createRealClock } from './clock.js';
 import { Autoscaler, type ServiceView } from './autoscaler/index.js';
-import { GatewayRegistry, LocalControlPlane, Reconciler } from './controller/index.js';
+import { registerProcessMetrics } from './build-info.js';
+import { ControllerMetrics, GatewayRegistry, LocalControlPlane, Reconciler } from './controller/index.js';
+import { createTokenCheck } from './api/auth.js';
 import {
   createEndpointStore,
   createGateway,
@@ -28,6 +30,7 @@ import {
   type RuntimeChoice,
 } from './runtime/index.js';
 import { runtimeConfigFromEnv } from './config.js';
+import { ServiceHistory } from './history/index.js';
 import { ensureAdminToken, openStore, type Store } from './store/index.js';
 
 export interface PierOptions {
@@ -89,6 +92,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   const clock = opts.clock ?? createRealClock();
   const logger = pino({ level: opts.logLevel ?? 'info', base: undefined });
   const registry = new Registry();
+  registerProcessMetrics(registry, 'server');
   const adminToken = opts.adminToken ?? ensureAdminToken(opts.home, process.env);
   const store = openStore({ home: opts.home, clock });
   const config = opts.runtimeConfig
@@ -96,12 +100,14 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     : runtimeConfigFromEnv(opts.home, process.env);
   const runtime = await createRuntime(opts.runtime ?? 'auto', clock, logger, config);
   const endpoints = createEndpointStore();
+  const history = new ServiceHistory({ clock });
 
   const gateway = createGateway({
     source: endpoints,
     clock,
     logger: logger.child({ component: 'gateway' }),
     registry,
+    observer: history,
     ...(opts.discovery ? { discovery: opts.discovery } : {}),
     ...(opts.easMaxDateSkewSeconds ? { easMaxDateSkewSeconds: opts.easMaxDateSkewSeconds } : {}),
     ...(opts.gatewayWorkers ? { workers: opts.gatewayWorkers } : {}),
@@ -128,6 +134,16 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
         : (instanceId, timeoutMs) =>
             drainInstance({ clock, reconciler, gateway, gateways, logger: drainLogger }, instanceId, timeoutMs),
     logger: logger.child({ component: 'controller' }),
+    onEvent: (service, type, reason) => controllerMetrics.event(service, type, reason),
+  });
+  const controllerMetrics = new ControllerMetrics(registry, {
+    services: () =>
+      store.listServices().map((svc) => ({
+        name: svc.name,
+        desired: svc.stopped ? 0 : svc.desiredInstances,
+        instances: [...(reconciler.states.get(svc.name)?.instances.values() ?? [])].map((i) => i.view()),
+        ...autoscalerDesired(svc.name),
+      })),
   });
   const autoscaler = new Autoscaler({
     clock,
@@ -152,13 +168,19 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     autoscalerStatus: (name) => autoscaler.status(name) as Record<string, unknown> | undefined,
     clock,
   });
+  function autoscalerDesired(name: string): { autoscalerDesired?: number } {
+    const desired = autoscaler.status(name)?.desired;
+    return desired === undefined ? {} : { autoscalerDesired: desired };
+  }
   await reconciler.start();
   autoscaler.start();
+  const sampler = clock.setInterval(() => sampleInstances(history, store, reconciler), history.stepMs);
 
   const api = createApiServer({
     control,
     adminToken,
     registry,
+    history,
     metricsAuth: opts.metricsAuth ?? metricsAuthFor(opts.controlHost),
     logger: logger.child({ component: 'api' }),
   });
@@ -174,6 +196,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     close() {
       closing ??= (async () => {
         await api.close();
+        clock.clearInterval(sampler);
         autoscaler.stop();
         await reconciler.close(opts.stopInstancesOnClose ?? true);
         await gateway.close();
@@ -213,11 +236,15 @@ export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url:
     inflight: (instanceId) => gateway?.inflight(instanceId) ?? 0,
   });
   await source.ready;
+  const registry = new Registry();
+  registerProcessMetrics(registry, 'gateway');
+  const adminCheck = createTokenCheck(opts.adminToken);
   gateway = createGateway({
     source,
     clock,
     logger: logger.child({ component: 'gateway' }),
-    registry: new Registry(),
+    registry,
+    metricsEndpoint: { registry, authorized: (req) => adminCheck(req.headers).ok },
     ...(opts.discovery ? { discovery: opts.discovery } : {}),
     ...(opts.easMaxDateSkewSeconds ? { easMaxDateSkewSeconds: opts.easMaxDateSkewSeconds } : {}),
     ...(opts.gatewayWorkers ? { workers: opts.gatewayWorkers } : {}),
@@ -281,6 +308,16 @@ function beforeDeadline<T>(clock: Clock, promise: Promise<T>, ms: number): Promi
     () => undefined,
   );
   return Promise.race([promise, timeout]).finally(() => abort.abort());
+}
+
+/** The charts' instance counts: desired and ready per service, once a step; deleted services are dropped. */
+function sampleInstances(history: ServiceHistory, store: Store, reconciler: Reconciler): void {
+  const services = store.listServices();
+  for (const svc of services) {
+    const ready = reconciler.liveInstances(svc.name).filter((i) => i.isReady()).length;
+    history.sampleInstances(svc.name, svc.stopped ? 0 : svc.desiredInstances, ready);
+  }
+  history.retain(services.map((s) => s.name));
 }
 
 /** The services the autoscaler looks after: running ones with an autoscaler or a cron scaler. */

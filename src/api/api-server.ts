@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type Clock, createRealClock } from '../clock.js';
+import type { ServiceHistory } from '../history/index.js';
 import { PierError, toPierError } from '../errors.js';
 import { WWW_AUTHENTICATE, createTokenCheck } from './auth.js';
 import type { ControlPlane } from './control-plane.js';
@@ -19,6 +20,8 @@ export interface ApiServerOptions {
   control: ControlPlane;
   adminToken: string;
   registry?: Registry;
+  /** The charts' history (GET /services/{name}/history); absent: that route answers 404. */
+  history?: ServiceHistory;
   logger?: Logger;
   /** Largest accepted request body; default 1 MiB. */
   bodyLimitBytes?: number;
@@ -26,6 +29,8 @@ export interface ApiServerOptions {
   metricsAuth?: MetricsAuth;
   /** Interval of `{"heartbeat":true}` lines on endpoints/watch; default 10 s. */
   heartbeatMs?: number;
+  /** How often `?watch=true` streams look for changes; default 500 ms. */
+  watchPollMs?: number;
   clock?: Clock;
 }
 
@@ -46,7 +51,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const routes = createRoutes({
     clock: opts.clock ?? createRealClock(),
     heartbeatMs: opts.heartbeatMs ?? 10_000,
+    ...(opts.watchPollMs ? { watchPollMs: opts.watchPollMs } : {}),
     ...(opts.registry ? { registry: opts.registry } : {}),
+    ...(opts.history ? { history: opts.history } : {}),
     ...(opts.metricsAuth ? { metricsAuth: opts.metricsAuth } : {}),
   });
   const open = new Set<AbortController>();

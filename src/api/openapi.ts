@@ -18,6 +18,13 @@ const withService = {
   '404': errorResponse('SERVICE_NOT_FOUND'),
 };
 const int = (minimum: number) => ({ type: 'integer', minimum });
+const watchParam = {
+  name: 'watch',
+  in: 'query',
+  schema: { type: 'string', enum: ['1', 'true'] },
+  description:
+    'Stream instead: NDJSON (application/x-ndjson), one line per change until the client disconnects (lists: the whole list again; events: each new event)',
+};
 
 const fieldErrors = arrayOf(ref('FieldError'));
 const instanceCounts = {
@@ -53,6 +60,24 @@ export const OPENAPI_DOCUMENT = {
   },
   security: [{ adminToken: [] }],
   paths: {
+    '/': {
+      get: {
+        summary: 'The web console (HTML; asks for the admin token and keeps it in the tab only)',
+        security: [],
+        responses: { '200': { description: 'The console page', content: { 'text/html': {} } } },
+      },
+    },
+    '/console/{file}': {
+      get: {
+        summary: "The console's scripts and styles",
+        security: [],
+        parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '200': { description: 'A file of the console' },
+          '404': errorResponse('ROUTE_NOT_FOUND'),
+        },
+      },
+    },
     '/healthz': {
       get: {
         summary: 'Liveness of the control plane',
@@ -83,7 +108,11 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     '/api/v1/services': {
-      get: { summary: 'List services', responses: { '200': json(arrayOf(ref('ServiceSummary'))), ...common } },
+      get: {
+        summary: 'List services',
+        parameters: [watchParam],
+        responses: { '200': json(arrayOf(ref('ServiceSummary'))), ...common },
+      },
       post: {
         summary: 'Create a service from a spec',
         requestBody: body(ref('ServiceSpecInput')),
@@ -210,8 +239,17 @@ export const OPENAPI_DOCUMENT = {
         responses: { '204': { description: 'Recorded' }, ...withService },
       },
     },
-    '/api/v1/services/{name}/instances': {
+    '/api/v1/services/{name}/history': {
       parameters: [nameParam],
+      get: {
+        summary: "The console's charts: one point per 5 s step over the last hour",
+        description:
+          'Completed steps, oldest first: requests per second by status class, p50/p99 latency in seconds (null without requests) and instances desired/ready. Kept in memory by the control plane; empty after a restart.',
+        responses: { '200': json(ref('History')), ...withService },
+      },
+    },
+    '/api/v1/services/{name}/instances': {
+      parameters: [nameParam, watchParam],
       get: { summary: 'List instances', responses: { '200': json(arrayOf(ref('InstanceView'))), ...withService } },
     },
     '/api/v1/services/{name}/events': {
@@ -219,6 +257,7 @@ export const OPENAPI_DOCUMENT = {
         nameParam,
         { name: 'sinceId', in: 'query', schema: int(0), description: 'Only events with a larger id' },
         { name: 'limit', in: 'query', schema: int(1), description: 'At most this many (the newest)' },
+        watchParam,
       ],
       get: {
         summary: 'List events',
@@ -289,6 +328,29 @@ export const OPENAPI_DOCUMENT = {
   components: {
     securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
     schemas: {
+      History: {
+        type: 'object',
+        required: ['stepMs', 'windowMs', 'points'],
+        properties: {
+          stepMs: int(1),
+          windowMs: int(1),
+          points: arrayOf({
+            type: 'object',
+            required: ['t', 'qps', 'p50', 'p99', 'desired', 'ready'],
+            properties: {
+              t: { type: 'integer', description: 'start of the step, ms since the epoch' },
+              qps: {
+                type: 'object',
+                properties: { '2xx': { type: 'number' }, '4xx': { type: 'number' }, '5xx': { type: 'number' } },
+              },
+              p50: { type: ['number', 'null'] },
+              p99: { type: ['number', 'null'] },
+              desired: { type: ['integer', 'null'] },
+              ready: { type: ['integer', 'null'] },
+            },
+          }),
+        },
+      },
       Error: {
         type: 'object',
         required: ['code', 'message'],

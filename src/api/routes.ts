@@ -5,6 +5,7 @@
 
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
+import type { ServiceHistory } from '../history/index.js';
 import { PierError } from '../errors.js';
 import type { ModifyRequest } from './control-plane.js';
 import { parseEndpointAck } from './endpoint-ack.js';
@@ -12,6 +13,8 @@ import { OPENAPI_DOCUMENT } from './openapi.js';
 import { flagQuery, intField, intQuery, objectBody } from './params.js';
 import type { Route, RouteContext } from './router.js';
 import { followLogs, watchEndpoints } from './streams.js';
+import { watchEvents, watchSnapshots } from './watch.js';
+import { loadConsoleFiles, serveConsoleFile } from '../console/serve.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -20,15 +23,21 @@ export type MetricsAuth = 'token' | 'none';
 
 export interface RouteDeps {
   registry?: Registry;
+  history?: ServiceHistory;
   /** Default 'none'; `startPier` asks for 'token' when the control port is not on loopback. */
   metricsAuth?: MetricsAuth;
   clock: Clock;
   heartbeatMs: number;
+  /** How often `?watch=true` streams look for changes; default 500 ms. */
+  watchPollMs?: number;
 }
 
 const svc = (ctx: RouteContext) => ctx.params.name!;
 
 export function createRoutes(deps: RouteDeps): Route[] {
+  const watch = { clock: deps.clock, pollMs: deps.watchPollMs ?? 500 };
+  const consoleFiles = loadConsoleFiles();
+  const watching = (ctx: RouteContext) => flagQuery(ctx.query, 'watch');
   const v1 = (method: Route['method'], path: string, handle: Route['handle']): Route => ({
     method,
     path: `${API_PREFIX}${path}`,
@@ -37,6 +46,14 @@ export function createRoutes(deps: RouteDeps): Route[] {
   });
   return [
     { method: 'GET', path: '/healthz', auth: false, handle: () => ({ json: { ok: true } }) },
+    // The console's page and files: public, they carry no data (src/console/serve.ts).
+    { method: 'GET', path: '/', auth: false, handle: (ctx) => serveConsoleFile(ctx, consoleFiles, 'index.html') },
+    {
+      method: 'GET',
+      path: '/console/{file}',
+      auth: false,
+      handle: (ctx) => serveConsoleFile(ctx, consoleFiles, ctx.params.file!),
+    },
     {
       method: 'GET',
       path: '/metrics',
@@ -49,7 +66,9 @@ export function createRoutes(deps: RouteDeps): Route[] {
     },
     v1('GET', '/openapi.json', () => ({ json: OPENAPI_DOCUMENT })),
     v1('POST', '/validate', async (ctx) => ({ json: ctx.control.validate(await ctx.body()) })),
-    v1('GET', '/services', (ctx) => ({ json: ctx.control.list() })),
+    v1('GET', '/services', (ctx) =>
+      watching(ctx) ? watchSnapshots(ctx, watch, () => ctx.control.list()) : { json: ctx.control.list() },
+    ),
     v1('POST', '/services', async (ctx) => ({ status: 201, json: await ctx.control.create(await ctx.body()) })),
     v1('GET', '/services/{name}', (ctx) => ({ json: ctx.control.describe(svc(ctx)) })),
     v1('PATCH', '/services/{name}', async (ctx) => {
@@ -99,14 +118,24 @@ export function createRoutes(deps: RouteDeps): Route[] {
       ctx.control.activate(svc(ctx));
       return { empty: true };
     }),
-    v1('GET', '/services/{name}/instances', (ctx) => ({ json: ctx.control.instances(svc(ctx)) })),
+    v1('GET', '/services/{name}/history', (ctx) => {
+      ctx.control.describe(svc(ctx)); // 404 for an unknown service
+      if (!deps.history) throw new PierError('ROUTE_NOT_FOUND', 'history is not kept by this server');
+      return { json: deps.history.read(svc(ctx)) };
+    }),
+    v1('GET', '/services/{name}/instances', (ctx) =>
+      watching(ctx)
+        ? watchSnapshots(ctx, watch, () => ctx.control.instances(svc(ctx)))
+        : { json: ctx.control.instances(svc(ctx)) },
+    ),
     v1('GET', '/services/{name}/events', (ctx) => {
       const sinceId = intQuery(ctx.query, 'sinceId', 0);
       const limit = intQuery(ctx.query, 'limit', 1);
       const query: { sinceId?: number; limit?: number } = {};
       if (sinceId !== undefined) query.sinceId = sinceId;
       if (limit !== undefined) query.limit = limit;
-      return { json: ctx.control.events(svc(ctx), query) };
+      const list = ctx.control.events(svc(ctx), query);
+      return watching(ctx) ? watchEvents(ctx, watch, svc(ctx), list) : { json: list };
     }),
     v1('GET', '/services/{name}/logs', async (ctx) => {
       const instance = ctx.query.get('instance') || undefined;

@@ -75,8 +75,39 @@ export function createClient(opts: ClientOptions) {
     (await (await send(method, path, body)).json()) as T;
   const svc = (name: string) => `/api/v1/services/${enc(name)}`;
 
+  /** Reads an NDJSON `?watch=true` stream, one parsed value per line, until the signal aborts or the server ends it. */
+  const watch = async <T>(path: string, onValue: (value: T) => void, signal: AbortSignal): Promise<void> => {
+    const sep = path.includes('?') ? '&' : '?';
+    const res = await send('GET', `${path}${sep}watch=true`, undefined, signal);
+    if (!res.body) return;
+    let buffered = '';
+    try {
+      for await (const text of res.body.pipeThrough(new TextDecoderStream())) {
+        buffered += text;
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        for (const line of lines) if (line.trim() !== '') onValue(JSON.parse(line) as T);
+      }
+    } catch (err) {
+      if (!signal.aborted) throw err;
+    }
+  };
+
   return {
     baseUrl: opts.baseUrl,
+    watchList: (onList: (list: ReturnType<ControlPlane['list']>) => void, signal: AbortSignal) =>
+      watch('/api/v1/services', onList, signal),
+    watchInstances: (
+      name: string,
+      onList: (list: ReturnType<ControlPlane['instances']>) => void,
+      signal: AbortSignal,
+    ) => watch(`${svc(name)}/instances`, onList, signal),
+    watchEvents: (
+      name: string,
+      q: { sinceId?: number; limit?: number },
+      onEvent: (e: ReturnType<ControlPlane['events']>[number]) => void,
+      signal: AbortSignal,
+    ) => watch(`${svc(name)}/events${query(q)}`, onEvent, signal),
     validate: (spec: unknown) => json<ValidationResult>('POST', '/api/v1/validate', spec),
     list: () => json<ReturnType<ControlPlane['list']>>('GET', '/api/v1/services'),
     describe: (name: string) => json<ServiceDescription>('GET', svc(name)),

@@ -169,19 +169,33 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
   program
     .command('ls')
     .alias('list')
-    .description('list services')
+    .description('list services; -w prints the list again whenever it changes')
     .addOption(outputOption())
+    .option('-w, --watch', 'keep watching until Ctrl-C')
     .action(async (o: Opts) => {
+      if (o.watch) {
+        await ctx.client.watchList((list) => print(out, o.output!, list, () => services.listTable(list)), ctx.shutdown);
+        return;
+      }
       const list = await services.list(ctx);
       print(out, o.output!, list, () => services.listTable(list));
     });
   program
     .command('w')
     .alias('instances')
-    .description("list a service's instances")
+    .description("list a service's instances; -w prints them again whenever they change")
     .argument('<name>')
     .addOption(outputOption())
+    .option('-w, --watch', 'keep watching until Ctrl-C')
     .action(async (name: string, o: Opts) => {
+      if (o.watch) {
+        await ctx.client.watchInstances(
+          name,
+          (list) => print(out, o.output!, list, () => observe.instancesTable(list, ctx.clock.now())),
+          ctx.shutdown,
+        );
+        return;
+      }
       const list = await observe.instances(ctx, name);
       print(out, o.output!, list, () => observe.instancesTable(list, ctx.clock.now()));
     });
@@ -280,8 +294,13 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
     .argument('<name>')
     .option('--since <id>', 'only events after this id')
     .option('--limit <n>', 'at most this many (the newest)')
+    .option('-w, --watch', 'then print each new event as it happens, until Ctrl-C')
     .addOption(outputOption())
     .action(async (name: string, o: Opts) => {
+      if (o.watch) {
+        await observe.watchEvents(ctx, name, o as { since?: string; limit?: string; output?: string });
+        return;
+      }
       const list = await observe.events(ctx, name, o as { since?: string; limit?: string });
       print(out, o.output!, list, () => observe.eventsTable(list));
     });

@@ -15,3 +15,4 @@ export {
   type RolloutStep,
 } from './rollout.js';
 export { computeServiceStatus, type StatusInput, type StatusResult } from './status.js';
+export { type ControllerView, ControllerMetrics } from './metrics.js';

@@ -36,6 +36,8 @@ export interface ReconcilerDeps {
   /** Waits until the gateways have no request in flight to an instance. */
   drain(instanceId: string, timeoutMs: number): Promise<unknown>;
   logger?: Logger;
+  /** Told of every recorded event (the controller's metrics). */
+  onEvent?: (service: string, type: EventType, reason: string) => void;
 }
 
 /** What the controller keeps in memory per service, beside the store. */
@@ -409,6 +411,7 @@ export class Reconciler {
   event(name: string, type: EventType, reason: string, message: string, revision?: number, instance?: string): void {
     if (!this.deps.store.getService(name)) return;
     this.deps.store.appendEvent({ service: name, type, reason, message, revision, instance });
+    this.deps.onEvent?.(name, type, reason);
     this.deps.logger?.info({ service: name, instance, reason }, message);
   }
 

@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { BlockList } from 'node:net';
 import type { Clock } from '../clock.js';
 import { type SignaturePolicy, type TokenSecret, tokenSecret } from './auth.js';
@@ -10,6 +12,12 @@ import type { BodySpool } from './signed-body.js';
 import type { EndpointSnapshot, ServiceRoute } from './types.js';
 import type { Upstreams } from './upstreams.js';
 import type { Board } from './workers/board.js';
+
+export interface MetricsEndpoint {
+  registry: Registry;
+  /** Whether the request may read the metrics (the admin token). */
+  authorized(req: IncomingMessage): boolean;
+}
 
 /** What every part of one gateway shares (built once by createGateway). */
 export interface GatewayCore {
@@ -27,6 +35,8 @@ export interface GatewayCore {
   eas: SignaturePolicy;
   /** Where signed bodies over the replay buffer wait for their Content-MD5 check. */
   spool: BodySpool;
+  /** `GET /metrics` on this port (a standalone `pier gateway`); absent: no such route. */
+  metricsEndpoint?: MetricsEndpoint;
   /** Who may list a service's instances without its token. */
   discovery: { mode: DiscoveryMode; networks: BlockList };
   /** Shared with the other gateway threads (`--gateway-workers` > 1). */
@@ -97,7 +107,7 @@ export interface AccessEntry {
 /** Metrics and the one access-log line per request; never credentials. */
 export function recordDone(core: GatewayCore, e: AccessEntry): void {
   const seconds = Number(process.hrtime.bigint() - e.startedNs) / 1e9;
-  if (e.service !== '') core.metrics.done(e.service, e.instance, e.status, seconds, e.bytesIn, e.bytesOut);
+  if (e.service !== '') core.metrics.done(e.service, e.instance, e.status, seconds, e.bytesIn, e.bytesOut, e.method);
   if (core.logger.isLevelEnabled('info')) {
     core.logger.info(
       {

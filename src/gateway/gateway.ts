@@ -6,14 +6,14 @@ import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { type Clock, createRealClock } from '../clock.js';
-import type { GatewayCore } from './core.js';
+import type { GatewayCore, MetricsEndpoint } from './core.js';
 import { handleRequest } from './handle.js';
 import { createPeakEwma } from './lb/peak-ewma.js';
 import { Activator } from './activator.js';
 import { attachGrpcFront } from './grpc/front.js';
 import { H2Sessions } from './grpc/sessions.js';
 import { type DiscoveryMode, privateNetworks } from './discovery.js';
-import { GatewayMetrics } from './metrics.js';
+import { GatewayMetrics, type RequestObserver } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
 import { BodySpool } from './signed-body.js';
 import type { EndpointSnapshot, EndpointSource, GatewayLimits, GatewayStats, LbPolicy } from './types.js';
@@ -28,6 +28,10 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Metrics are registered here; a new Registry when absent. */
   registry?: Registry;
+  /** Told of every answered request, e.g. the console's history (src/history). */
+  observer?: RequestObserver;
+  /** Serve `GET /metrics` on the gateway port (a standalone `pier gateway`). */
+  metricsEndpoint?: MetricsEndpoint;
   random?: () => number;
   limits?: GatewayLimits;
   /** Attempts on other instances after a failed connect. Default 2. */
@@ -102,7 +106,17 @@ export function createLocalGateway(opts: GatewayOptions, board?: Board): Gateway
   if (!(skew >= 0) || !Number.isFinite(skew)) throw new Error('createGateway: easMaxDateSkewSeconds must be >= 0');
   const upstreams = new Upstreams(clock, opts.maxSocketsPerInstance ?? 256, board);
   const outstanding = (id: string) => upstreams.inflight(id);
-  const metrics = new GatewayMetrics(opts.registry ?? new Registry());
+  const metrics = new GatewayMetrics(opts.registry ?? new Registry(), opts.observer, {
+    pending: () => {
+      const out: Record<string, number> = {};
+      for (const name of Object.keys(core.snapshot.services)) {
+        const n = activator.pending(name);
+        if (n > 0) out[name] = n;
+      }
+      return out;
+    },
+    queued: () => upstreams.queuedByService(),
+  });
   const activator = new Activator({
     clock,
     ...(opts.onDemand ? { onDemand: opts.onDemand } : {}),
@@ -137,6 +151,7 @@ export function createLocalGateway(opts: GatewayOptions, board?: Board): Gateway
     spool: new BodySpool(),
     discovery: { mode: opts.discovery ?? 'private', networks: privateNetworks() },
     ...(board ? { board } : {}),
+    ...(opts.metricsEndpoint ? { metricsEndpoint: opts.metricsEndpoint } : {}),
   };
   const h2Sessions = new H2Sessions();
   const apply = (snapshot: EndpointSnapshot) => {
@@ -145,6 +160,7 @@ export function createLocalGateway(opts: GatewayOptions, board?: Board): Gateway
     h2Sessions.sync(snapshot);
     core.limiter.retain(new Set(Object.keys(snapshot.services)));
     activator.sync(snapshot);
+    metrics.retain(snapshot);
   };
   apply(core.snapshot);
   const unsubscribe = opts.source.subscribe(apply);

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUTH_FORMS, type AuthVerdict, checkAnyToken, checkAuthorization, tokenMatches } from './auth.js';
-import { type GatewayCore, countRequest, recordDone, secretOf } from './core.js';
+import { type GatewayCore, type MetricsEndpoint, countRequest, recordDone, secretOf } from './core.js';
 import { type CallDone, ProxyCall, upstreamHeaders } from './proxy.js';
 import { discoveryWithoutToken } from './discovery.js';
 import { sendError, sendJson } from './respond.js';
@@ -12,6 +12,10 @@ import { hasValidCookie, setCookieHeader, takeToken } from './webapp.js';
 /** The HTTP pipeline: route → service → auth → (discovery | limits → proxy). */
 export function handleRequest(core: GatewayCore, req: IncomingMessage, res: ServerResponse): void {
   const startedNs = process.hrtime.bigint();
+  if (core.metricsEndpoint && req.url === '/metrics') {
+    serveMetrics(core.metricsEndpoint, req, res);
+    return;
+  }
   const route = parseRoute(req.url ?? '/');
   const svc = route ? core.snapshot.services[route.service] : undefined;
   if (route?.kind === 'discovery' && answerOpenDiscovery(core, req, res, route, svc, startedNs)) return;
@@ -51,6 +55,7 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
     return;
   }
   if (!core.limiter.allow(svc.name, svc.rpc.rate_limit, core.clock.now())) {
+    core.metrics.count(svc.name, 'rate_limited');
     replyError(
       req,
       res,
@@ -241,4 +246,21 @@ function unknownUnauthorized(core: GatewayCore, req: IncomingMessage, res: Serve
     sendError(req, res, 401, 'UNAUTHORIZED', message, { 'www-authenticate': 'Bearer realm="pier"' });
   }
   return true;
+}
+
+/** A standalone gateway's own series, for a Prometheus that scrapes each gateway (with the admin token). */
+function serveMetrics(endpoint: MetricsEndpoint, req: IncomingMessage, res: ServerResponse): void {
+  if (!endpoint.authorized(req)) {
+    sendError(req, res, 401, 'UNAUTHORIZED', "the gateway's /metrics needs the admin token", {
+      'www-authenticate': 'Bearer realm="pier-gateway-metrics"',
+    });
+    return;
+  }
+  endpoint.registry.metrics().then(
+    (text) => {
+      res.writeHead(200, { 'content-type': endpoint.registry.contentType, 'cache-control': 'no-store' });
+      res.end(text);
+    },
+    (err: unknown) => sendError(req, res, 500, 'INTERNAL', `metrics failed: ${String(err)}`),
+  );
 }

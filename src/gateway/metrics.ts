@@ -1,8 +1,20 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { EndpointSnapshot } from './types.js';
 
 const REQUEST_LABELS = ['service', 'instance', 'code'] as const;
 const INFLIGHT_LABELS = ['service', 'instance'] as const;
 const BYTES_LABELS = ['service', 'direction'] as const;
+const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+/** Methods get their own label value; anything else is "other", so a client cannot grow the series. */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** Something else that counts answered requests (src/history). */
+export interface RequestObserver {
+  record(service: string, status: number, seconds: number): void;
+}
+
+/** Rare outcomes counted per service, as Envoy's upstream_rq_retry / upstream_cx_connect_fail / upstream_rq_timeout do. */
+export type GatewayOutcome = 'retry' | 'connect_error' | 'reset' | 'timeout' | 'rate_limited' | 'queue_full' | 'hold';
 
 /** One series' running value, kept as a plain number and handed to prom-client on scrape. */
 interface Cell {
@@ -15,26 +27,44 @@ interface Cell {
  * numbers per label set (nested maps, no key strings, no prom-client label hashing
  * per request), copied into prom-client when the registry is scraped (`collect`);
  * the duration histogram observes through cached children.
+ *
+ * An instance's series are deleted once it has left the endpoint snapshot and
+ * has nothing in flight: instance ids change with every rollout and restart,
+ * and series that outlive their instance grow without bound (Prometheus'
+ * "Use labels" guidance: keep cardinality bounded).
  */
 export class GatewayMetrics {
-  private readonly duration: Histogram<'service'>;
+  private readonly duration: Histogram<'service' | 'method' | 'class'>;
+  private readonly retries: Counter<'service'>;
+  private readonly upstreamErrors: Counter<'service' | 'kind'>;
+  private readonly rejected: Counter<'service' | 'reason'>;
+  private readonly holds: Counter<'service'>;
   private readonly requestCells = new Map<string, Map<string, Map<number, Cell>>>();
   private readonly inflightCells = new Map<string, Map<string, Cell>>();
   private readonly byteCells = new Map<string, [Cell, Cell]>();
-  private readonly hist = new Map<string, { observe(v: number): void }>();
+  private readonly hist = new Map<string, Map<string, { observe(v: number): void }[]>>();
+  private live: EndpointSnapshot | undefined;
+  private readonly queueWaitHist: Histogram<'service'>;
+  private readonly waitChildren = new Map<string, { observe(v: number): void }>();
 
-  constructor(registry: Registry) {
-    const requestCells = this.requestCells;
-    const inflightCells = this.inflightCells;
-    const byteCells = this.byteCells;
+  constructor(
+    registry: Registry,
+    /** Also told of every answered request (the console's history); optional. */
+    private readonly observer?: RequestObserver,
+    /** Gauges read at scrape time: requests the activator holds and requests in instances' queues, per service. */
+    sources: { pending?: () => Record<string, number>; queued?: () => Record<string, number> } = {},
+  ) {
+    const { pending, queued } = sources;
+    const self = this;
     new Counter({
       name: 'pier_gateway_requests_total',
       help: 'Requests answered by the gateway, by service, instance and status code.',
       labelNames: REQUEST_LABELS,
       registers: [registry],
       collect() {
+        self.prune();
         this.reset();
-        for (const byInstance of requestCells.values()) {
+        for (const byInstance of self.requestCells.values()) {
           for (const byCode of byInstance.values())
             for (const c of byCode.values()) this.inc(labelsOf(REQUEST_LABELS, c), c.value);
         }
@@ -46,15 +76,17 @@ export class GatewayMetrics {
       labelNames: INFLIGHT_LABELS,
       registers: [registry],
       collect() {
-        for (const byInstance of inflightCells.values()) {
+        self.prune();
+        this.reset();
+        for (const byInstance of self.inflightCells.values()) {
           for (const c of byInstance.values()) this.set(labelsOf(INFLIGHT_LABELS, c), c.value);
         }
       },
     });
     this.duration = new Histogram({
       name: 'pier_gateway_request_duration_seconds',
-      help: 'Time from request arrival to the end of the answer.',
-      labelNames: ['service'],
+      help: 'Time from request arrival to the end of the answer, by service, method and status class.',
+      labelNames: ['service', 'method', 'class'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [registry],
     });
@@ -65,11 +97,72 @@ export class GatewayMetrics {
       registers: [registry],
       collect() {
         this.reset();
-        for (const pair of byteCells.values()) {
+        for (const pair of self.byteCells.values()) {
           for (const c of pair) if (c.value > 0) this.inc(labelsOf(BYTES_LABELS, c), c.value);
         }
       },
     });
+    this.retries = new Counter({
+      name: 'pier_gateway_retries_total',
+      help: 'Requests sent again to another instance after a refused connect or a stale keep-alive socket.',
+      labelNames: ['service'],
+      registers: [registry],
+    });
+    this.upstreamErrors = new Counter({
+      name: 'pier_gateway_upstream_errors_total',
+      help: 'Upstream failures: kind=connect (refused/unreachable), reset (closed without an answer), timeout (rpc.keepalive passed).',
+      labelNames: ['service', 'kind'],
+      registers: [registry],
+    });
+    this.rejected = new Counter({
+      name: 'pier_gateway_rejected_total',
+      help: 'Requests answered by the gateway itself: reason=rate_limited (429) or queue_full (450).',
+      labelNames: ['service', 'reason'],
+      registers: [registry],
+    });
+    this.holds = new Counter({
+      name: 'pier_gateway_activator_holds_total',
+      help: 'Requests held for a service scaled to zero until an instance is ready.',
+      labelNames: ['service'],
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'pier_gateway_queued_requests',
+      help: "Requests waiting for a worker slot in the service's instances' queues (rpc.max_queue_size).",
+      labelNames: ['service'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [service, n] of Object.entries(queued?.() ?? {})) this.set({ service }, n);
+      },
+    });
+    this.queueWaitHist = new Histogram({
+      name: 'pier_gateway_queue_wait_seconds',
+      help: 'How long queued requests waited for a worker slot (rpc.worker_threads) before being sent.',
+      labelNames: ['service'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'pier_gateway_activator_pending_requests',
+      help: 'Requests the activator holds now.',
+      labelNames: ['service'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [service, n] of Object.entries(pending?.() ?? {})) this.set({ service }, n);
+      },
+    });
+  }
+
+  /** A queued request got a worker slot after `seconds` (Knative queue-proxy's queue wait). */
+  queueWait(service: string, seconds: number): void {
+    let h = this.waitChildren.get(service);
+    if (!h) {
+      h = this.queueWaitHist.labels(service);
+      this.waitChildren.set(service, h);
+    }
+    h.observe(seconds);
   }
 
   inflightInc(service: string, instance: string): void {
@@ -80,7 +173,28 @@ export class GatewayMetrics {
     this.gauge(service, instance).value--;
   }
 
-  done(service: string, instance: string, code: number, seconds: number, bytesIn: number, bytesOut: number): void {
+  count(service: string, outcome: GatewayOutcome): void {
+    if (outcome === 'retry') this.retries.inc({ service });
+    else if (outcome === 'hold') this.holds.inc({ service });
+    else if (outcome === 'rate_limited' || outcome === 'queue_full') this.rejected.inc({ service, reason: outcome });
+    else this.upstreamErrors.inc({ service, kind: outcome === 'connect_error' ? 'connect' : outcome });
+  }
+
+  /** The endpoints now: series of instances not in it are deleted once nothing is in flight to them. */
+  retain(snapshot: EndpointSnapshot): void {
+    this.live = snapshot;
+    this.prune();
+  }
+
+  done(
+    service: string,
+    instance: string,
+    code: number,
+    seconds: number,
+    bytesIn: number,
+    bytesOut: number,
+    method = 'POST',
+  ): void {
     let byInstance = this.requestCells.get(service);
     if (!byInstance) {
       byInstance = new Map();
@@ -97,12 +211,8 @@ export class GatewayMetrics {
       byCode.set(code, cell);
     }
     cell.value++;
-    let h = this.hist.get(service);
-    if (!h) {
-      h = this.duration.labels(service);
-      this.hist.set(service, h);
-    }
-    h.observe(seconds);
+    this.histogram(service, method, code).observe(seconds);
+    this.observer?.record(service, code, seconds);
     if (bytesIn > 0 || bytesOut > 0) {
       let pair = this.byteCells.get(service);
       if (!pair) {
@@ -114,6 +224,39 @@ export class GatewayMetrics {
       }
       pair[0].value += bytesIn;
       pair[1].value += bytesOut;
+    }
+  }
+
+  private histogram(service: string, method: string, code: number): { observe(v: number): void } {
+    const m = METHODS.has(method) ? method : 'other';
+    const k = Math.min(4, Math.max(0, Math.floor(code / 100) - 1));
+    let byMethod = this.hist.get(service);
+    if (!byMethod) {
+      byMethod = new Map();
+      this.hist.set(service, byMethod);
+    }
+    let children = byMethod.get(m);
+    if (!children) {
+      children = CLASSES.map((c) => this.duration.labels(service, m, c));
+      byMethod.set(m, children);
+    }
+    return children[k]!;
+  }
+
+  private prune(): void {
+    const snapshot = this.live;
+    if (!snapshot) return;
+    const isLive = (service: string, instance: string) =>
+      instance === '' || snapshot.services[service]?.endpoints.some((e) => e.instanceId === instance) === true;
+    for (const [service, byInstance] of this.inflightCells) {
+      for (const [instance, cell] of byInstance) {
+        if (cell.value === 0 && !isLive(service, instance)) byInstance.delete(instance);
+      }
+    }
+    for (const [service, byInstance] of this.requestCells) {
+      for (const instance of byInstance.keys()) {
+        if (!isLive(service, instance) && !this.inflightCells.get(service)?.has(instance)) byInstance.delete(instance);
+      }
     }
   }
 

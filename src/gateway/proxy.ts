@@ -81,6 +81,8 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
   connection: InstanceClient | undefined = undefined;
   private state: InstanceState | undefined;
   private holding: 'none' | 'queued' | 'active' = 'none';
+  /** When the call joined an instance's queue (performance.now), for the queue-wait histogram. */
+  private queuedAt = 0;
   /** The current attempt's callbacks still count. */
   private live = false;
   /** undici wrote (or began writing) the current attempt. */
@@ -180,7 +182,10 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     if (got === 'run') {
       this.holding = 'active';
       this.send();
-    } else this.holding = 'queued';
+    } else {
+      this.holding = 'queued';
+      this.queuedAt = performance.now();
+    }
   }
 
   /**
@@ -189,6 +194,7 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
    */
   private holdForActivation(activator: Activator): void {
     this.stopDeadline();
+    this.deps.metrics.count(this.svc.name, 'hold');
     this.unhold = activator.hold(this.svc.name, {
       resume: (route) => {
         this.unhold = undefined;
@@ -211,6 +217,7 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
   /** Called by the instance queue when a worker slot frees up. */
   grant(): void {
     this.holding = 'active';
+    this.deps.metrics.queueWait(this.svc.name, (performance.now() - this.queuedAt) / 1000);
     if (this.finished) this.releaseSlot();
     else this.send();
   }
@@ -315,9 +322,11 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     const unsent = !this.written;
     const stale = this.written && (this.reused || IDEMPOTENT.has(this.req.method ?? '')) && STALE_ERRORS.has(code);
     if (unsent && CONNECT_ERRORS.has(code)) this.deps.upstreams.markDown(this.state!, this.deps.passiveHealthMs);
+    this.deps.metrics.count(this.svc.name, unsent ? 'connect_error' : 'reset');
     const replayable = this.body !== undefined || !this.pump || this.pump.replayable();
     if ((unsent || stale) && replayable && this.tries < this.deps.retries) {
       this.tries++;
+      this.deps.metrics.count(this.svc.name, 'retry');
       this.excluded ??= [];
       // Another instance first: the pool may hold more dead sockets to this one.
       if (!(stale && this.reused && this.svc.endpoints.length === 1)) this.excluded.push(this.instance);
@@ -351,6 +360,8 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
   /** Answers with a gateway error and abandons the upstream call. */
   private fail(status: number, code: string, message: string): void {
     this.status = status;
+    if (code === 'QUEUE_FULL') this.deps.metrics.count(this.svc.name, 'queue_full');
+    else if (code === 'TIMEOUT') this.deps.metrics.count(this.svc.name, 'timeout');
     this.abortUpstream();
     this.releaseSlot();
     sendError(this.req, this.res, status, code, message);

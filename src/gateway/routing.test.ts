@@ -204,7 +204,8 @@ describe('gateway routing', () => {
     expect(text).toContain('pier_gateway_requests_total{service="echo",instance="echo-1",code="200"} 3');
     expect(text).toContain('pier_gateway_requests_total{service="echo",instance="",code="401"} 1');
     expect(text).toContain('pier_gateway_inflight_requests{service="echo",instance="echo-1"} 0');
-    expect(text).toContain('pier_gateway_request_duration_seconds_count{service="echo"} 4');
+    expect(text).toContain('pier_gateway_request_duration_seconds_count{service="echo",method="GET",class="2xx"} 3');
+    expect(text).toContain('pier_gateway_request_duration_seconds_count{service="echo",method="GET",class="4xx"} 1');
     expect(text).toMatch(/pier_gateway_bytes_total\{service="echo",direction="out"\} \d+/);
   });
 });

@@ -206,6 +206,15 @@ export class Upstreams {
     });
   }
 
+  /** Requests waiting in instances' queues, per service (those with none are left out). */
+  queuedByService(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of this.states.values()) {
+      if (s.queue.length > 0) out[s.service] = (out[s.service] ?? 0) + s.queue.length;
+    }
+    return out;
+  }
+
   instanceStats(): Map<string, InstanceStats & { service: string }> {
     const out = new Map<string, InstanceStats & { service: string }>();
     for (const s of this.states.values()) {

@@ -130,3 +130,14 @@ it('restart under steady load through the remote gateway fails no request', asyn
   expect(load.result.failed).toBe(0);
   expect(load.result.ok).toBeGreaterThan(100);
 });
+
+it('a standalone gateway serves its own /metrics with the admin token (issue 15)', async () => {
+  const denied = await fetch(`${remote.url}/metrics`);
+  expect(denied.status).toBe(401);
+  await denied.arrayBuffer();
+  const res = await fetch(`${remote.url}/metrics`, { headers: { authorization: `Bearer ${pier.adminToken}` } });
+  expect(res.status).toBe(200);
+  const text = await res.text();
+  expect(text).toMatch(/pier_build_info\{[^}]*role="gateway"\} 1/);
+  expect(text).toMatch(/pier_gateway_requests_total\{service="[^"]+",instance="[^"]+",code="200"\} \d+/);
+});

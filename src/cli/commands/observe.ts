@@ -42,6 +42,32 @@ export function events(
   return ctx.client.events(name, query);
 }
 
+/** `pier events -w`: a table row (or a JSON line) per event as it arrives; the header once. */
+export async function watchEvents(
+  ctx: CommandContext,
+  name: string,
+  opts: { since?: string; limit?: string; output?: string },
+): Promise<void> {
+  const query: { sinceId?: number; limit?: number } = {};
+  if (opts.since !== undefined) query.sinceId = parseCount(opts.since, '--since', 0);
+  if (opts.limit !== undefined) query.limit = parseCount(opts.limit, '--limit', 1);
+  let header = true;
+  await ctx.client.watchEvents(
+    name,
+    query,
+    (e) => {
+      if (opts.output === 'json' || opts.output === 'yaml') {
+        ctx.out.write(`${JSON.stringify(e)}\n`);
+        return;
+      }
+      const lines = eventsTable([e]);
+      ctx.out.write(`${(header ? lines : lines.slice(1)).join('\n')}\n`);
+      header = false;
+    },
+    ctx.shutdown,
+  );
+}
+
 export function eventsTable(list: EventRecord[]): string[] {
   return table(
     ['TIME', 'TYPE', 'REASON', 'INSTANCE', 'MESSAGE'],

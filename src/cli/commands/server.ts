@@ -101,6 +101,7 @@ function banner(
   const lines = [`Control API: ${pier.controlUrl}`, `Gateway:     ${pier.gatewayUrl}`];
   if (pier.gatewayTlsUrl) lines.push(`Gateway TLS: ${pier.gatewayTlsUrl} (HTTP/2 and HTTP/1.1 by ALPN)`);
   lines.push(`Admin token: ${token}`);
+  lines.push(`Console:     ${pier.controlUrl}/ (sign in with the admin token)`);
   if (pier.controlUrl !== DEFAULT_CONTROL_URL) lines.push(`(other shells: export PIER_CONTROL_URL=${pier.controlUrl})`);
   return lines;
 }
