@@ -119,7 +119,9 @@ describe('gateway workers (2 threads, one port)', () => {
   it('sums every thread in stats() and in the metrics', async () => {
     backend = await startBackend((_req, res) => res.end('ok'));
     const registry = new Registry();
-    const h = await startGateway([service('s', [backend.endpoint('a')])], { workers: 2, registry });
+    const observed: number[] = [];
+    const observer = { record: (_service: string, status: number) => observed.push(status) };
+    const h = await startGateway([service('s', [backend.endpoint('a')])], { workers: 2, registry, observer });
     gw = h.gw;
     for (let i = 0; i < 20; i++) expect((await call(h.port, '/api/predict/s', { headers: auth })).status).toBe(200);
     expect(both(gw)).toBe(true);
@@ -130,7 +132,11 @@ describe('gateway workers (2 threads, one port)', () => {
     expect(stats.instances.a).toEqual({ requests: 20, inflight: 0 });
     const text = await registry.metrics();
     expect(text).toContain('pier_gateway_requests_total{service="s",instance="a",code="200"} 20');
-    expect(text).toContain('pier_gateway_request_duration_seconds_count{service="s"} 20');
+    expect(text).toMatch(/pier_gateway_request_duration_seconds_count\{service="s",[^}]*\} 20/);
+    // Every series of a thread's registry is merged, the console's history sees both threads.
+    expect(text).toContain('pier_gateway_retries_total');
+    await waitFor(() => observed.length === 20, { what: 'both threads observed by the main thread' });
+    expect(observed.every((s) => s === 200)).toBe(true);
   });
 
   it('drain waits for a request in flight in the other thread; close stops every thread', async () => {

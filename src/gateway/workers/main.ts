@@ -16,12 +16,17 @@ import { SlotAllocator } from './slots.js';
  * metrics on scrape (prom-client's AggregatorRegistry, as for node:cluster).
  */
 
-const METRICS = [
-  'pier_gateway_requests_total',
-  'pier_gateway_inflight_requests',
-  'pier_gateway_request_duration_seconds',
-  'pier_gateway_bytes_total',
-];
+/**
+ * Every gateway series is summed over the threads, but a gauge each thread reads
+ * from the shared board (the activator's held count) would count N times: its
+ * threads agree, so the view is their max.
+ */
+const SHARED_GAUGES = new Set(['pier_gateway_activator_pending_requests']);
+const gatewaySeries = (registry: Registry) =>
+  registry
+    .getMetricsAsArray()
+    .map((m) => (m as unknown as { name: string }).name)
+    .filter((name) => name.startsWith('pier_gateway_'));
 
 interface Peer {
   worker: Worker;
@@ -118,6 +123,7 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
         ...(opts.activation ? { activation: opts.activation } : {}),
         ...(opts.easMaxDateSkewSeconds ? { easMaxDateSkewSeconds: opts.easMaxDateSkewSeconds } : {}),
         onDemand: opts.onDemand !== undefined,
+        observe: opts.observer !== undefined,
       },
     };
     const worker = new Worker(new URL('./entry.mjs', import.meta.url), { workerData: init });
@@ -136,6 +142,8 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
       if (m.t === 'ready') readyResolve();
       else if (m.t === 'applied') slots.ack(thread, m.version);
       else if (m.t === 'demand') opts.onDemand?.(m.service);
+      else if (m.t === 'observed')
+        for (const [service, status, seconds] of m.records) opts.observer?.record(service, status, seconds);
       else if (m.t === 'listening' || m.t === 'metrics') {
         asks.get(m.id)?.(m);
         asks.delete(m.id);
@@ -179,16 +187,20 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
     return gathering;
   };
   const registry = opts.registry ?? new Registry();
-  for (const name of METRICS) {
-    const mine = own.getSingleMetric(name) as unknown as { help: string; type: string };
+  const series = gatewaySeries(own);
+  for (const name of series) {
+    const mine = own.getSingleMetric(name) as unknown as { help: string; type: string; aggregator?: string };
+    const aggregator = SHARED_GAUGES.has(name) ? 'max' : 'sum';
+    // Each thread's own copy must say the same, so AggregatorRegistry merges it that way.
+    mine.aggregator = aggregator;
     const proxy = {
       name,
       help: mine.help,
       type: mine.type,
-      aggregator: 'sum',
+      aggregator,
       get: async () => {
         const merged = (await gather()).getSingleMetric(name);
-        return merged ? await merged.get() : { name, help: mine.help, type: mine.type, values: [], aggregator: 'sum' };
+        return merged ? await merged.get() : { name, help: mine.help, type: mine.type, values: [], aggregator };
       },
     };
     registry.registerMetric(proxy as unknown as Metric);
@@ -213,7 +225,7 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
         }),
       );
       await local.close();
-      for (const name of METRICS) registry.removeSingleMetric(name);
+      for (const name of series) registry.removeSingleMetric(name);
     },
     stats() {
       const services: GatewayStats['services'] = {};

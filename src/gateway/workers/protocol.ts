@@ -21,6 +21,8 @@ export interface WorkerInit {
     activation?: { maxQueue?: number; maxWaitMs?: number };
     easMaxDateSkewSeconds?: number;
     onDemand: boolean;
+    /** The main thread has an observer (the console's history) to feed. */
+    observe: boolean;
   };
 }
 
@@ -36,4 +38,6 @@ export type FromWorker =
   | { t: 'listening'; id: number; error?: string }
   | { t: 'metrics'; id: number; metrics: unknown[] }
   | { t: 'demand'; service: string }
+  /** Finished requests for the main thread's observer (the console's history), batched. */
+  | { t: 'observed'; records: [service: string, status: number, seconds: number][] }
   | { t: 'closed' };

@@ -28,7 +28,16 @@ const source: EndpointSource = {
   },
 };
 const registry = new Registry();
-const { onDemand, ...options } = init.options;
+const { onDemand, observe, ...options } = init.options;
+// Requests this thread finished, handed to the main thread's observer twice a second.
+let observed: [string, number, number][] = [];
+const flushObserved = () => {
+  if (observed.length === 0) return;
+  send({ t: 'observed', records: observed });
+  observed = [];
+};
+const observeTimer = observe ? setInterval(flushObserved, 500) : undefined;
+observeTimer?.unref();
 const gateway = createLocalGateway(
   {
     ...options,
@@ -36,6 +45,9 @@ const gateway = createLocalGateway(
     registry,
     logger: pino({ level: init.logLevel, base: undefined }).child(init.logBindings),
     ...(onDemand ? { onDemand: (service: string) => send({ t: 'demand', service }) } : {}),
+    ...(observe
+      ? { observer: { record: (service, status, seconds) => observed.push([service, status, seconds]) } }
+      : {}),
   },
   board,
 );
@@ -61,6 +73,8 @@ port.on('message', (m: ToWorker) => {
       return;
     case 'close':
       gateway.close().then(() => {
+        clearInterval(observeTimer);
+        flushObserved();
         send({ t: 'closed' });
         port.close();
       });
