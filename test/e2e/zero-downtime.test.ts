@@ -50,8 +50,11 @@ async function running(
 }
 
 /** Runs `step` under the rollout mix of load and returns what the load saw. */
-function underLoad(step: (load: RunningLoad) => Promise<void>): Promise<LoadResult> {
-  return runUnderLoad({ endpoint: svc.endpoint, token: svc.token, ...ROLLOUT_MIX }, step);
+function underLoad(step: (load: RunningLoad) => Promise<void>, method?: 'GET'): Promise<LoadResult> {
+  return runUnderLoad(
+    { endpoint: svc.endpoint, token: svc.token, ...ROLLOUT_MIX, ...(method ? { method } : {}) },
+    step,
+  );
 }
 
 function expectNoFailures(r: LoadResult): void {
@@ -102,7 +105,10 @@ describe('zero failed requests', () => {
       victim = (await instances()).find((i) => i.id !== load.result.sseInstance)!;
       process.kill(victim.pid!, 'SIGKILL');
       await running((_d, list) => list.some((i) => i.id === victim.id && i.restarts === 1 && i.ready));
-    });
+      // GETs: a POST already written on a fresh connection to the killed instance
+      // is answered 504, never sent twice (nginx's proxy_next_upstream rule; see
+      // src/gateway/README.md); idempotent requests are retried on another instance.
+    }, 'GET');
     expectNoFailures(r);
   });
 
