@@ -11,6 +11,7 @@ import { closeSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import { type Clock, createRealClock } from '../clock.js';
 import { PierError } from '../errors.js';
+import { type InstancePlan, makeInstancePlan } from '../platform/plan/index.js';
 import { buildEnv, buildLaunches, freePort, type Launch, processUnsupportedReason, servingIndex } from './command.js';
 import { createGpuReservations } from './gpu/index.js';
 import { killGroupsUntilGone } from './groups.js';
@@ -128,10 +129,14 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions = {}): Instance
   async function start(req: StartRequest): Promise<RunningInstance> {
     const reason = processUnsupportedReason(req.spec);
     if (reason) throw new PierError('RUNTIME_UNSUPPORTED', reason);
-    return gpus.startWith(req.instanceId, req.spec.metadata?.gpu ?? 0, (reserved) => startReserved(req, reserved));
+    const planned = { ...req, plan: req.plan ?? makeInstancePlan(req.spec, req.revision) };
+    return gpus.startWith(req.instanceId, planned.plan.resources.gpu, (reserved) => startReserved(planned, reserved));
   }
 
-  async function startReserved(req: StartRequest, reservedGpus: string[]): Promise<RunningInstance> {
+  async function startReserved(
+    req: StartRequest & { plan: InstancePlan },
+    reservedGpus: string[],
+  ): Promise<RunningInstance> {
     mkdirSync(req.workDir, { recursive: true });
     const port = await freePort();
     const log = (line: string) => appendPierLine(req.logDir, line);
@@ -154,6 +159,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions = {}): Instance
         instanceId: req.instanceId,
         revision: req.revision,
         extraEnv,
+        plan: req.plan.containers[req.spec.containers.indexOf(container)],
       });
       return prepared.ok ? prepared.withVenv(container, env) : env;
     };
@@ -191,7 +197,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions = {}): Instance
       return failedInstance(clock, base, failure);
     }
 
-    const memoryLimitMb = req.spec.metadata?.memory;
+    const memoryLimitMb = req.plan.resources.memoryMb;
     const state: StateFile = {
       instanceId: req.instanceId,
       workDir: req.workDir,

@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { type Clock, createRealClock } from '../../clock.js';
 import { PierError } from '../../errors.js';
+import { type InstancePlan, makeInstancePlan } from '../../platform/plan/index.js';
 import { freePort, servingIndex } from '../command.js';
 import { createGpuReservations } from '../gpu/index.js';
 import { failedInstance } from '../instance.js';
@@ -65,10 +66,14 @@ export function createContainerRuntime(opts: ContainerRuntimeOptions = {}): Cont
   async function start(req: StartRequest): Promise<RunningInstance> {
     const reason = containerUnsupportedReason(req.spec);
     if (reason) throw new PierError('RUNTIME_UNSUPPORTED', reason);
-    return gpus.startWith(req.instanceId, req.spec.metadata?.gpu ?? 0, (reserved) => startReserved(req, reserved));
+    const planned = { ...req, plan: req.plan ?? makeInstancePlan(req.spec, req.revision) };
+    return gpus.startWith(req.instanceId, planned.plan.resources.gpu, (reserved) => startReserved(planned, reserved));
   }
 
-  async function startReserved(req: StartRequest, reservedGpus: string[]): Promise<RunningInstance> {
+  async function startReserved(
+    req: StartRequest & { plan: InstancePlan },
+    reservedGpus: string[],
+  ): Promise<RunningInstance> {
     ensureLogDir(req.logDir);
     mkdirSync(req.workDir, { recursive: true });
     const hostPort = await freePort();
@@ -79,7 +84,7 @@ export function createContainerRuntime(opts: ContainerRuntimeOptions = {}): Cont
       instanceId: req.instanceId,
       host: HOST,
       port: hostPort,
-      env: containerEnv(serving, containerPort, ctx),
+      env: containerEnv(serving, containerPort, ctx, servingIndex(req.spec)),
       workDir: req.workDir,
     };
     const fail = (message: string) => {
