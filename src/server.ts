@@ -19,14 +19,8 @@ import {
   type Gateway,
 } from './gateway/index.js';
 import { createInstanceProber } from './probe/index.js';
-import {
-  createContainerRuntime,
-  createProcessRuntime,
-  createRuntimeSelector,
-  detectContainerEngine,
-  type PierRuntimeConfig,
-  type RuntimeChoice,
-} from './runtime/index.js';
+import { createLocalRuntimes } from './platform/index.js';
+import type { PierRuntimeConfig, RuntimeChoice } from './runtime/index.js';
 import { runtimeConfigFromEnv } from './config.js';
 import { ensureAdminToken, openStore, type Store } from './store/index.js';
 
@@ -92,7 +86,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   const config = opts.runtimeConfig
     ? { ...opts.runtimeConfig, home: opts.home }
     : runtimeConfigFromEnv(opts.home, process.env);
-  const runtime = await createRuntime(opts.runtime ?? 'auto', clock, logger, config);
+  const runtime = await createLocalRuntimes({ choice: opts.runtime ?? 'auto', clock, logger, config });
   const endpoints = createEndpointStore();
 
   const gateway = createGateway({
@@ -297,17 +291,6 @@ function autoscaledServices(store: Store, reconciler: Reconciler, gateway: Gatew
     });
   }
   return out;
-}
-
-async function createRuntime(choice: RuntimeChoice, clock: Clock, logger: pino.Logger, config: PierRuntimeConfig) {
-  const processRuntime = createProcessRuntime({ clock, config });
-  const engine = choice === 'process' ? null : await detectContainerEngine();
-  if (engine) logger.info({ engine: engine.engine, binary: engine.binary }, 'container runtime available');
-  else if (choice === 'container') logger.warn('--runtime container: no container engine answered');
-  const container = engine
-    ? createContainerRuntime({ engine: engine.engine, binary: engine.binary, clock, config })
-    : undefined;
-  return createRuntimeSelector({ process: processRuntime, ...(container ? { container } : {}), choice });
 }
 
 function publicHost(host: string): string {

@@ -13,7 +13,7 @@ import { type Clock, createRealClock } from '../clock.js';
 import { PierError } from '../errors.js';
 import { type InstancePlan, makeInstancePlan } from '../platform/plan/index.js';
 import { buildEnv, buildLaunches, freePort, type Launch, processUnsupportedReason, servingIndex } from './command.js';
-import { createGpuReservations } from './gpu/index.js';
+import { createGpuReservations, type GpuReservations } from './gpu/index.js';
 import { killGroupsUntilGone } from './groups.js';
 import { instanceHostEnv } from './host-env.js';
 import { failedInstance, type Group, type SupervisorDeps, superviseInstance } from './instance.js';
@@ -38,6 +38,8 @@ export interface ProcessRuntimeOptions {
   procfs?: Procfs;
   /** Pier's configuration for prepare (venvs), storage (oss) and GPUs; see README.md. */
   config?: PierRuntimeConfig;
+  /** The machine's GPU reservations, shared with the other runtimes; default: this runtime's own. */
+  gpus?: GpuReservations;
 }
 
 const HOST = '127.0.0.1';
@@ -123,7 +125,8 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions = {}): Instance
     memoryPollMs: opts.memoryPollMs ?? 1000,
     exitPollMs: opts.exitPollMs ?? 1000,
   };
-  const gpus = createGpuReservations(opts.config?.gpus);
+  // One reservation book per machine: the local platform passes the same one to every runtime.
+  const gpus = opts.gpus ?? createGpuReservations(opts.config?.gpus);
 
   /** Reserves GPUs first (too few → PierError UNAVAILABLE: the instance stays Pending), releases them at exit. */
   async function start(req: StartRequest): Promise<RunningInstance> {

@@ -10,7 +10,7 @@ import { type Clock, createRealClock } from '../../clock.js';
 import { PierError } from '../../errors.js';
 import { type InstancePlan, makeInstancePlan } from '../../platform/plan/index.js';
 import { freePort, servingIndex } from '../command.js';
-import { createGpuReservations } from '../gpu/index.js';
+import { createGpuReservations, type GpuReservations } from '../gpu/index.js';
 import { failedInstance } from '../instance.js';
 import { appendPierLine, ensureLogDir } from '../logs.js';
 import type { AdoptRecord, InstanceRuntime, PierRuntimeConfig, RunningInstance, StartRequest } from '../types.js';
@@ -36,6 +36,8 @@ export interface ContainerRuntimeOptions {
   logCheckMs?: number;
   /** Pier's configuration for prepare, storage (oss) and GPUs; see ../README.md. */
   config?: PierRuntimeConfig;
+  /** The machine's GPU reservations, shared with the other runtimes; default: this runtime's own. */
+  gpus?: GpuReservations;
 }
 
 export type ContainerRuntime = InstanceRuntime & {
@@ -60,7 +62,8 @@ export function createContainerRuntime(opts: ContainerRuntimeOptions = {}): Cont
     logCheckMs: opts.logCheckMs ?? 1000,
   };
 
-  const gpus = createGpuReservations(opts.config?.gpus);
+  // One reservation book per machine: the local platform passes the same one to every runtime.
+  const gpus = opts.gpus ?? createGpuReservations(opts.config?.gpus);
 
   /** Reserves GPUs first (too few → PierError UNAVAILABLE: the instance stays Pending), releases them at exit. */
   async function start(req: StartRequest): Promise<RunningInstance> {
