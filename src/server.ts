@@ -19,7 +19,7 @@ import {
   type Gateway,
 } from './gateway/index.js';
 import { createInstanceProber } from './probe/index.js';
-import { createLocalRuntimes } from './platform/index.js';
+import { createLocalRuntimes, LocalPlatform } from './platform/index.js';
 import type { PierRuntimeConfig, RuntimeChoice } from './runtime/index.js';
 import { runtimeConfigFromEnv } from './config.js';
 import { ensureAdminToken, openStore, type Store } from './store/index.js';
@@ -106,28 +106,43 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   const gateways = new GatewayRegistry({ clock });
   const drainLogger = logger.child({ component: 'drain' });
 
-  const reconciler: Reconciler = new Reconciler({
-    store,
+  const platform = new LocalPlatform({
     runtime,
     clock,
     home: opts.home,
     createProber: (o) => createInstanceProber(o),
-    publish: (snapshot) => endpoints.set(snapshot),
+    // The local platform's re-adoption records; none is written for a service already deleted.
+    records: {
+      list: () => store.listInstances(),
+      upsert: (rec) => {
+        if (store.getService(rec.service)) store.upsertInstance(rec);
+      },
+      delete: (id) => store.deleteInstance(id),
+    },
     drain:
       opts.drain === 'none'
         ? async () => undefined
         : (instanceId, timeoutMs) =>
             drainInstance({ clock, reconciler, gateway, gateways, logger: drainLogger }, instanceId, timeoutMs),
+    event: (e) => reconciler.event(e.service, e.type, e.reason, e.message, e.revision, e.instance),
+    changed: (service) => reconciler.enqueue(service),
+  });
+  const reconciler: Reconciler = new Reconciler({
+    store,
+    platform,
+    clock,
+    publish: (snapshot) => endpoints.set(snapshot),
     logger: logger.child({ component: 'controller' }),
   });
   const autoscaler = new Autoscaler({
     clock,
     readStats: () => gateway.stats(),
     readInstances: (name) =>
-      reconciler.liveInstances(name).map((i) => {
-        const cpu = i.cpuSeconds();
-        return { id: i.id, ready: i.isReady(), ...(cpu !== undefined ? { cpuSeconds: cpu } : {}) };
-      }),
+      reconciler.liveInstances(name).map((i) => ({
+        id: i.id,
+        ready: i.ready,
+        ...(i.cpuSeconds !== undefined ? { cpuSeconds: i.cpuSeconds } : {}),
+      })),
     services: () => autoscaledServices(store, reconciler, gateway),
     setDesired: (name, desired, reason) => control.applyAutoscale(name, desired, reason),
     logger: logger.child({ component: 'autoscaler' }),
@@ -135,7 +150,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   const control = new LocalControlPlane({
     store,
     reconciler,
-    runtime,
+    platform,
     endpoints,
     gateways,
     home: opts.home,
@@ -286,7 +301,7 @@ function autoscaledServices(store: Store, reconciler: Reconciler, gateway: Gatew
         ...(spec.cronscaler ? { cronscaler: spec.cronscaler } : {}),
       },
       current: svc.desiredInstances,
-      ready: reconciler.liveInstances(svc.name).filter((i) => i.isReady()).length,
+      ready: reconciler.liveInstances(svc.name).filter((i) => i.ready).length,
       pendingRequests: stats[svc.name]?.pending ?? 0,
     });
   }

@@ -13,5 +13,5 @@ export {
   type RolloutInstance,
   type RolloutSnapshot,
   type RolloutStep,
-} from './rollout.js';
+} from '../platform/index.js';
 export { computeServiceStatus, type StatusInput, type StatusResult } from './status.js';
