@@ -37,6 +37,8 @@ export interface ServiceRuntimeState {
   rolloutStartedAt?: number;
   rolloutRevision?: number;
   pausedReason?: string;
+  /** The last error the platform's apply threw, until an apply succeeds. */
+  applyError?: string;
 }
 
 /** The revision a replaced instance is counted as: older than any real one. */
@@ -191,13 +193,22 @@ export class Reconciler {
 
     if (!unsupported) {
       const { maxSurge, maxUnavailable } = resolveRollingStrategy(strategy, desired);
-      platform.apply({
-        service: name,
-        current,
-        replicas: desired,
-        strategy: { maxSurge, maxUnavailable, minReadySeconds: strategy.min_ready_seconds },
-        equivalent: this.equivalentRevisions(name, current),
-      });
+      try {
+        platform.apply({
+          service: name,
+          current,
+          replicas: desired,
+          strategy: { maxSurge, maxUnavailable, minReadySeconds: strategy.min_ready_seconds },
+          equivalent: this.equivalentRevisions(name, current),
+        });
+        s.applyError = undefined;
+      } catch (err) {
+        // A platform that cannot take the desired state now (an API down) is retried at the
+        // next tick; one event per distinct failure, as knative reconcilers record them.
+        const message = err instanceof Error ? err.message : String(err);
+        if (s.applyError !== message) this.event(name, 'Warning', 'ApplyFailed', message, svc.revision);
+        s.applyError = message;
+      }
     }
 
     const status = computeServiceStatus({
