@@ -137,12 +137,13 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   const autoscaler = new Autoscaler({
     clock,
     readStats: () => gateway.stats(),
-    readInstances: (name) =>
-      reconciler.liveInstances(name).map((i) => ({
-        id: i.id,
-        ready: i.ready,
-        ...(i.cpuSeconds !== undefined ? { cpuSeconds: i.cpuSeconds } : {}),
-      })),
+    readInstances: (name) => {
+      const cpu = new Map(reconciler.metrics(name).map((m) => [m.id, m.cpuSeconds]));
+      return reconciler.liveInstances(name).map((i) => {
+        const cpuSeconds = cpu.get(i.id);
+        return { id: i.id, ready: i.ready, ...(cpuSeconds !== undefined ? { cpuSeconds } : {}) };
+      });
+    },
     services: () => autoscaledServices(store, reconciler, gateway),
     setDesired: (name, desired, reason) => control.applyAutoscale(name, desired, reason),
     logger: logger.child({ component: 'autoscaler' }),

@@ -422,9 +422,9 @@ export function countInstances(views: InstanceView[]): InstanceCounts {
   return { total: views.length, pending: views.length - ready, running: ready, ready };
 }
 
-/** The API's view: the platform's bookkeeping fields (terminating, replacing, cpuSeconds) stay out. */
+/** The API's view: the platform's bookkeeping fields (terminating, replacing) stay out. */
 function apiView(v: PlatformInstanceView): InstanceView {
-  const { terminating: _t, replacing: _r, cpuSeconds: _c, ...view } = v;
+  const { terminating: _t, replacing: _r, ...view } = v;
   return view;
 }
 

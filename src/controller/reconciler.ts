@@ -13,7 +13,13 @@ import type { Logger } from 'pino';
 import type { ServiceStatus } from '../api/index.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { EndpointSnapshot, ServiceRoute } from '../gateway/index.js';
-import { type InstanceView, makeInstancePlan, type Platform, type RevisionPlan } from '../platform/index.js';
+import {
+  type InstanceMetrics,
+  type InstanceView,
+  makeInstancePlan,
+  type Platform,
+  type RevisionPlan,
+} from '../platform/index.js';
 import { resolveRollingStrategy } from '../spec/index.js';
 import type { EventType, ServiceRecord, Store } from '../store/index.js';
 import { runsSame } from './equivalence.js';
@@ -126,6 +132,11 @@ export class Reconciler {
   /** Every instance of a service as the platform reports it. */
   instances(name: string): InstanceView[] {
     return this.deps.platform.instances(name);
+  }
+
+  /** CPU use of a service's live instances (the autoscaler's tick). */
+  metrics(name: string): InstanceMetrics[] {
+    return this.deps.platform.metrics(name);
   }
 
   /** The live (not terminating) instances of a service. */

@@ -36,7 +36,12 @@ export interface InstanceView extends Omit<ApiInstanceView, 'pid'> {
   terminating: boolean;
   /** Marked by `replace`: planned as if it ran an older revision until a new one is available. */
   replacing: boolean;
-  /** CPU seconds used so far, for the autoscaler's cpu metric; absent when unknown. */
+}
+
+/** Usage of one instance, for the autoscaler (read on its tick only: it may be costly, e.g. /proc scans). */
+export interface InstanceMetrics {
+  id: string;
+  /** CPU seconds used so far; absent when unknown. */
   cpuSeconds?: number;
 }
 
@@ -81,6 +86,8 @@ export interface Platform extends EndpointSource {
   replace(service: string, instanceId?: string): string[];
   /** Every instance of the service, terminating ones included. */
   instances(service: string): InstanceView[];
+  /** Usage of the service's live instances. */
+  metrics(service: string): InstanceMetrics[];
   /** Why this platform cannot run `spec` (an image without podman, more GPUs than exist), or null. */
   unsupportedReason(spec: ServiceSpec): string | null;
   logs(service: string, query: LogQuery): Promise<string>;

@@ -1,7 +1,14 @@
 /** A Platform that records what the controller asks of it and reports the instances a test sets. */
 
 import type { LogQuery } from '../../src/api/index.js';
-import type { DesiredState, EndpointList, InstanceView, Platform, RevisionLookup } from '../../src/platform/index.js';
+import type {
+  DesiredState,
+  EndpointList,
+  InstanceMetrics,
+  InstanceView,
+  Platform,
+  RevisionLookup,
+} from '../../src/platform/index.js';
 import type { ServiceSpec } from '../../src/spec/index.js';
 
 export type FakeCall =
@@ -76,6 +83,10 @@ export class FakePlatform implements Platform {
 
   instances(service: string): InstanceView[] {
     return this.observed.get(service) ?? [];
+  }
+
+  metrics(service: string): InstanceMetrics[] {
+    return this.instances(service).map((v) => ({ id: v.id }));
   }
 
   endpoints(service: string): EndpointList {

@@ -15,6 +15,7 @@ import type { InstanceRecord } from '../../store/index.js';
 import type {
   DesiredState,
   EndpointList,
+  InstanceMetrics,
   InstanceView,
   Platform,
   PlatformListener,
@@ -150,14 +151,18 @@ export class LocalPlatform implements Platform {
 
   instances(service: string): InstanceView[] {
     const s = this.services.get(service);
-    return [...(s?.instances.values() ?? [])].map((i) => {
+    return [...(s?.instances.values() ?? [])].map((i) => ({
+      ...i.view(),
+      terminating: i.terminating,
+      replacing: s?.replace.has(i.id) ?? false,
+    }));
+  }
+
+  metrics(service: string): InstanceMetrics[] {
+    const live = [...(this.services.get(service)?.instances.values() ?? [])].filter((i) => !i.terminating);
+    return live.map((i) => {
       const cpu = i.cpuSeconds();
-      return {
-        ...i.view(),
-        terminating: i.terminating,
-        replacing: s?.replace.has(i.id) ?? false,
-        ...(cpu !== undefined ? { cpuSeconds: cpu } : {}),
-      };
+      return { id: i.id, ...(cpu !== undefined ? { cpuSeconds: cpu } : {}) };
     });
   }
 
