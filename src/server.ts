@@ -21,14 +21,8 @@ import {
   type Gateway,
 } from './gateway/index.js';
 import { createInstanceProber } from './probe/index.js';
-import {
-  createContainerRuntime,
-  createProcessRuntime,
-  createRuntimeSelector,
-  detectContainerEngine,
-  type PierRuntimeConfig,
-  type RuntimeChoice,
-} from './runtime/index.js';
+import { createLocalRuntimes, LocalPlatform } from './platform/index.js';
+import type { PierRuntimeConfig, RuntimeChoice } from './runtime/index.js';
 import { runtimeConfigFromEnv } from './config.js';
 import { ServiceHistory } from './history/index.js';
 import { ensureAdminToken, openStore, type Store } from './store/index.js';
@@ -98,7 +92,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   const config = opts.runtimeConfig
     ? { ...opts.runtimeConfig, home: opts.home }
     : runtimeConfigFromEnv(opts.home, process.env);
-  const runtime = await createRuntime(opts.runtime ?? 'auto', clock, logger, config);
+  const runtime = await createLocalRuntimes({ choice: opts.runtime ?? 'auto', clock, logger, config });
   const endpoints = createEndpointStore();
   const history = new ServiceHistory({ clock });
 
@@ -121,18 +115,32 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   const gateways = new GatewayRegistry({ clock });
   const drainLogger = logger.child({ component: 'drain' });
 
-  const reconciler: Reconciler = new Reconciler({
-    store,
+  const platform = new LocalPlatform({
     runtime,
     clock,
     home: opts.home,
     createProber: (o) => createInstanceProber(o),
-    publish: (snapshot) => endpoints.set(snapshot),
+    // The local platform's re-adoption records; none is written for a service already deleted.
+    records: {
+      list: () => store.listInstances(),
+      upsert: (rec) => {
+        if (store.getService(rec.service)) store.upsertInstance(rec);
+      },
+      delete: (id) => store.deleteInstance(id),
+    },
     drain:
       opts.drain === 'none'
         ? async () => undefined
         : (instanceId, timeoutMs) =>
             drainInstance({ clock, reconciler, gateway, gateways, logger: drainLogger }, instanceId, timeoutMs),
+    event: (e) => reconciler.event(e.service, e.type, e.reason, e.message, e.revision, e.instance),
+    changed: (service) => reconciler.enqueue(service),
+  });
+  const reconciler: Reconciler = new Reconciler({
+    store,
+    platform,
+    clock,
+    publish: (snapshot) => endpoints.set(snapshot),
     logger: logger.child({ component: 'controller' }),
     onEvent: (service, type, reason) => controllerMetrics.event(service, type, reason),
   });
@@ -148,11 +156,13 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   const autoscaler = new Autoscaler({
     clock,
     readStats: () => gateway.stats(),
-    readInstances: (name) =>
-      reconciler.liveInstances(name).map((i) => {
-        const cpu = i.cpuSeconds();
-        return { id: i.id, ready: i.isReady(), ...(cpu !== undefined ? { cpuSeconds: cpu } : {}) };
-      }),
+    readInstances: (name) => {
+      const cpu = new Map(reconciler.metrics(name).map((m) => [m.id, m.cpuSeconds]));
+      return reconciler.liveInstances(name).map((i) => {
+        const cpuSeconds = cpu.get(i.id);
+        return { id: i.id, ready: i.ready, ...(cpuSeconds !== undefined ? { cpuSeconds } : {}) };
+      });
+    },
     services: () => autoscaledServices(store, reconciler, gateway),
     setDesired: (name, desired, reason) => control.applyAutoscale(name, desired, reason),
     logger: logger.child({ component: 'autoscaler' }),
@@ -160,7 +170,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   const control = new LocalControlPlane({
     store,
     reconciler,
-    runtime,
+    platform,
     endpoints,
     gateways,
     home: opts.home,
@@ -335,22 +345,11 @@ function autoscaledServices(store: Store, reconciler: Reconciler, gateway: Gatew
         ...(spec.cronscaler ? { cronscaler: spec.cronscaler } : {}),
       },
       current: svc.desiredInstances,
-      ready: reconciler.liveInstances(svc.name).filter((i) => i.isReady()).length,
+      ready: reconciler.liveInstances(svc.name).filter((i) => i.ready).length,
       pendingRequests: stats[svc.name]?.pending ?? 0,
     });
   }
   return out;
-}
-
-async function createRuntime(choice: RuntimeChoice, clock: Clock, logger: pino.Logger, config: PierRuntimeConfig) {
-  const processRuntime = createProcessRuntime({ clock, config });
-  const engine = choice === 'process' ? null : await detectContainerEngine();
-  if (engine) logger.info({ engine: engine.engine, binary: engine.binary }, 'container runtime available');
-  else if (choice === 'container') logger.warn('--runtime container: no container engine answered');
-  const container = engine
-    ? createContainerRuntime({ engine: engine.engine, binary: engine.binary, clock, config })
-    : undefined;
-  return createRuntimeSelector({ process: processRuntime, ...(container ? { container } : {}), choice });
 }
 
 function publicHost(host: string): string {

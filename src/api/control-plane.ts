@@ -71,7 +71,7 @@ export interface InstanceView {
   restarts: number;
   /** "127.0.0.1:40123", or null before the instance has a port. */
   address: string | null;
-  /** Process (group) id on the local process runtime. */
+  /** Local platform only: the process (group) id, for operators; other platforms leave it out. */
   pid?: number;
   startedAt: number | null;
   reason?: string;

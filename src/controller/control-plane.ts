@@ -19,7 +19,7 @@ import type {
 import { type Clock, createRealClock } from '../clock.js';
 import { PierError } from '../errors.js';
 import type { EndpointSource } from '../gateway/index.js';
-import type { InstanceRuntime } from '../runtime/index.js';
+import type { Platform, InstanceView as PlatformInstanceView } from '../platform/index.js';
 import {
   diffSpecs,
   isScaleOnlyChange,
@@ -34,13 +34,13 @@ import {
 import { type EventRecord, generateToken, type RevisionRecord, type Store } from '../store/index.js';
 import { canonicalJson, runsSame } from './equivalence.js';
 import type { GatewayRegistry } from './gateways.js';
-import { ServiceLogs } from './logs.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface ControlPlaneDeps {
   store: Store;
   reconciler: Reconciler;
-  runtime: InstanceRuntime;
+  /** Where instances run: capability checks and logs go through it. */
+  platform: Platform;
   endpoints: EndpointSource;
   /** Remote gateways following `endpoints`, and their drain acknowledgements. */
   gateways: GatewayRegistry;
@@ -59,7 +59,6 @@ const CREATE_WAITS_FOR_DELETE_MS = 30_000;
 export class LocalControlPlane implements ControlPlane {
   readonly endpoints: EndpointSource;
 
-  private readonly logFiles: ServiceLogs;
   private readonly clock: Clock;
   /** Deletes in progress, by service name. */
   private readonly deletions = new Map<string, Promise<void>>();
@@ -67,7 +66,6 @@ export class LocalControlPlane implements ControlPlane {
   constructor(private readonly deps: ControlPlaneDeps) {
     this.endpoints = deps.endpoints;
     this.clock = deps.clock ?? createRealClock();
-    this.logFiles = new ServiceLogs(deps.home, (name) => this.instances(name).map((i) => i.id));
   }
 
   watchOpened(gateway: string): void {
@@ -228,7 +226,7 @@ export class LocalControlPlane implements ControlPlane {
         .catch(() => undefined)
         .finally(() => abort.abort());
     }
-    const left = this.deps.reconciler.states.get(name)?.instances.size ?? 0;
+    const left = this.deps.reconciler.instances(name).length;
     const deleting = this.deps.store.getService(name)?.deleting === true;
     if (deleting || (left > 0 && !this.deps.store.getService(name))) {
       throw new PierError(
@@ -342,9 +340,9 @@ export class LocalControlPlane implements ControlPlane {
 
   instances(name: string): InstanceView[] {
     this.deps.store.requireService(name);
-    const s = this.deps.reconciler.states.get(name);
-    return [...(s?.instances.values() ?? [])]
-      .map((i) => i.view())
+    return this.deps.reconciler
+      .instances(name)
+      .map(apiView)
       .sort((a, b) => a.revision - b.revision || a.id.localeCompare(b.id));
   }
 
@@ -355,12 +353,12 @@ export class LocalControlPlane implements ControlPlane {
 
   async logs(name: string, query: LogQuery = {}): Promise<string> {
     this.deps.store.requireService(name);
-    return this.logFiles.tail(name, query);
+    return this.deps.platform.logs(name, query);
   }
 
   async followLogs(name: string, query: LogQuery, onChunk: (text: string) => void, signal: AbortSignal): Promise<void> {
     this.deps.store.requireService(name);
-    return this.logFiles.follow(name, query, onChunk, signal);
+    return this.deps.platform.followLogs(name, query, onChunk, signal);
   }
 
   private async setStopped(name: string, stopped: boolean): Promise<ServiceDescription> {
@@ -393,7 +391,7 @@ export class LocalControlPlane implements ControlPlane {
         },
       );
     }
-    const unsupported = this.deps.runtime.unsupportedReason(result.spec);
+    const unsupported = this.deps.platform.unsupportedReason(result.spec);
     if (unsupported) throw new PierError('RUNTIME_UNSUPPORTED', unsupported);
     return result.spec;
   }
@@ -401,7 +399,7 @@ export class LocalControlPlane implements ControlPlane {
   private summary(name: string): ServiceSummary {
     const svc = this.deps.store.requireService(name);
     const state = this.deps.reconciler.states.get(name);
-    const views = [...(state?.instances.values() ?? [])].map((i) => i.view());
+    const views = this.deps.reconciler.instances(name).map(apiView);
     const status = state?.status ?? { status: 'Creating' as const };
     return {
       name,
@@ -422,6 +420,12 @@ export class LocalControlPlane implements ControlPlane {
 export function countInstances(views: InstanceView[]): InstanceCounts {
   const ready = views.filter((v) => v.ready).length;
   return { total: views.length, pending: views.length - ready, running: ready, ready };
+}
+
+/** The API's view: the platform's bookkeeping fields (terminating, replacing) stay out. */
+function apiView(v: PlatformInstanceView): InstanceView {
+  const { terminating: _t, replacing: _r, ...view } = v;
+  return view;
 }
 
 function initialInstances(spec: ServiceSpec): number {

@@ -13,6 +13,6 @@ export {
   type RolloutInstance,
   type RolloutSnapshot,
   type RolloutStep,
-} from './rollout.js';
+} from '../platform/index.js';
 export { computeServiceStatus, type StatusInput, type StatusResult } from './status.js';
 export { type ControllerView, ControllerMetrics } from './metrics.js';

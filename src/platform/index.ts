@@ -1,2 +1,14 @@
+export type * from './types.js';
+export type * from './plan/types.js';
+export { containerEnvPlan, makeInstancePlan, resolveEnv, servingOf } from './plan/index.js';
 export { backoffOnExit, type BackoffEntry } from './local/backoff.js';
-export { type CreateProber, type InstanceDeps, type InstanceInit, LocalInstance } from './local/instance.js';
+export type { CreateProber, InstanceProberHandle } from './local/instance.js';
+export { LocalPlatform, type LocalPlatformDeps, type LocalRecords } from './local/platform.js';
+export {
+  planRolloutStep,
+  removalOrder,
+  type RolloutInstance,
+  type RolloutSnapshot,
+  type RolloutStep,
+} from './local/rollout.js';
+export { createLocalRuntimes, type LocalRuntimesOptions } from './local/runtimes.js';

@@ -6,6 +6,7 @@
 import { createServer } from 'node:net';
 import { parse } from 'shell-quote';
 import type { ContainerSpec, ServiceSpec } from '../spec/index.js';
+import { type ContainerPlan, containerEnvPlan, resolveEnv } from '../platform/plan/index.js';
 import { instanceHostEnv } from './host-env.js';
 
 export interface Launch {
@@ -116,6 +117,8 @@ export interface EnvInput {
   instanceId: string;
   revision: number;
   extraEnv?: Record<string, string>;
+  /** The container's plan; its env replaces the one worked out from `container`. */
+  plan?: ContainerPlan;
   /** Pier's environment (default process.env); only its allow-listed basics pass (host-env.ts). */
   base?: NodeJS.ProcessEnv;
 }
@@ -126,11 +129,8 @@ export interface EnvInput {
  */
 export function buildEnv(input: EnvInput): Record<string, string> {
   const env = instanceHostEnv(input.base ?? process.env);
-  for (const { name, value } of input.container.env ?? []) env[name] = value;
-  env.PORT = String(input.port);
-  env.PIER_SERVICE = input.service;
-  env.PIER_INSTANCE = input.instanceId;
-  env.PIER_REVISION = String(input.revision);
+  const planned = input.plan?.env ?? containerEnvPlan(input.container, input.service, input.revision);
+  Object.assign(env, resolveEnv(planned, { instanceId: input.instanceId, port: input.port }));
   Object.assign(env, input.extraEnv ?? {});
   return env;
 }

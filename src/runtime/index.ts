@@ -11,6 +11,7 @@ export {
 } from './select.js';
 export {
   createGpuReservations,
+  type GpuReservations,
   detectGpus,
   GpuAllocator,
   type GpuAllocation,

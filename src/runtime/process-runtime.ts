@@ -11,8 +11,9 @@ import { closeSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import { type Clock, createRealClock } from '../clock.js';
 import { PierError } from '../errors.js';
+import { type InstancePlan, makeInstancePlan } from '../platform/plan/index.js';
 import { buildEnv, buildLaunches, freePort, type Launch, processUnsupportedReason, servingIndex } from './command.js';
-import { createGpuReservations } from './gpu/index.js';
+import { createGpuReservations, type GpuReservations } from './gpu/index.js';
 import { killGroupsUntilGone } from './groups.js';
 import { instanceHostEnv } from './host-env.js';
 import { failedInstance, type Group, type SupervisorDeps, superviseInstance } from './instance.js';
@@ -37,6 +38,8 @@ export interface ProcessRuntimeOptions {
   procfs?: Procfs;
   /** Pier's configuration for prepare (venvs), storage (oss) and GPUs; see README.md. */
   config?: PierRuntimeConfig;
+  /** The machine's GPU reservations, shared with the other runtimes; default: this runtime's own. */
+  gpus?: GpuReservations;
 }
 
 const HOST = '127.0.0.1';
@@ -122,16 +125,21 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions = {}): Instance
     memoryPollMs: opts.memoryPollMs ?? 1000,
     exitPollMs: opts.exitPollMs ?? 1000,
   };
-  const gpus = createGpuReservations(opts.config?.gpus);
+  // One reservation book per machine: the local platform passes the same one to every runtime.
+  const gpus = opts.gpus ?? createGpuReservations(opts.config?.gpus);
 
   /** Reserves GPUs first (too few → PierError UNAVAILABLE: the instance stays Pending), releases them at exit. */
   async function start(req: StartRequest): Promise<RunningInstance> {
     const reason = processUnsupportedReason(req.spec);
     if (reason) throw new PierError('RUNTIME_UNSUPPORTED', reason);
-    return gpus.startWith(req.instanceId, req.spec.metadata?.gpu ?? 0, (reserved) => startReserved(req, reserved));
+    const planned = { ...req, plan: req.plan ?? makeInstancePlan(req.spec, req.revision) };
+    return gpus.startWith(req.instanceId, planned.plan.resources.gpu, (reserved) => startReserved(planned, reserved));
   }
 
-  async function startReserved(req: StartRequest, reservedGpus: string[]): Promise<RunningInstance> {
+  async function startReserved(
+    req: StartRequest & { plan: InstancePlan },
+    reservedGpus: string[],
+  ): Promise<RunningInstance> {
     mkdirSync(req.workDir, { recursive: true });
     const port = await freePort();
     const log = (line: string) => appendPierLine(req.logDir, line);
@@ -154,6 +162,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions = {}): Instance
         instanceId: req.instanceId,
         revision: req.revision,
         extraEnv,
+        plan: req.plan.containers[req.spec.containers.indexOf(container)],
       });
       return prepared.ok ? prepared.withVenv(container, env) : env;
     };
@@ -191,7 +200,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions = {}): Instance
       return failedInstance(clock, base, failure);
     }
 
-    const memoryLimitMb = req.spec.metadata?.memory;
+    const memoryLimitMb = req.plan.resources.memoryMb;
     const state: StateFile = {
       instanceId: req.instanceId,
       workDir: req.workDir,

@@ -3,6 +3,7 @@
  * probes, restarts or services' desired counts: it starts, reports exit, stops.
  */
 
+import type { InstancePlan } from '../platform/plan/index.js';
 import type { ServiceSpec } from '../spec/index.js';
 
 export type TerminationReason = 'Completed' | 'Error' | 'OOMKilled' | 'Killed' | 'StartError';
@@ -22,6 +23,11 @@ export interface StartRequest {
   revision: number;
   instanceId: string;
   spec: ServiceSpec;
+  /**
+   * What the instance runs (env, resources, grace), made by makeInstancePlan; the
+   * runtime reads these from it. Absent (older callers, tests): made from `spec`.
+   */
+  plan?: InstancePlan;
   /** Directory for this instance's log file(s); created by the runtime if missing. */
   logDir: string;
   /** Working directory for the process; created by the runtime if missing. */

@@ -10,6 +10,7 @@
  */
 
 import type { InstanceState, InstanceView } from '../../api/index.js';
+import { type InstancePlan, makeInstancePlan } from '../plan/index.js';
 import type { Clock } from '../../clock.js';
 import { backoffOnExit, type BackoffEntry } from './backoff.js';
 import { isPierError } from '../../errors.js';
@@ -63,6 +64,8 @@ export interface InstanceInit {
   service: string;
   revision: number;
   spec: ServiceSpec;
+  /** What the instance runs; default: made from `spec`. */
+  plan?: InstancePlan;
   logDir: string;
   workDir: string;
   extraEnv?: Record<string, string>;
@@ -101,11 +104,13 @@ export class LocalInstance {
   private loopDone: Promise<void> | undefined;
   /** Adopted without a known readiness and not probed yet: a snapshot without it may be incomplete. */
   private readinessUnknown = false;
+  private plan: InstancePlan;
 
   constructor(
     private readonly init: InstanceInit & { spec: ServiceSpec },
     private readonly deps: InstanceDeps,
   ) {
+    this.plan = init.plan ?? makeInstancePlan(init.spec, init.revision);
     this.id = init.id;
     this.service = init.service;
     this.revisionNumber = init.revision;
@@ -125,9 +130,10 @@ export class LocalInstance {
    * Moves the instance to another revision that runs the same thing (only the
    * count, autoscaler, gateway limits or similar changed), without a restart.
    */
-  retag(revision: number, spec: ServiceSpec): void {
+  retag(revision: number, spec: ServiceSpec, plan?: InstancePlan): void {
     this.revisionNumber = revision;
     this.init.spec = spec;
+    this.plan = plan ?? makeInstancePlan(spec, revision);
     const r = this.running;
     if (r && !this.terminatingFlag) this.persistRecord(r);
     this.deps.changed();
@@ -203,7 +209,7 @@ export class LocalInstance {
     this.abort.abort();
     this.prober?.terminating();
     this.deps.changed();
-    const grace = this.init.spec.metadata.eas.termination_grace_period;
+    const grace = this.plan.terminationGracePeriodSeconds;
     const running = this.running;
     if (running) {
       this.deps.event('Normal', 'Killing', `Stopping instance ${this.id}: ${reason}`);
@@ -231,6 +237,7 @@ export class LocalInstance {
             revision: this.revision,
             instanceId: this.id,
             spec: this.init.spec,
+            plan: this.plan,
             logDir: this.init.logDir,
             workDir: this.init.workDir,
             extraEnv: this.init.extraEnv,
@@ -271,7 +278,7 @@ export class LocalInstance {
       }
       this.running = running;
       if (this.terminatingFlag) {
-        await running.stop(this.init.spec.metadata.eas.termination_grace_period);
+        await running.stop(this.plan.terminationGracePeriodSeconds);
         return;
       }
       this.reason = undefined;
@@ -383,7 +390,7 @@ export class LocalInstance {
       'Killing',
       `Instance ${this.id} failed ${kind} probe, will be restarted: ${outcome.message}`,
     );
-    const exit = await running.stop(grace ?? this.init.spec.metadata.eas.termination_grace_period);
+    const exit = await running.stop(grace ?? this.plan.terminationGracePeriodSeconds);
     return {
       ...exit,
       reason: exit.reason === 'Completed' ? 'Killed' : exit.reason,

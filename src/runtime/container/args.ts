@@ -4,6 +4,7 @@
  */
 
 import type { ContainerSpec, ServiceSpec } from '../../spec/index.js';
+import { containerEnvPlan, type InstancePlan, resolveEnv } from '../../platform/plan/index.js';
 import { servingIndex, splitCommand } from '../command.js';
 import { PYDEPS_MOUNT } from '../prepare/index.js';
 import type { ResolvedMount } from '../storage/index.js';
@@ -54,6 +55,8 @@ export interface RunContext {
   mounts?: ResolvedMount[];
   /** GPUs reserved for the instance; given to the serving container. */
   gpus?: string[];
+  /** The instance's plan (env, resources); without it they are worked out from the spec. */
+  plan?: InstancePlan;
   /** containers[i] → host dir of its `prepare` install, mounted at /pier/pydeps. */
   pydeps?: Map<number, string>;
 }
@@ -72,13 +75,9 @@ export function containerName(instanceId: string, index: number, serving: boolea
 }
 
 /** Env inside a container: the spec's env, then PORT (the container port) and PIER_*, then extraEnv. */
-export function containerEnv(c: ContainerSpec, port: number, ctx: RunContext): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const { name, value } of c.env ?? []) env[name] = value;
-  env.PORT = String(port);
-  env.PIER_SERVICE = ctx.service;
-  env.PIER_INSTANCE = ctx.instanceId;
-  env.PIER_REVISION = String(ctx.revision);
+export function containerEnv(c: ContainerSpec, port: number, ctx: RunContext, index = -1): Record<string, string> {
+  const planned = ctx.plan?.containers[index]?.env ?? containerEnvPlan(c, ctx.service, ctx.revision);
+  const env = resolveEnv(planned, { instanceId: ctx.instanceId, port });
   for (const [k, v] of Object.entries(ctx.extraEnv ?? {})) if (k !== 'PATH') env[k] = v;
   return env;
 }
@@ -135,7 +134,7 @@ export function buildRuns(spec: ServiceSpec, ctx: RunContext): ContainerRun[] | 
     const c = spec.containers[i];
     const isServing = i === serving;
     const name = containerName(ctx.instanceId, i, isServing);
-    const env = containerEnv(c, port, ctx);
+    const env = containerEnv(c, port, ctx, i);
     const pydeps = ctx.pydeps?.get(i);
     if (pydeps) env.PYTHONPATH = env.PYTHONPATH ? `${PYDEPS_MOUNT}:${env.PYTHONPATH}` : PYDEPS_MOUNT;
     const args = ['run', '-d', '--name', name, '--init'];
@@ -152,8 +151,10 @@ export function buildRuns(spec: ServiceSpec, ctx: RunContext): ContainerRun[] | 
     if (isServing) {
       args.push('-p', `127.0.0.1:${ctx.hostPort}:${port}`);
       // metadata.cpu/memory are per instance; the serving container carries the limit.
-      if (spec.metadata.cpu) args.push('--cpus', String(spec.metadata.cpu));
-      if (spec.metadata.memory) args.push('--memory', `${Math.ceil(spec.metadata.memory)}m`);
+      const cpu = ctx.plan ? ctx.plan.resources.cpu : spec.metadata.cpu;
+      const memory = ctx.plan ? ctx.plan.resources.memoryMb : spec.metadata.memory;
+      if (cpu) args.push('--cpus', String(cpu));
+      if (memory) args.push('--memory', `${Math.ceil(memory)}m`);
       args.push(...gpuArgs(ctx));
     } else {
       args.push('--network', `container:${servingName}`);

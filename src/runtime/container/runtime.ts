@@ -8,8 +8,9 @@
 import { mkdirSync } from 'node:fs';
 import { type Clock, createRealClock } from '../../clock.js';
 import { PierError } from '../../errors.js';
+import { type InstancePlan, makeInstancePlan } from '../../platform/plan/index.js';
 import { freePort, servingIndex } from '../command.js';
-import { createGpuReservations } from '../gpu/index.js';
+import { createGpuReservations, type GpuReservations } from '../gpu/index.js';
 import { failedInstance } from '../instance.js';
 import { appendPierLine, ensureLogDir } from '../logs.js';
 import type { AdoptRecord, InstanceRuntime, PierRuntimeConfig, RunningInstance, StartRequest } from '../types.js';
@@ -35,6 +36,8 @@ export interface ContainerRuntimeOptions {
   logCheckMs?: number;
   /** Pier's configuration for prepare, storage (oss) and GPUs; see ../README.md. */
   config?: PierRuntimeConfig;
+  /** The machine's GPU reservations, shared with the other runtimes; default: this runtime's own. */
+  gpus?: GpuReservations;
 }
 
 export type ContainerRuntime = InstanceRuntime & {
@@ -59,16 +62,21 @@ export function createContainerRuntime(opts: ContainerRuntimeOptions = {}): Cont
     logCheckMs: opts.logCheckMs ?? 1000,
   };
 
-  const gpus = createGpuReservations(opts.config?.gpus);
+  // One reservation book per machine: the local platform passes the same one to every runtime.
+  const gpus = opts.gpus ?? createGpuReservations(opts.config?.gpus);
 
   /** Reserves GPUs first (too few → PierError UNAVAILABLE: the instance stays Pending), releases them at exit. */
   async function start(req: StartRequest): Promise<RunningInstance> {
     const reason = containerUnsupportedReason(req.spec);
     if (reason) throw new PierError('RUNTIME_UNSUPPORTED', reason);
-    return gpus.startWith(req.instanceId, req.spec.metadata?.gpu ?? 0, (reserved) => startReserved(req, reserved));
+    const planned = { ...req, plan: req.plan ?? makeInstancePlan(req.spec, req.revision) };
+    return gpus.startWith(req.instanceId, planned.plan.resources.gpu, (reserved) => startReserved(planned, reserved));
   }
 
-  async function startReserved(req: StartRequest, reservedGpus: string[]): Promise<RunningInstance> {
+  async function startReserved(
+    req: StartRequest & { plan: InstancePlan },
+    reservedGpus: string[],
+  ): Promise<RunningInstance> {
     ensureLogDir(req.logDir);
     mkdirSync(req.workDir, { recursive: true });
     const hostPort = await freePort();
@@ -79,7 +87,7 @@ export function createContainerRuntime(opts: ContainerRuntimeOptions = {}): Cont
       instanceId: req.instanceId,
       host: HOST,
       port: hostPort,
-      env: containerEnv(serving, containerPort, ctx),
+      env: containerEnv(serving, containerPort, ctx, servingIndex(req.spec)),
       workDir: req.workDir,
     };
     const fail = (message: string) => {

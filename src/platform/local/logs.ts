@@ -6,9 +6,9 @@
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { LogQuery } from '../api/index.js';
-import { PierError } from '../errors.js';
-import { followLog, readLogTail } from '../runtime/index.js';
+import type { LogQuery } from '../../api/index.js';
+import { PierError } from '../../errors.js';
+import { followLog, readLogTail } from '../../runtime/index.js';
 
 export class ServiceLogs {
   constructor(

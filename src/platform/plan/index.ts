@@ -1,0 +1,2 @@
+export type * from './types.js';
+export { containerEnvPlan, makeInstancePlan, resolveEnv, servingOf } from './make.js';
