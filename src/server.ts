@@ -149,7 +149,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
       store.listServices().map((svc) => ({
         name: svc.name,
         desired: svc.stopped ? 0 : svc.desiredInstances,
-        instances: [...(reconciler.states.get(svc.name)?.instances.values() ?? [])].map((i) => i.view()),
+        instances: reconciler.instances(svc.name),
         ...autoscalerDesired(svc.name),
       })),
   });
@@ -324,7 +324,7 @@ function beforeDeadline<T>(clock: Clock, promise: Promise<T>, ms: number): Promi
 function sampleInstances(history: ServiceHistory, store: Store, reconciler: Reconciler): void {
   const services = store.listServices();
   for (const svc of services) {
-    const ready = reconciler.liveInstances(svc.name).filter((i) => i.isReady()).length;
+    const ready = reconciler.liveInstances(svc.name).filter((i) => i.ready).length;
     history.sampleInstances(svc.name, svc.stopped ? 0 : svc.desiredInstances, ready);
   }
   history.retain(services.map((s) => s.name));
