@@ -19,6 +19,7 @@ import {
   type Gateway,
 } from './gateway/index.js';
 import { createInstanceProber } from './probe/index.js';
+import { createQueueService, type QueueService } from './queue/index.js';
 import {
   createContainerRuntime,
   createProcessRuntime,
@@ -94,8 +95,15 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     : runtimeConfigFromEnv(opts.home, process.env);
   const runtime = await createRuntime(opts.runtime ?? 'auto', clock, logger, config);
   const endpoints = createEndpointStore();
+  const queues = createQueueService({
+    home: opts.home,
+    source: endpoints,
+    clock,
+    logger: logger.child({ component: 'queue' }),
+  });
 
   const gateway = createGateway({
+    queues: queues.front,
     source: endpoints,
     clock,
     logger: logger.child({ component: 'gateway' }),
@@ -123,7 +131,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
       opts.drain === 'none'
         ? async () => undefined
         : (instanceId, timeoutMs) =>
-            drainInstance({ clock, reconciler, gateway, gateways, logger: drainLogger }, instanceId, timeoutMs),
+            drainInstance({ clock, reconciler, gateway, gateways, queues, logger: drainLogger }, instanceId, timeoutMs),
     logger: logger.child({ component: 'controller' }),
   });
   const autoscaler = new Autoscaler({
@@ -174,6 +182,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
         autoscaler.stop();
         await reconciler.close(opts.stopInstancesOnClose ?? true);
         await gateway.close();
+        queues.close();
         store.close();
       })();
       return closing;
@@ -245,7 +254,14 @@ export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url:
  * nothing in flight to it — all within `timeoutMs`.
  */
 async function drainInstance(
-  deps: { clock: Clock; reconciler: Reconciler; gateway: Gateway; gateways: GatewayRegistry; logger: Logger },
+  deps: {
+    clock: Clock;
+    reconciler: Reconciler;
+    gateway: Gateway;
+    gateways: GatewayRegistry;
+    queues: QueueService;
+    logger: Logger;
+  },
   instanceId: string,
   timeoutMs: number,
 ): Promise<boolean> {
@@ -254,9 +270,11 @@ async function drainInstance(
   const version = await beforeDeadline(clock, deps.reconciler.whenUnpublished(instanceId), timeoutMs);
   if (version === undefined) return false;
   const left = Math.max(0, deadline - clock.now());
-  const [local, remote] = await Promise.all([
+  const [local, remote, queued] = await Promise.all([
     deps.gateway.waitForIdle(instanceId, left),
     gateways.drainRemote(instanceId, version, left),
+    // Items the dispatcher sent to the instance finish there (or go back to the queue).
+    deps.queues.waitForIdle(instanceId, left),
   ]);
   if (!remote) {
     deps.logger.warn(
@@ -264,7 +282,7 @@ async function drainInstance(
       'remote gateways did not confirm the drain within the grace period; stopping the instance anyway',
     );
   }
-  return local && remote;
+  return local && remote && queued;
 }
 
 /** `promise`'s value, or undefined when `ms` pass first. */

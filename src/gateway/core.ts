@@ -7,7 +7,7 @@ import type { GatewayMetrics } from './metrics.js';
 import type { ProxyDeps } from './proxy.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { BodySpool } from './signed-body.js';
-import type { EndpointSnapshot, ServiceRoute } from './types.js';
+import type { EndpointSnapshot, QueueFront, ServiceRoute } from './types.js';
 import type { Upstreams } from './upstreams.js';
 
 /** What every part of one gateway shares (built once by createGateway). */
@@ -28,6 +28,8 @@ export interface GatewayCore {
   spool: BodySpool;
   /** Who may list a service's instances without its token. */
   discovery: { mode: DiscoveryMode; networks: BlockList };
+  /** The queue service for async services (in-process `pier server` only). */
+  queues?: QueueFront;
 }
 
 export function secretOf(core: GatewayCore, svc: ServiceRoute): TokenSecret {

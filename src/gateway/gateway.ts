@@ -16,7 +16,7 @@ import { type DiscoveryMode, privateNetworks } from './discovery.js';
 import { GatewayMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
 import { BodySpool } from './signed-body.js';
-import type { EndpointSnapshot, EndpointSource, GatewayLimits, GatewayStats, LbPolicy } from './types.js';
+import type { EndpointSnapshot, EndpointSource, GatewayLimits, GatewayStats, LbPolicy, QueueFront } from './types.js';
 import { Upstreams } from './upstreams.js';
 import { handleUpgrade } from './websocket.js';
 
@@ -53,6 +53,8 @@ export interface GatewayOptions {
    * time labelled GMT (`--eas-max-date-skew`).
    */
   easMaxDateSkewSeconds?: number;
+  /** Serves async services' queues (src/queue); without it their calls answer 503. */
+  queues?: QueueFront;
 }
 
 export interface Gateway {
@@ -120,6 +122,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     eas: { maxDateSkewMs: skew * 1000, now: () => clock.now() },
     spool: new BodySpool(),
     discovery: { mode: opts.discovery ?? 'private', networks: privateNetworks() },
+    ...(opts.queues ? { queues: opts.queues } : {}),
   };
   const h2Sessions = new H2Sessions();
   const apply = (snapshot: EndpointSnapshot) => {
