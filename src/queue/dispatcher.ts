@@ -177,6 +177,10 @@ export class Dispatcher {
     }, ms);
   }
 
+  wake(): void {
+    this.source.pump();
+  }
+
   forget(w: InstanceWorker): void {
     this.draining.delete(w);
   }
@@ -212,6 +216,8 @@ class InstanceWorker implements Consumer {
         this.inflight--;
         for (const w of [...this.waiters]) w();
         if (this.stopped && this.inflight === 0) this.owner.forget(this);
+        // The slot is free only now, after the settle that already pumped.
+        this.owner.wake();
       });
   }
 
