@@ -1,0 +1,94 @@
+/**
+ * An async service (metadata.type "Async") on a real Pier with 3 instances whose
+ * model takes 50–500 ms: 300 puts through the gateway, one instance kill -9'd
+ * mid-run; every request id appears exactly once in the sink with its body.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
+import { decodeFrameList, PROTOBUF } from '../../src/queue/index.js';
+import { waitFor } from '../support/wait.js';
+import { repoRoot, startTestPier, type TestPier } from './helpers.js';
+
+const name = 'asyncjobs';
+const model = path.join(repoRoot, 'test/e2e/fixtures/async-model.mjs');
+let pier: TestPier;
+let svc: ServiceDescription;
+
+beforeAll(async () => {
+  pier = await startTestPier();
+  const spec = {
+    name,
+    metadata: { type: 'Async', instance: 3, rpc: { worker_threads: 2 }, eas: { termination_grace_period: 5 } },
+    containers: [
+      {
+        command: `node ${model}`,
+        port: 8000,
+        readiness_check: { http_get: { path: '/health', port: 8000 }, period_seconds: 1 },
+      },
+    ],
+  };
+  expect((await pier.api('POST', '/api/v1/services', spec)).status).toBe(201);
+  svc = await waitFor(
+    async () => {
+      const d = (await pier.api<ServiceDescription>('GET', `/api/v1/services/${name}`)).body;
+      return d.status === 'Running' ? d : undefined;
+    },
+    { what: 'the async service to run', timeoutMs: 120_000 },
+  );
+});
+afterAll(async () => {
+  await pier?.close();
+});
+
+const queueUrl = (sub = '') => `${pier.gatewayUrl}/api/predict/${name}${sub}`;
+
+async function sinkCount(): Promise<number> {
+  const res = await fetch(`${queueUrl('/sink')}?_count_=true`, { headers: { authorization: svc.token } });
+  return Number(await res.text());
+}
+
+describe('async service end to end (issue 16)', () => {
+  it('300 puts, one instance kill -9d mid-run: every request id exactly once in the sink', async () => {
+    const sent = new Map<string, string>();
+    const instances = (await pier.api<InstanceView[]>('GET', `/api/v1/services/${name}/instances`)).body;
+    expect(instances.filter((i) => i.ready)).toHaveLength(3);
+    let killed = false;
+    for (let i = 0; i < 300; i++) {
+      const body = `item-${i}`;
+      const res = await fetch(queueUrl(), { method: 'POST', headers: { authorization: svc.token }, body });
+      expect(res.status).toBe(200);
+      expect(Number(await res.text())).toBe(i + 1);
+      sent.set(res.headers.get('x-eas-queueservice-request-id')!, body);
+      if (i === 100 && !killed) {
+        // Mid-run: the instance holds items of its own (worker_threads 2) when it dies.
+        await waitFor(async () => (await sinkCount()) >= 10, { what: 'the first answers', timeoutMs: 60_000 });
+        process.kill(instances[0]!.pid!, 'SIGKILL');
+        killed = true;
+      }
+    }
+    await waitFor(async () => (await sinkCount()) >= 300, { what: '300 answers in the sink', timeoutMs: 180_000 });
+    const res = await fetch(`${queueUrl('/sink')}?_index_=0&_length_=1000&_timeout_=0s`, {
+      headers: { authorization: svc.token, accept: PROTOBUF },
+    });
+    const frames = decodeFrameList(Buffer.from(await res.arrayBuffer()));
+    expect(frames).toHaveLength(300);
+    const seen = new Map<string, string>();
+    for (const f of frames) {
+      const id = f.tags.requestId!;
+      expect(seen.has(id), `request id ${id} twice`).toBe(false);
+      seen.set(id, f.data.toString());
+      expect(f.tags.lastCode).toBeUndefined();
+    }
+    for (const [id, body] of sent) expect(seen.get(id)).toBe(`done:${body}`);
+    const input = await fetch(`${queueUrl()}?_count_=true`, { headers: { authorization: svc.token } });
+    expect(await input.text()).toBe('0');
+  });
+
+  it('both queues take the service token; a wrong one is 401', async () => {
+    const wrong = await fetch(`${queueUrl('/sink')}?_attrs_=true`, { headers: { authorization: 'nope-nope-nope' } });
+    expect(wrong.status).toBe(401);
+    const attrs = await fetch(`${queueUrl('/sink')}?_attrs_=true`, { headers: { authorization: svc.token } });
+    expect((await attrs.json()) as Record<string, string>).toMatchObject({ 'meta.name': `${name}/sink` });
+  });
+});
