@@ -155,6 +155,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     home: opts.home,
     gatewayUrl,
     autoscalerStatus: (name) => autoscaler.status(name) as Record<string, unknown> | undefined,
+    queueStatus: (name) => queues.status(name),
     clock,
   });
   await reconciler.start();

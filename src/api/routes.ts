@@ -100,6 +100,7 @@ export function createRoutes(deps: RouteDeps): Route[] {
       return { empty: true };
     }),
     v1('GET', '/services/{name}/instances', (ctx) => ({ json: ctx.control.instances(svc(ctx)) })),
+    v1('GET', '/services/{name}/queue', (ctx) => ({ json: ctx.control.queue(svc(ctx)) })),
     v1('GET', '/services/{name}/events', (ctx) => {
       const sinceId = intQuery(ctx.query, 'sinceId', 0);
       const limit = intQuery(ctx.query, 'limit', 1);

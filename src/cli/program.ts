@@ -256,6 +256,15 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
       );
     });
   program
+    .command('queue')
+    .description("show an async service's input and sink queues: length, consumers, oldest item")
+    .argument('<name>')
+    .addOption(outputOption())
+    .action(async (name: string, o: Opts) => {
+      const q = await services.queue(ctx, name);
+      print(out, o.output!, q, () => services.queueTable(q));
+    });
+  program
     .command('revisions')
     .description("list a service's revisions")
     .argument('<name>')

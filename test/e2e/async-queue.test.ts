@@ -85,6 +85,18 @@ describe('async service end to end (issue 16)', () => {
     expect(await input.text()).toBe('0');
   });
 
+  it('pier queue shows both queues and the instances fed; desc shows both endpoints', async () => {
+    const q = await pier.cli(['queue', name, '-o', 'json']);
+    expect(q.code).toBe(0);
+    const view = JSON.parse(q.stdout);
+    expect(view.input).toMatchObject({ endpoint: queueUrl(), length: 0 });
+    expect(view.sink).toMatchObject({ endpoint: queueUrl('/sink'), length: 300 });
+    expect(view.instances).toBeGreaterThanOrEqual(2);
+    const d = await pier.cli(['desc', name]);
+    expect(d.stdout).toMatch(new RegExp(`Input queue:\\s+${queueUrl()}\\n`));
+    expect(d.stdout).toMatch(new RegExp(`Sink queue:\\s+${queueUrl('/sink')}\\n`));
+  });
+
   it('both queues take the service token; a wrong one is 401', async () => {
     const wrong = await fetch(`${queueUrl('/sink')}?_attrs_=true`, { headers: { authorization: 'nope-nope-nope' } });
     expect(wrong.status).toBe(401);
