@@ -1,6 +1,6 @@
 /**
  * The queue service's query parameters: `_name_` keys are operations and options,
- * every other key is a tag (EAS queue service; see docs/queue.md). Parsing is
+ * every other key is a tag (EAS queue service; docs/queue.md). Parsing is
  * strict: an unknown `_name_`, a malformed index or duration is a 400 before
  * anything changes.
  */

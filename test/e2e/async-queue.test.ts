@@ -97,6 +97,40 @@ describe('async service end to end (issue 16)', () => {
     expect(d.stdout).toMatch(new RegExp(`Sink queue:\\s+${queueUrl('/sink')}\\n`));
   });
 
+  it('a rollout of all 3 instances and a scale-down to 1 mid-run: every request id exactly once', async () => {
+    const before = await sinkCount();
+    const sent = new Map<string, string>();
+    const putSome = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        const res = await fetch(queueUrl(), {
+          method: 'POST',
+          headers: { authorization: svc.token },
+          body: `roll-${i}`,
+        });
+        expect(res.status).toBe(200);
+        sent.set(res.headers.get('x-eas-queueservice-request-id')!, `roll-${i}`);
+      }
+    };
+    await putSome(0, 100);
+    // A new revision (an env change) replaces every instance through the rolling path.
+    const set = { 'containers[0].env': [{ name: 'ROLL', value: '2' }] };
+    expect((await pier.api('PATCH', `/api/v1/services/${name}`, { set })).status).toBe(200);
+    await putSome(100, 150);
+    expect((await pier.api('POST', `/api/v1/services/${name}/scale`, { instances: 1 })).status).toBe(200);
+    await putSome(150, 200);
+    await waitFor(async () => (await sinkCount()) >= before + 200, { what: '200 more answers', timeoutMs: 180_000 });
+    const res = await fetch(`${queueUrl('/sink')}?_index_=0&_length_=1000&_timeout_=0s`, {
+      headers: { authorization: svc.token, accept: PROTOBUF },
+    });
+    const frames = decodeFrameList(Buffer.from(await res.arrayBuffer())).filter((f) => sent.has(f.tags.requestId!));
+    expect(frames).toHaveLength(200);
+    expect(new Set(frames.map((f) => f.tags.requestId)).size).toBe(200);
+    for (const f of frames) expect(f.data.toString()).toBe(`done:${sent.get(f.tags.requestId!)}`);
+    expect(frames.every((f) => f.tags.lastCode === undefined)).toBe(true);
+    const d = (await pier.api<ServiceDescription>('GET', `/api/v1/services/${name}`)).body;
+    expect([d.revision, d.desired]).toEqual([2, 1]);
+  });
+
   it('both queues take the service token; a wrong one is 401', async () => {
     const wrong = await fetch(`${queueUrl('/sink')}?_attrs_=true`, { headers: { authorization: 'nope-nope-nope' } });
     expect(wrong.status).toBe(401);
