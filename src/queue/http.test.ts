@@ -227,6 +227,27 @@ describe('watch over WebSocket (issue 16)', () => {
     w2.ws.close();
   });
 
+  it('a negative ack gives a watched item back; the next watcher gets it', async () => {
+    const { port } = await start();
+    await put(port, 'retry-me');
+    const w1 = watch(port, '_window_=1');
+    await w1.opened;
+    await waitFor(() => w1.frames.length === 1, { what: 'the item at the first watcher' });
+    const w2 = watch(port, '_window_=1');
+    await w2.opened;
+    const nack = await call(port, '/api/predict/jobs?_indexes_=1&_negative_=true', {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '_code_=Shutdown&_reason_=draining',
+    });
+    expect(nack.status).toBe(200);
+    // w1 still has a free slot too; whichever watcher gets it, the item is delivered once more.
+    await waitFor(() => w1.frames.length + w2.frames.length === 2, { what: 'the item delivered again' });
+    expect([...w1.frames, ...w2.frames].map((f) => f.data.toString())).toEqual(['retry-me', 'retry-me']);
+    w1.ws.close();
+    w2.ws.close();
+  });
+
   it('a watch without a token or with a malformed window is refused before the upgrade', async () => {
     const { port } = await start();
     await expect(watch(port, '_window_=1', {}).opened).rejects.toThrow(/401/);
