@@ -171,6 +171,16 @@ describe('queue service over HTTP (issue 16)', () => {
     expect(attrs['meta.state']).toBe('EndOfStream');
   });
 
+  it('a deleted service takes its queues along: the same name starts empty at index 1', async () => {
+    const h = await start();
+    await put(h.port, 'old');
+    await put(h.port, 'older');
+    h.store.set({ version: 2, services: {} });
+    h.store.set({ version: 3, services: { jobs: h.route([]) } });
+    expect((await call(h.port, '/api/predict/jobs?_count_=true', { headers: auth })).body).toBe('0');
+    expect((await put(h.port, 'new')).body).toBe('1');
+  });
+
   it('an acknowledged put is on disk: a new queue service on the same home reads it', async () => {
     const first = await start();
     const a = await put(first.port, 'durable', '?k=v');

@@ -23,6 +23,8 @@ export interface Consumer {
   deliver(item: QueueItem): void;
   /** What `attributes` shows for it. */
   describe(): Record<string, string | number | boolean>;
+  /** The queue is gone (its service was deleted): end the consumer. */
+  close?(): void;
 }
 
 export type PutResult = { ok: true; index: number } | { ok: false; status: number; code: string; message: string };
@@ -224,6 +226,15 @@ export class Queue {
       for (const i of mine) this.owner.delete(i);
       this.pump();
     }
+  }
+
+  /** Ends every consumer and wakes every reader; the queue takes no more calls. */
+  close(): void {
+    const consumers = [...this.held.keys()];
+    this.held.clear();
+    this.owner.clear();
+    for (const c of consumers) c.close?.();
+    this.endOfStream(false);
   }
 
   holder(index: number): Consumer | undefined {

@@ -75,10 +75,21 @@ export function createQueueService(opts: QueueServiceOptions): QueueService {
   };
   const apply = (snapshot: EndpointSnapshot) => {
     for (const svc of Object.values(snapshot.services)) ensure(svc)?.dispatcher.sync(svc);
-    // A service gone from the snapshot keeps its stored items; its dispatcher stops feeding.
     for (const [name, pair] of pairs) {
-      if (snapshot.services[name]?.queue) continue;
-      pair.dispatcher.sync({ ...fallbackRoute(name), queue: undefined });
+      const svc = snapshot.services[name];
+      if (svc?.queue) continue;
+      if (svc) {
+        // No longer async (a modify): the items stay, nothing feeds instances from them.
+        pair.dispatcher.sync({ ...fallbackRoute(name), queue: undefined });
+        continue;
+      }
+      // Deleted: a service created later under the same name starts with empty queues.
+      pair.dispatcher.close();
+      pair.source.close();
+      pair.sink.close();
+      storage.drop(pair.source.name);
+      storage.drop(pair.sink.name);
+      pairs.delete(name);
     }
   };
   apply(opts.source.current());

@@ -111,6 +111,10 @@ class WatchConsumer implements Consumer {
     if (this.opts.autoCommit) this.queue.remove([item.index]);
   }
 
+  close(): void {
+    this.ws.close(1001, 'queue deleted');
+  }
+
   describe() {
     return {
       Index: this.fromIndex,
