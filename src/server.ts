@@ -100,6 +100,8 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     source: endpoints,
     clock,
     logger: logger.child({ component: 'queue' }),
+    // The first put to an async service at zero instances starts one at once.
+    onDemand: (name) => control.activate(name),
   });
 
   const gateway = createGateway({
@@ -142,7 +144,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
         const cpu = i.cpuSeconds();
         return { id: i.id, ready: i.isReady(), ...(cpu !== undefined ? { cpuSeconds: cpu } : {}) };
       }),
-    services: () => autoscaledServices(store, reconciler, gateway),
+    services: () => autoscaledServices(store, reconciler, gateway, queues),
     setDesired: (name, desired, reason) => control.applyAutoscale(name, desired, reason),
     logger: logger.child({ component: 'autoscaler' }),
   });
@@ -297,7 +299,12 @@ function beforeDeadline<T>(clock: Clock, promise: Promise<T>, ms: number): Promi
 }
 
 /** The services the autoscaler looks after: running ones with an autoscaler or a cron scaler. */
-function autoscaledServices(store: Store, reconciler: Reconciler, gateway: Gateway): ServiceView[] {
+function autoscaledServices(
+  store: Store,
+  reconciler: Reconciler,
+  gateway: Gateway,
+  queues: QueueService,
+): ServiceView[] {
   const out: ServiceView[] = [];
   const stats = gateway.stats().services;
   for (const svc of store.listServices()) {
@@ -312,7 +319,9 @@ function autoscaledServices(store: Store, reconciler: Reconciler, gateway: Gatew
       },
       current: svc.desiredInstances,
       ready: reconciler.liveInstances(svc.name).filter((i) => i.isReady()).length,
-      pendingRequests: stats[svc.name]?.pending ?? 0,
+      // An async service's input backlog waits like held requests: it wakes a service at
+      // zero and keeps the last instance from scaling to zero while items remain.
+      pendingRequests: (stats[svc.name]?.pending ?? 0) + (queues.status(svc.name)?.input.length ?? 0),
     });
   }
   return out;

@@ -21,6 +21,8 @@ export interface QueueServiceOptions {
   source: EndpointSource;
   clock?: Clock;
   logger?: Logger;
+  /** A put arrived for an async service scaled to zero (its route has `activate`): start instances. */
+  onDemand?: (service: string) => void;
 }
 
 export interface QueueSideStatus {
@@ -112,6 +114,14 @@ export function createQueueService(opts: QueueServiceOptions): QueueService {
         res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
         res.end(JSON.stringify({ code: 'ROUTE_NOT_FOUND', message: noQueue(svc, subPath) }));
         return;
+      }
+      if (
+        req.method === 'POST' &&
+        svc.activate &&
+        svc.endpoints.length === 0 &&
+        queue === pairs.get(svc.name)?.source
+      ) {
+        opts.onDemand?.(svc.name);
       }
       handleQueueHttp(queue, query, req, res);
     },

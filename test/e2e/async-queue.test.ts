@@ -138,3 +138,52 @@ describe('async service end to end (issue 16)', () => {
     expect((await attrs.json()) as Record<string, string>).toMatchObject({ 'meta.name': `${name}/sink` });
   });
 });
+
+describe('async service scaled to zero (issue 16)', () => {
+  it('drains to zero when idle and the first put starts an instance that answers it', {
+    timeout: 300_000,
+  }, async () => {
+    const zname = 'asynczero';
+    const spec = {
+      name: zname,
+      metadata: { type: 'Async', instance: 1, eas: { termination_grace_period: 2 } },
+      containers: [
+        {
+          command: `node ${model}`,
+          port: 8000,
+          readiness_check: { http_get: { path: '/health', port: 8000 }, period_seconds: 1 },
+        },
+      ],
+      autoscaler: {
+        min: 0,
+        max: 2,
+        scaleStrategies: [{ metricName: 'qps', threshold: 5 }],
+        behavior: { scaleDown: { stabilizationWindowSeconds: 0 }, onZero: { scaleDownGracePeriodSeconds: 3 } },
+      },
+    };
+    expect((await pier.api('POST', '/api/v1/services', spec)).status).toBe(201);
+    const desc = async () => (await pier.api<ServiceDescription>('GET', `/api/v1/services/${zname}`)).body;
+    const zero = await waitFor(
+      async () => {
+        const x = await desc();
+        return x.desired === 0 && x.instances.total === 0 && x.status === 'Running' ? x : undefined;
+      },
+      { what: 'scaled to zero', timeoutMs: 120_000 },
+    );
+    const url = `${pier.gatewayUrl}/api/predict/${zname}`;
+    const put = await fetch(url, { method: 'POST', headers: { authorization: zero.token }, body: 'wake' });
+    expect(put.status).toBe(200);
+    const id = put.headers.get('x-eas-queueservice-request-id')!;
+    // The PAI SDK's AsyncPredictor path: poll the sink by request id (204 until it is there).
+    const answer = await waitFor(
+      async () => {
+        const r = await fetch(`${url}/sink?requestId=${id}&_timeout_=1s`, { headers: { authorization: zero.token } });
+        return r.status === 200 ? ((await r.json()) as { data: string; tags: Record<string, string> }[]) : undefined;
+      },
+      { what: 'the answer of the first put', timeoutMs: 120_000 },
+    );
+    expect(answer.map((f) => [Buffer.from(f.data, 'base64').toString(), f.tags.requestId])).toEqual([
+      ['done:wake', id],
+    ]);
+  });
+});
