@@ -23,6 +23,7 @@ import {
 import { createInstanceProber } from './probe/index.js';
 import { createLocalRuntimes, LocalPlatform } from './platform/index.js';
 import type { PierRuntimeConfig, RuntimeChoice } from './runtime/index.js';
+import { createQueueService, type QueueService } from './queue/index.js';
 import { runtimeConfigFromEnv } from './config.js';
 import { ServiceHistory } from './history/index.js';
 import { ensureAdminToken, openStore, type Store } from './store/index.js';
@@ -95,8 +96,17 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   const runtime = await createLocalRuntimes({ choice: opts.runtime ?? 'auto', clock, logger, config });
   const endpoints = createEndpointStore();
   const history = new ServiceHistory({ clock });
+  const queues = createQueueService({
+    home: opts.home,
+    source: endpoints,
+    clock,
+    logger: logger.child({ component: 'queue' }),
+    // The first put to an async service at zero instances starts one at once.
+    onDemand: (name) => control.activate(name),
+  });
 
   const gateway = createGateway({
+    queues: queues.front,
     source: endpoints,
     clock,
     logger: logger.child({ component: 'gateway' }),
@@ -132,7 +142,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
       opts.drain === 'none'
         ? async () => undefined
         : (instanceId, timeoutMs) =>
-            drainInstance({ clock, reconciler, gateway, gateways, logger: drainLogger }, instanceId, timeoutMs),
+            drainInstance({ clock, reconciler, gateway, gateways, queues, logger: drainLogger }, instanceId, timeoutMs),
     event: (e) => reconciler.event(e.service, e.type, e.reason, e.message, e.revision, e.instance),
     changed: (service) => reconciler.enqueue(service),
   });
@@ -163,7 +173,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
         return { id: i.id, ready: i.ready, ...(cpuSeconds !== undefined ? { cpuSeconds } : {}) };
       });
     },
-    services: () => autoscaledServices(store, reconciler, gateway),
+    services: () => autoscaledServices(store, reconciler, gateway, queues),
     setDesired: (name, desired, reason) => control.applyAutoscale(name, desired, reason),
     logger: logger.child({ component: 'autoscaler' }),
   });
@@ -176,6 +186,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     home: opts.home,
     gatewayUrl,
     autoscalerStatus: (name) => autoscaler.status(name) as Record<string, unknown> | undefined,
+    queueStatus: (name) => queues.status(name),
     clock,
   });
   function autoscalerDesired(name: string): { autoscalerDesired?: number } {
@@ -210,6 +221,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
         autoscaler.stop();
         await reconciler.close(opts.stopInstancesOnClose ?? true);
         await gateway.close();
+        queues.close();
         store.close();
       })();
       return closing;
@@ -288,7 +300,14 @@ export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url:
  * nothing in flight to it — all within `timeoutMs`.
  */
 async function drainInstance(
-  deps: { clock: Clock; reconciler: Reconciler; gateway: Gateway; gateways: GatewayRegistry; logger: Logger },
+  deps: {
+    clock: Clock;
+    reconciler: Reconciler;
+    gateway: Gateway;
+    gateways: GatewayRegistry;
+    queues: QueueService;
+    logger: Logger;
+  },
   instanceId: string,
   timeoutMs: number,
 ): Promise<boolean> {
@@ -297,9 +316,11 @@ async function drainInstance(
   const version = await beforeDeadline(clock, deps.reconciler.whenUnpublished(instanceId), timeoutMs);
   if (version === undefined) return false;
   const left = Math.max(0, deadline - clock.now());
-  const [local, remote] = await Promise.all([
+  const [local, remote, queued] = await Promise.all([
     deps.gateway.waitForIdle(instanceId, left),
     gateways.drainRemote(instanceId, version, left),
+    // Items the dispatcher sent to the instance finish there (or go back to the queue).
+    deps.queues.waitForIdle(instanceId, left),
   ]);
   if (!remote) {
     deps.logger.warn(
@@ -307,7 +328,7 @@ async function drainInstance(
       'remote gateways did not confirm the drain within the grace period; stopping the instance anyway',
     );
   }
-  return local && remote;
+  return local && remote && queued;
 }
 
 /** `promise`'s value, or undefined when `ms` pass first. */
@@ -331,7 +352,12 @@ function sampleInstances(history: ServiceHistory, store: Store, reconciler: Reco
 }
 
 /** The services the autoscaler looks after: running ones with an autoscaler or a cron scaler. */
-function autoscaledServices(store: Store, reconciler: Reconciler, gateway: Gateway): ServiceView[] {
+function autoscaledServices(
+  store: Store,
+  reconciler: Reconciler,
+  gateway: Gateway,
+  queues: QueueService,
+): ServiceView[] {
   const out: ServiceView[] = [];
   const stats = gateway.stats().services;
   for (const svc of store.listServices()) {
@@ -346,7 +372,9 @@ function autoscaledServices(store: Store, reconciler: Reconciler, gateway: Gatew
       },
       current: svc.desiredInstances,
       ready: reconciler.liveInstances(svc.name).filter((i) => i.ready).length,
-      pendingRequests: stats[svc.name]?.pending ?? 0,
+      // An async service's input backlog waits like held requests: it wakes a service at
+      // zero and keeps the last instance from scaling to zero while items remain.
+      pendingRequests: (stats[svc.name]?.pending ?? 0) + (queues.status(svc.name)?.input.length ?? 0),
     });
   }
   return out;

@@ -51,8 +51,25 @@ export interface RevisionSummary {
   current: boolean;
 }
 
+/** An async service's two queues (`pier queue NAME`, `desc`). */
+export interface QueueView {
+  input: QueueSideView;
+  sink: QueueSideView;
+  /** Instances the dispatcher feeds from the input queue. */
+  instances: number;
+}
+
+export interface QueueSideView {
+  endpoint: string;
+  length: number;
+  consumers: number;
+  oldest?: { index: number; ageMs: number };
+}
+
 export interface ServiceDescription extends ServiceSummary {
   token: string;
+  /** Async services: the input and sink queue endpoints. */
+  queues?: { input: string; sink: string };
   /** The current revision's spec with secrets (dockerAuth, token) shown as '***'. */
   spec: ServiceSpec;
   revisions: RevisionSummary[];
@@ -149,6 +166,8 @@ export interface ControlPlane {
   diff(name: string, from: number, to: number): RevisionDiff;
   revisions(name: string): RevisionRecord[];
   instances(name: string): InstanceView[];
+  /** An async service's queues; throws BAD_REQUEST for a synchronous service. */
+  queue(name: string): QueueView;
   events(name: string, query?: { sinceId?: number; limit?: number }): EventRecord[];
   /** Last lines of an instance's log (or of every instance, each line prefixed with its id). */
   logs(name: string, query?: LogQuery): Promise<string>;

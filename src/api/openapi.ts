@@ -252,6 +252,17 @@ export const OPENAPI_DOCUMENT = {
       parameters: [nameParam, watchParam],
       get: { summary: 'List instances', responses: { '200': json(arrayOf(ref('InstanceView'))), ...withService } },
     },
+    '/api/v1/services/{name}/queue': {
+      parameters: [nameParam],
+      get: {
+        summary: "An async service's input and sink queues: endpoint, length, consumers, oldest item",
+        responses: {
+          '200': json({ type: 'object', required: ['input', 'sink', 'instances'] }),
+          '400': errorResponse('Not an async service'),
+          ...withService,
+        },
+      },
+    },
     '/api/v1/services/{name}/events': {
       parameters: [
         nameParam,

@@ -128,6 +128,7 @@ export function createRoutes(deps: RouteDeps): Route[] {
         ? watchSnapshots(ctx, watch, () => ctx.control.instances(svc(ctx)))
         : { json: ctx.control.instances(svc(ctx)) },
     ),
+    v1('GET', '/services/{name}/queue', (ctx) => ({ json: ctx.control.queue(svc(ctx)) })),
     v1('GET', '/services/{name}/events', (ctx) => {
       const sinceId = intQuery(ctx.query, 'sinceId', 0);
       const limit = intQuery(ctx.query, 'limit', 1);

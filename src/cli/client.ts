@@ -125,6 +125,7 @@ export function createClient(opts: ClientOptions) {
       json<ReturnType<ControlPlane['diff']>>('GET', `${svc(name)}/diff${query({ from, to })}`),
     revisions: (name: string) => json<ReturnType<ControlPlane['revisions']>>('GET', `${svc(name)}/revisions`),
     instances: (name: string) => json<ReturnType<ControlPlane['instances']>>('GET', `${svc(name)}/instances`),
+    queue: (name: string) => json<ReturnType<ControlPlane['queue']>>('GET', `${svc(name)}/queue`),
     events: (name: string, q: { sinceId?: number; limit?: number } = {}) =>
       json<ReturnType<ControlPlane['events']>>('GET', `${svc(name)}/events${query(q)}`),
     logs: async (name: string, q: { instance?: string; tail?: number } = {}) =>

@@ -21,30 +21,33 @@ const outputOption = () =>
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 function serverFlags(cmd: Command): Command {
-  return cmd
-    .option('--home <dir>', 'state directory (default: $PIER_HOME or ./.pier)')
-    .option('--control-host <host>', 'control API address', '127.0.0.1')
-    .option('--control-port <port>', 'control API port (0 picks a free one)', '9090')
-    .option('--gateway-host <host>', 'gateway address', '0.0.0.0')
-    .option('--gateway-port <port>', 'gateway port (0 picks a free one)', '8080')
-    .option('--log-level <level>', 'trace, debug, info, warn, error')
-    .option('--tls-cert <file>', 'PEM certificate: also serve the gateway over TLS (HTTP/2 and HTTP/1.1 by ALPN)')
-    .option('--tls-key <file>', 'PEM private key for --tls-cert')
-    .option('--gateway-tls-port <port>', 'TLS port of the gateway (with --tls-cert)', '8443')
-    .option(
-      '--runtime <runtime>',
-      'auto (images in podman/docker, the rest as processes), process, or container',
-      'auto',
-    )
-    .addOption(discoveryOption())
-    .addOption(easSkewOption())
-    .addOption(gatewayWorkersOption())
-    .addOption(
-      new Option('--metrics-auth <mode>', 'whether /metrics on the control port needs the admin token').choices([
-        'token',
-        'none',
-      ]),
-    );
+  return (
+    cmd
+      .option('--home <dir>', 'state directory (default: $PIER_HOME or ./.pier)')
+      .option('--control-host <host>', 'control API address', '127.0.0.1')
+      .option('--control-port <port>', 'control API port (0 picks a free one)', '9090')
+      .option('--gateway-host <host>', 'gateway address', '0.0.0.0')
+      .option('--gateway-port <port>', 'gateway port (0 picks a free one)', '8080')
+      .option('--log-level <level>', 'trace, debug, info, warn, error')
+      .option('--tls-cert <file>', 'PEM certificate: also serve the gateway over TLS (HTTP/2 and HTTP/1.1 by ALPN)')
+      .option('--tls-key <file>', 'PEM private key for --tls-cert')
+      .option('--gateway-tls-port <port>', 'TLS port of the gateway (with --tls-cert)', '8443')
+      .option(
+        '--runtime <runtime>',
+        'auto (images in podman/docker, the rest as processes), process, or container',
+        'auto',
+      )
+      .addOption(discoveryOption())
+      .addOption(easSkewOption())
+      // 1 in pier server: its async services' queues are served by the main thread only.
+      .addOption(gatewayWorkersOption('1'))
+      .addOption(
+        new Option('--metrics-auth <mode>', 'whether /metrics on the control port needs the admin token').choices([
+          'token',
+          'none',
+        ]),
+      )
+  );
 }
 
 /** Direct-mode discovery without a token: see docs/cli.md and src/gateway/discovery.ts. */
@@ -55,11 +58,11 @@ function discoveryOption(): Option {
 }
 
 /** Gateway threads on one port (SO_REUSEPORT): see docs/cli.md and src/gateway/workers/. */
-function gatewayWorkersOption(): Option {
+function gatewayWorkersOption(defaultValue: '1' | 'auto'): Option {
   return new Option(
     '--gateway-workers <n>',
     'gateway threads accepting on the port: a number or auto (one per core)',
-  ).default('auto');
+  ).default(defaultValue);
 }
 
 /** Opt-in Date check of EAS-signed calls: see docs/cli.md and src/gateway/README.md. */
@@ -99,7 +102,7 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
     .option('--log-level <level>', 'trace, debug, info, warn, error')
     .addOption(discoveryOption())
     .addOption(easSkewOption())
-    .addOption(gatewayWorkersOption())
+    .addOption(gatewayWorkersOption('auto'))
     .action((o) => foreground.gateway(ctx, o));
   serverFlags(program.command('up').argument('<file>', 'service spec (JSON or YAML)'))
     .description('start Pier here, create the service, wait for it, and show how to call it')
@@ -278,6 +281,15 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
           ? [`revisions ${d.from} and ${d.to} are the same`]
           : d.changes.map((c) => `${c.path}: ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`),
       );
+    });
+  program
+    .command('queue')
+    .description("show an async service's input and sink queues: length, consumers, oldest item")
+    .argument('<name>')
+    .addOption(outputOption())
+    .action(async (name: string, o: Opts) => {
+      const q = await services.queue(ctx, name);
+      print(out, o.output!, q, () => services.queueTable(q));
     });
   program
     .command('revisions')

@@ -247,3 +247,16 @@ describe('errors', () => {
     expect(r.stdout).toContain('Usage: pier');
   });
 });
+
+describe('pier queue (issue 16)', () => {
+  it('shows both queues with length, consumers and the oldest item; -o json is the QueueView', async () => {
+    h = await startHarness();
+    const text = await h.run(['queue', 'demo']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/QUEUE\s+LENGTH\s+CONSUMERS\s+OLDEST\s+ENDPOINT/);
+    expect(text.stdout).toMatch(/input\s+3\s+2\s+#7, 4s ago\s+http:\/\/127\.0\.0\.1:8080\/api\/predict\/demo\n/);
+    expect(text.stdout).toMatch(/sink\s+1\s+0\s+-\s+http:\/\/127\.0\.0\.1:8080\/api\/predict\/demo\/sink/);
+    const json = JSON.parse((await h.run(['queue', 'demo', '-o', 'json'])).stdout);
+    expect(json.instances).toBe(2);
+  });
+});

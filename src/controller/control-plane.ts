@@ -12,6 +12,7 @@ import type {
   LogQuery,
   ModifyRequest,
   ModifyResult,
+  QueueView,
   RevisionDiff,
   ServiceDescription,
   ServiceSummary,
@@ -20,8 +21,10 @@ import { type Clock, createRealClock } from '../clock.js';
 import { PierError } from '../errors.js';
 import type { EndpointSource } from '../gateway/index.js';
 import type { Platform, InstanceView as PlatformInstanceView } from '../platform/index.js';
+import type { QueueStatus } from '../queue/index.js';
 import {
   diffSpecs,
+  isAsyncService,
   isScaleOnlyChange,
   mergeSpec,
   redactSpec,
@@ -49,6 +52,8 @@ export interface ControlPlaneDeps {
   gatewayUrl: string;
   /** The autoscaler's view of a service, for `pier desc`. */
   autoscalerStatus?: (name: string) => Record<string, unknown> | undefined;
+  /** Length, consumers and oldest item of an async service's queues (src/queue). */
+  queueStatus?: (name: string) => QueueStatus | undefined;
   clock?: Clock;
 }
 
@@ -115,9 +120,14 @@ export class LocalControlPlane implements ControlPlane {
     const paused = this.deps.reconciler.states.get(name)?.pausedReason;
     const previous = revisions.filter((r) => r.number !== svc.revision).at(-1)?.number;
     const autoscaler = this.deps.autoscalerStatus?.(name);
+    const queues =
+      current && isAsyncService(current.spec)
+        ? { input: summary.endpoint, sink: `${summary.endpoint}/sink` }
+        : undefined;
     return {
       ...summary,
       ...(autoscaler ? { autoscaler } : {}),
+      ...(queues ? { queues } : {}),
       token: svc.token,
       spec: current ? redactSpec(current.spec) : ({} as ServiceSpec),
       revisions: revisions.map((r) => ({
@@ -336,6 +346,22 @@ export class LocalControlPlane implements ControlPlane {
   revisions(name: string): RevisionRecord[] {
     this.deps.store.requireService(name);
     return this.deps.store.listRevisions(name).map((r) => ({ ...r, spec: redactSpec(r.spec) }));
+  }
+
+  queue(name: string): QueueView {
+    const svc = this.deps.store.requireService(name);
+    const spec = this.deps.store.getRevision(name, svc.revision)?.spec;
+    if (!spec || !isAsyncService(spec)) {
+      throw new PierError('BAD_REQUEST', `${name} is not an async service (metadata.type "Async"); it has no queues`);
+    }
+    const endpoint = `${this.deps.gatewayUrl}/api/predict/${name}`;
+    const st = this.deps.queueStatus?.(name);
+    const empty = { length: 0, consumers: 0 };
+    return {
+      input: { endpoint, ...(st?.input ?? empty) },
+      sink: { endpoint: `${endpoint}/sink`, ...(st?.sink ?? empty) },
+      instances: st?.instances ?? 0,
+    };
   }
 
   instances(name: string): InstanceView[] {

@@ -6,9 +6,11 @@
 import type { Endpoint, ServiceRoute } from '../gateway/index.js';
 import type { ServiceSpec } from '../spec/index.js';
 import type { ServiceRecord } from '../store/index.js';
+import { asyncRoute } from '../queue/index.js';
 
 export function serviceRoute(svc: ServiceRecord, spec: ServiceSpec, endpoints: Endpoint[]): ServiceRoute {
   const rpc = spec.metadata.rpc;
+  const queue = asyncRoute(spec);
   return {
     name: svc.name,
     token: svc.token,
@@ -24,5 +26,6 @@ export function serviceRoute(svc: ServiceRecord, spec: ServiceSpec, endpoints: E
     enableWebservice: spec.metadata.enable_webservice,
     // Scaled to zero on purpose: the gateway holds requests while instances start.
     activate: spec.autoscaler?.min === 0 && !svc.stopped,
+    ...(queue ? { queue } : {}),
   };
 }

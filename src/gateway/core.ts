@@ -9,7 +9,7 @@ import type { GatewayMetrics } from './metrics.js';
 import type { ProxyDeps } from './proxy.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { BodySpool } from './signed-body.js';
-import type { EndpointSnapshot, ServiceRoute } from './types.js';
+import type { EndpointSnapshot, QueueFront, ServiceRoute } from './types.js';
 import type { Upstreams } from './upstreams.js';
 import type { Board } from './workers/board.js';
 
@@ -41,6 +41,8 @@ export interface GatewayCore {
   discovery: { mode: DiscoveryMode; networks: BlockList };
   /** Shared with the other gateway threads (`--gateway-workers` > 1). */
   board?: Board;
+  /** The queue service for async services (in-process `pier server` only). */
+  queues?: QueueFront;
 }
 
 /** A service's request counts in this thread; with a board, every change is also added to this thread's row. */

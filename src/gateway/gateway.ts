@@ -16,7 +16,7 @@ import { type DiscoveryMode, privateNetworks } from './discovery.js';
 import { GatewayMetrics, type RequestObserver } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
 import { BodySpool } from './signed-body.js';
-import type { EndpointSnapshot, EndpointSource, GatewayLimits, GatewayStats, LbPolicy } from './types.js';
+import type { EndpointSnapshot, EndpointSource, GatewayLimits, GatewayStats, LbPolicy, QueueFront } from './types.js';
 import { Upstreams } from './upstreams.js';
 import { handleUpgrade } from './websocket.js';
 import type { Board } from './workers/board.js';
@@ -66,6 +66,8 @@ export interface GatewayOptions {
    * Workers use the real clock and the default balancing policy.
    */
   workers?: number;
+  /** Serves async services' queues (src/queue); without it their calls answer 503. */
+  queues?: QueueFront;
 }
 
 export interface Gateway {
@@ -152,6 +154,7 @@ export function createLocalGateway(opts: GatewayOptions, board?: Board): Gateway
     discovery: { mode: opts.discovery ?? 'private', networks: privateNetworks() },
     ...(board ? { board } : {}),
     ...(opts.metricsEndpoint ? { metricsEndpoint: opts.metricsEndpoint } : {}),
+    ...(opts.queues ? { queues: opts.queues } : {}),
   };
   const h2Sessions = new H2Sessions();
   const apply = (snapshot: EndpointSnapshot) => {

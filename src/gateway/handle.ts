@@ -66,6 +66,10 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
     );
     return;
   }
+  if (svc.queue) {
+    answerQueue(core, req, res, svc, route, verdict, entry.finisher());
+    return;
+  }
   const length = Number(req.headers['content-length'] ?? 0);
   if (length > core.maxBodyBytes) {
     replyError(req, res, entry, 413, 'BODY_TOO_LARGE', `request body is larger than ${core.maxBodyBytes} bytes`, {
@@ -97,6 +101,35 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
     return;
   }
   forward(core, req, res, svc, route, undefined, entry);
+}
+
+/**
+ * An async service's call goes to its queues (src/queue). Queue clients send the
+ * raw token (no `EAS` signature), so a signed body is not verified here: it is refused.
+ */
+function answerQueue(
+  core: GatewayCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  svc: ServiceRoute,
+  route: Route,
+  verdict: AuthVerdict,
+  finish: Finish,
+): void {
+  const fail = (status: number, code: string, message: string) => {
+    res.once('close', () => finish('', status, 0, 0));
+    sendError(req, res, status, code, message);
+  };
+  if (verdict.kind === 'verify-body') {
+    fail(401, 'UNAUTHORIZED', 'queue calls take the raw token (Authorization: <token>), not an EAS signature');
+    return;
+  }
+  if (!core.queues) {
+    fail(503, 'UNAVAILABLE', `${svc.name} is an async service; its queues are served by the gateway of pier server`);
+    return;
+  }
+  res.once('close', () => finish('', res.statusCode, 0, 0));
+  core.queues.handle(svc, route.subPath, route.query, req, res);
 }
 
 /** The SDKs' direct-mode answer: ready instances only. */

@@ -1,3 +1,6 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+
 /**
  * The gateway knows only endpoint snapshots, never processes: the same gateway
  * runs in-process with `pier server` or as `pier gateway --control URL`.
@@ -32,6 +35,34 @@ export interface ServiceRoute {
    * instances start, instead of answering 503.
    */
   activate?: boolean;
+  /** Set for asynchronous services: requests go to the queue service, not to an instance. */
+  queue?: AsyncRoute;
+}
+
+/** The bounds of one queue of an asynchronous service. */
+export interface QueueBounds {
+  maxLength: number;
+  maxPayloadBytes: number;
+  autoEvict: boolean;
+}
+
+/** An asynchronous service (`metadata.type: "Async"`): its calls go to its queues. */
+export interface AsyncRoute {
+  /** Where instances receive items (`rpc.proxy_path`, default "/"). */
+  proxyPath: string;
+  /** Deliveries of one item before it goes to the sink as failed. */
+  maxDelivery: number;
+  source: QueueBounds;
+  sink: QueueBounds;
+}
+
+/**
+ * Serves the queues of async services behind the gateway's routing and auth
+ * (src/queue). A gateway without one answers 503 for async services.
+ */
+export interface QueueFront {
+  handle(svc: ServiceRoute, subPath: string, query: string, req: IncomingMessage, res: ServerResponse): void;
+  upgrade(svc: ServiceRoute, subPath: string, query: string, req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
 export interface EndpointSnapshot {

@@ -68,6 +68,27 @@ export function handleUpgrade(
     refuse(401, `Unauthorized; ${AUTH_FORMS}`);
     return;
   }
+  if (svc.queue) {
+    // An async service's WebSocket is a queue watch (src/queue), authenticated above.
+    if (!core.queues) {
+      refuse(503, 'Service Unavailable; async queues are served by the gateway of pier server');
+      return;
+    }
+    client.once('close', () => {
+      counted.inflight--;
+      recordDone(core, {
+        method: 'GET',
+        service: svc.name,
+        instance: '',
+        status: 101,
+        startedNs,
+        bytesIn: 0,
+        bytesOut: 0,
+      });
+    });
+    core.queues.upgrade(svc, route.subPath, route.query, req, client, head);
+    return;
+  }
   const candidates = svc.endpoints.filter((e) => !core.upstreams.isDown(core.upstreams.state(svc.name, e)));
   const list = candidates.length > 0 ? candidates : svc.endpoints;
   const tried = new Set<string>();

@@ -28,3 +28,8 @@ export function loadSpecText(text: string, opts: ParseOptions = {}): ValidationR
   const result = validateSpec(parsed.value);
   return { ...result, warnings: [...parsed.warnings, ...result.warnings] };
 }
+
+/** `metadata.type: "Async"` (any case): the service is fed from its input queue (src/queue). */
+export function isAsyncService(spec: { metadata: { type?: string } }): boolean {
+  return spec.metadata.type?.toLowerCase() === 'async';
+}

@@ -90,6 +90,7 @@ const rpc = obj(
     max_queue_size: num({ int: true, min: 0, max: 100_000, default: 64 }),
     rate_limit: num({ gt: 0, max: MAX_RATE, unit: 'requests per second', example: 100 }),
     enable_sigterm: bool(false),
+    proxy_path: str({ nonEmpty: true, example: '/', check: checkProxyPath }),
   },
   { example: '{"keepalive": 10000}' },
 );
@@ -115,6 +116,33 @@ export const metadataSchema = obj(
     group: str({ nonEmpty: true }),
   },
   { example: '{"instance": 1}' },
+);
+
+/** `rpc.proxy_path`: where an async service's instances receive queue items (EAS framework). */
+function checkProxyPath(value: string): string | undefined {
+  if (!value.startsWith('/')) return 'must start with "/", e.g. "/" or "/predict"';
+  if (/[\s?#\\]|%|\/\.\.?(\/|$)/.test(value))
+    return 'must be a plain path without spaces, "?", "#", "%", "\\" or dot segments';
+  if (value.length > 256) return 'is longer than 256 characters';
+  return undefined;
+}
+
+const queueSide = (maxLength: number) => ({
+  max_length: num({ int: true, min: 1, max: 10_000_000, default: maxLength, example: maxLength }),
+  max_payload_size_kb: num({ int: true, min: 1, max: 100 * 1024, default: 8 * 1024, unit: 'KiB', example: 1024 }),
+  auto_evict: bool(false),
+});
+
+/** The optional `queue` block of an async service (field names as the EAS docs show them). */
+export const queueSchema = obj(
+  {
+    source: obj({
+      ...queueSide(10_000),
+      max_delivery: num({ int: true, min: 1, max: 100, default: 5, example: 5 }),
+    }),
+    sink: obj(queueSide(10_000)),
+  },
+  { optional: true, example: '{"source": {"max_length": 10000}, "sink": {"max_length": 10000}}' },
 );
 
 export const METRICS = ['qps', 'qps1k', 'cpu', 'concurrency', 'gpu'] as const;
@@ -291,4 +319,5 @@ export const specSchema = obj({
   token,
   autoscaler: autoscalerSchema,
   cronscaler: cronscalerSchema,
+  queue: queueSchema,
 });

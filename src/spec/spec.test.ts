@@ -121,7 +121,6 @@ describe('unknown fields (rule 6)', () => {
           shm_size: 1000,
           qos: 'BestEffort',
           rpc: { batching: true, max_batch_size: 8, max_batch_timeout: 10, io_threads: 4 },
-          type: 'Async',
         },
       }),
     );
@@ -129,7 +128,6 @@ describe('unknown fields (rule 6)', () => {
     for (const f of ['gpu_memory', 'gpu_core_percentage', 'disk', 'shm_size', 'qos']) warningAt(r, `metadata.${f}`);
     for (const f of ['batching', 'max_batch_size', 'max_batch_timeout', 'io_threads'])
       warningAt(r, `metadata.rpc.${f}`);
-    expect(warningAt(r, 'metadata.type')).toMatch(/queue service.*not support/);
     expect(warningAt(validateSpec(spec({ metadata: { type: 'Batch' } })), 'metadata.type')).toMatch(
       /not a service type/,
     );

@@ -91,6 +91,8 @@ export interface RpcSpec {
   max_queue_size: number; // default 64
   rate_limit?: number; // requests/s for the whole service
   enable_sigterm: boolean; // default false
+  /** Async services: the path instances receive queue items on (default "/"). */
+  proxy_path?: string;
   [unknown: string]: unknown;
 }
 
@@ -132,6 +134,18 @@ export interface CronscalerSpec {
   excludeDates?: string[];
 }
 
+export interface QueueSideSpec {
+  max_length: number; // default 10,000
+  max_payload_size_kb: number; // default 8192 (8 MiB)
+  auto_evict: boolean; // default false: a full queue refuses puts
+}
+
+/** The `queue` block of an async service; defaults filled in. */
+export interface QueueSpec {
+  source: QueueSideSpec & { max_delivery: number }; // default 5
+  sink: QueueSideSpec;
+}
+
 export interface ServiceSpec {
   name: string;
   metadata: Metadata;
@@ -142,6 +156,7 @@ export interface ServiceSpec {
   token?: string;
   autoscaler?: AutoscalerSpec;
   cronscaler?: CronscalerSpec;
+  queue?: QueueSpec;
   [unknown: string]: unknown;
 }
 

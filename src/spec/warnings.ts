@@ -93,12 +93,15 @@ function walk(
 /** Warnings about fields Pier reads but does not act on yet. */
 function semanticWarnings(spec: Record<string, unknown>, out: FieldError[]): void {
   const metadata = isPlainObject(spec.metadata) ? spec.metadata : {};
-  if (typeof metadata.type === 'string') {
-    const message =
-      metadata.type.toLowerCase() === 'async'
-        ? 'metadata.type "Async" asks for a queue service, which Pier does not support yet; the service runs as a synchronous service'
-        : `metadata.type ${describe(metadata.type)} is not a service type Pier knows; it ${LOCAL}`;
-    out.push({ path: 'metadata.type', message });
+  if (typeof metadata.type === 'string' && metadata.type.toLowerCase() !== 'async') {
+    out.push({
+      path: 'metadata.type',
+      message: `metadata.type ${describe(metadata.type)} is not a service type Pier knows; it ${LOCAL}`,
+    });
+  }
+  const isAsync = typeof metadata.type === 'string' && metadata.type.toLowerCase() === 'async';
+  if (spec.queue !== undefined && !isAsync) {
+    out.push({ path: 'queue', message: `queue applies to asynchronous services (metadata.type "Async"); it ${LOCAL}` });
   }
   if (metadata.group !== undefined) {
     out.push({

@@ -109,6 +109,14 @@ export function createFakeControl(overrides: Partial<ControlPlane> = {}): FakeCo
       get(name);
       return [];
     },
+    queue: (name) => {
+      const endpoint = get(name).endpoint;
+      return {
+        input: { endpoint, length: 3, consumers: 2, oldest: { index: 7, ageMs: 4000 } },
+        sink: { endpoint: `${endpoint}/sink`, length: 1, consumers: 0 },
+        instances: 2,
+      };
+    },
     events: (name) => {
       get(name);
       return [];

@@ -1,7 +1,7 @@
 /** Listing and lifecycle verbs: ls, desc, delete, stop, start, scale, version, revisions. */
 
 import { createInterface } from 'node:readline/promises';
-import type { ServiceDescription, ServiceSummary } from '../../api/index.js';
+import type { QueueSideView, QueueView, ServiceDescription, ServiceSummary } from '../../api/index.js';
 import type { RevisionRecord } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { CliError } from '../errors.js';
@@ -26,7 +26,9 @@ export function descTable(s: ServiceDescription): string[] {
       ['Status', s.status],
       ['Reason', s.reason],
       ['Message', s.message],
-      ['Endpoint', s.endpoint],
+      ['Endpoint', s.queues ? undefined : s.endpoint],
+      ['Input queue', s.queues?.input],
+      ['Sink queue', s.queues?.sink],
       ['Token', s.token],
       ['Revision', s.revision],
       ['Instances', `${i.ready}/${s.desired} ready (total ${i.total}, pending ${i.pending}, running ${i.running})`],
@@ -40,6 +42,23 @@ export function descTable(s: ServiceDescription): string[] {
       ['  REVISION', 'CREATED', 'SUMMARY'],
       s.revisions.map((r) => [`  ${r.number}${r.current ? '*' : ''}`, isoTime(r.createdAt), r.summary]),
     ),
+  ];
+}
+
+export const queue = (ctx: CommandContext, name: string): Promise<QueueView> => ctx.client.queue(name);
+
+export function queueTable(q: QueueView): string[] {
+  const oldest = (s: QueueSideView) =>
+    s.oldest ? `#${s.oldest.index}, ${Math.round(s.oldest.ageMs / 1000)}s ago` : '-';
+  return [
+    ...table(
+      ['QUEUE', 'LENGTH', 'CONSUMERS', 'OLDEST', 'ENDPOINT'],
+      [
+        ['input', q.input.length, q.input.consumers, oldest(q.input), q.input.endpoint],
+        ['sink', q.sink.length, q.sink.consumers, oldest(q.sink), q.sink.endpoint],
+      ],
+    ),
+    `Instances fed from the input queue: ${q.instances}`,
   ];
 }
 
