@@ -143,7 +143,11 @@ const rows: Row[] = [
 
 let store: Store | undefined;
 let dir: { remove(): void } | undefined;
-afterEach(() => {
+let running: Reconciler | undefined;
+afterEach(async () => {
+  // The reconciler first: a reconcile it scheduled must not run against a closed store.
+  await running?.close(false);
+  running = undefined;
   store?.close();
   dir?.remove();
   store = undefined;
@@ -158,6 +162,7 @@ describe('Reconciler.reconcile', () => {
     const platform = new FakePlatform();
     const published: EndpointSnapshot[] = [];
     const reconciler = new Reconciler({ store, platform, clock, publish: (s) => published.push(s) });
+    running = reconciler;
     const [first, ...later] = row.revisions ?? [v1];
     store.createService({
       name: 'svc',
@@ -210,6 +215,7 @@ describe('Reconciler endpoints and restarts', () => {
     const platform = new FakePlatform();
     const published: EndpointSnapshot[] = [];
     const reconciler = new Reconciler({ store, platform, clock: new ManualClock(), publish: (s) => published.push(s) });
+    running = reconciler;
     store.createService({ name: 'svc', token: 't', spec: v1, desiredInstances: 2, summary: 'initial' });
     platform.observed.set('svc', [
       observed({ id: 'a', revision: 1, address: '127.0.0.1:40001' }),

@@ -124,6 +124,7 @@ export class Reconciler {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
+      if (this.closed) return;
       const names = [...this.queued];
       this.queued.clear();
       for (const n of names) this.reconcile(n);
