@@ -15,7 +15,11 @@ const spec = { name: 'svc', metadata: { instance: 2 }, containers: [{ command: '
 
 let store: Store | undefined;
 let dir: { remove(): void } | undefined;
-afterEach(() => {
+let running: Reconciler | undefined;
+afterEach(async () => {
+  // The reconciler first: a reconcile it scheduled must not run against a closed store.
+  await running?.close(false);
+  running = undefined;
   store?.close();
   dir?.remove();
 });
@@ -27,6 +31,7 @@ function setup() {
   const clock = new ManualClock();
   const platform = new FakePlatform();
   const reconciler = new Reconciler({ store, platform, clock, publish: () => undefined });
+  running = reconciler;
   const control = new LocalControlPlane({
     store,
     reconciler,
