@@ -6,35 +6,12 @@
 #   PROFILE=1  also writes a CPU profile of the gateway and prints its top functions
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# The project's Node (npm install puts Node 24 there), whatever the system's is.
-export PATH="$PWD/node_modules/.bin:$PATH"
 WRK_ARGS=${WRK_ARGS:-"-t2 -c64 -d10s"}
 WARMUP=${WARMUP:-2s}
-TOKEN=bench-token-0123456789
 
-if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx wrk >/dev/null
-fi
-
-DIR=$(mktemp -d /tmp/pier-bench-gateway.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-wait_port() {
-  for _ in $(seq 1 200); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.05
-  done
-  echo "port $1 never opened" >&2
-  return 1
-}
+BENCH_NAME=gateway
+# shellcheck source=bench/gateway/common.sh
+source bench/gateway/common.sh
 
 BACKEND_PORT=$(free_port)
 node --import tsx bench/gateway/backend.ts "$BACKEND_PORT" >/dev/null &

@@ -9,36 +9,13 @@
 #   ALT_DECAY_MS τ for a second peak-EWMA row (default 10000 ms, Finagle's and Linkerd's)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# The project's Node (npm brings Node 24 into node_modules/.bin), not the system's.
-PATH="$PWD/node_modules/.bin:$PATH"
 WRK_ARGS=${WRK_ARGS:-"-t2 -c32 -d10s"}
 WARMUP=${WARMUP:-3s}
 SLOW_MS=${SLOW_MS:-20}
-TOKEN=bench-token-0123456789
 
-if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx wrk >/dev/null
-fi
-
-DIR=$(mktemp -d /tmp/pier-bench-tail.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-wait_port() {
-  for _ in $(seq 1 200); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.05
-  done
-  echo "port $1 never opened" >&2
-  return 1
-}
+BENCH_NAME=tail
+# shellcheck source=bench/gateway/common.sh
+source bench/gateway/common.sh
 
 PORTS=()
 SERVERS=""
