@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
 import { decodeFrameList, PROTOBUF } from '../../src/queue/index.js';
 import { waitFor } from '../support/wait.js';
-import { repoRoot, startTestPier, type TestPier } from './helpers.js';
+import { repoRoot, startTestPier, type TestPier, waitRunning } from './helpers.js';
 
 const name = 'asyncjobs';
 const model = path.join(repoRoot, 'test/e2e/fixtures/async-model.mjs');
@@ -29,13 +29,7 @@ beforeAll(async () => {
     ],
   };
   expect((await pier.api('POST', '/api/v1/services', spec)).status).toBe(201);
-  svc = await waitFor(
-    async () => {
-      const d = (await pier.api<ServiceDescription>('GET', `/api/v1/services/${name}`)).body;
-      return d.status === 'Running' ? d : undefined;
-    },
-    { what: 'the async service to run', timeoutMs: 120_000 },
-  );
+  svc = await waitRunning(pier, name);
 });
 afterAll(async () => {
   await pier?.close();

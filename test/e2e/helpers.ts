@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ServiceDescription } from '../../src/api/index.js';
 import { type PierOptions, type RunningPier, startPier } from '../../src/server.js';
 import { waitFor } from '../support/wait.js';
 
@@ -207,4 +208,15 @@ export function isRunning(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Waits until `name` is Running (every desired instance ready) and returns its description. */
+export function waitRunning(pier: TestPier, name: string, timeoutMs = 120_000): Promise<ServiceDescription> {
+  return waitFor(
+    async () => {
+      const s = (await pier.api<ServiceDescription>('GET', `/api/v1/services/${name}`)).body;
+      return s.status === 'Running' && s.instances.ready >= s.desired ? s : undefined;
+    },
+    { what: `${name} to be Running`, timeoutMs: timeoutMs },
+  );
 }

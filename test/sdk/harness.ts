@@ -18,13 +18,13 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
+import type { InstanceView } from '../../src/api/index.js';
 import { substituteSpecDir } from '../../src/cli/spec-file.js';
 import type { PierOptions } from '../../src/server.js';
-import { isRunning, startTestPier, type TestPier } from '../e2e/helpers.js';
+import { isRunning, startTestPier, type TestPier, waitRunning } from '../e2e/helpers.js';
 import { waitFor } from '../support/wait.js';
 
-export { fixtureApp, fixtureSpec, repoRoot, type TestPier } from '../e2e/helpers.js';
+export { fixtureApp, fixtureSpec, repoRoot, type TestPier, waitRunning } from '../e2e/helpers.js';
 
 /** A test Pier that runs instances as local processes (SDK tests need no container engine). */
 export function startSdkPier(extra: Partial<PierOptions> = {}): Promise<TestPier> {
@@ -101,17 +101,6 @@ export function loadSpec(
     metadata?: Record<string, unknown>;
   };
   return { ...spec, ...overrides, metadata: { ...spec.metadata, ...overrides.metadata } };
-}
-
-/** Waits until `name` is Running (every desired instance ready) and returns its description. */
-export function waitRunning(pier: TestPier, name: string, timeoutMs = 120_000): Promise<ServiceDescription> {
-  return waitFor(
-    async () => {
-      const s = (await pier.api<ServiceDescription>('GET', `/api/v1/services/${name}`)).body;
-      return s.status === 'Running' && s.instances.ready >= s.desired ? s : undefined;
-    },
-    { what: `${name} to be Running`, timeoutMs: timeoutMs },
-  );
 }
 
 /**

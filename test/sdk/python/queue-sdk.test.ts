@@ -7,8 +7,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceDescription } from '../../../src/api/index.js';
-import { repoRoot, startTestPier, type TestPier } from '../../e2e/helpers.js';
-import { waitFor } from '../../support/wait.js';
+import { repoRoot, startTestPier, type TestPier, waitRunning } from '../../e2e/helpers.js';
 import { hasSdkPython, runPython, sdkPython } from './python.js';
 
 const name = 'pyqueue';
@@ -30,13 +29,7 @@ beforeAll(async () => {
     ],
   };
   expect((await pier.api('POST', '/api/v1/services', spec)).status).toBe(201);
-  svc = await waitFor(
-    async () => {
-      const d = (await pier.api<ServiceDescription>('GET', `/api/v1/services/${name}`)).body;
-      return d.status === 'Running' ? d : undefined;
-    },
-    { what: 'the async service to run', timeoutMs: 120_000 },
-  );
+  svc = await waitRunning(pier, name);
 });
 afterAll(async () => {
   await pier?.close();
