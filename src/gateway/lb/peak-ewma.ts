@@ -1,4 +1,5 @@
 import type { Endpoint, LbPolicy } from '../types.js';
+import { firstDraw, secondDraw } from './p2c.js';
 
 /**
  * Latency-aware power of two choices: draw two distinct candidates and keep the
@@ -84,11 +85,9 @@ export function pickPeakEwma(
   const n = candidates.length;
   if (n === 0) return undefined;
   if (n === 1) return candidates[0];
-  const i = Math.min(n - 1, Math.floor(random() * n));
-  let j = Math.min(n - 2, Math.floor(random() * (n - 1)));
-  if (j >= i) j++;
+  const i = firstDraw(n, random);
   const a = candidates[i]!;
-  const b = candidates[j]!;
+  const b = candidates[secondDraw(n, i, random)]!;
   const ea = estimates.get(a.instanceId);
   const eb = estimates.get(b.instanceId);
   const oa = outstanding(a.instanceId);
