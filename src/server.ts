@@ -21,8 +21,14 @@ import {
   type Gateway,
 } from './gateway/index.js';
 import { createInstanceProber } from './probe/index.js';
-import { createLocalRuntimes, LocalPlatform } from './platform/index.js';
-import type { PierRuntimeConfig, RuntimeChoice } from './runtime/index.js';
+import {
+  createLocalRuntimes,
+  LocalPlatform,
+  loadKubernetes,
+  type Platform,
+  type PlatformEvent,
+} from './platform/index.js';
+import type { InstanceRuntime, PierRuntimeConfig, RuntimeChoice } from './runtime/index.js';
 import { createQueueService, type QueueService } from './queue/index.js';
 import { runtimeConfigFromEnv } from './config.js';
 import { ServiceHistory } from './history/index.js';
@@ -68,7 +74,18 @@ export interface PierOptions {
   gatewayWorkers?: number;
   /** Whether the control port's /metrics needs the admin token; default: 'none' on loopback, else 'token'. */
   metricsAuth?: MetricsAuth;
+  /** Where instances run: this machine (default), or pods of a Kubernetes cluster (docs/kubernetes.md). */
+  platform?: KubernetesPlatformOptions;
   clock?: Clock;
+}
+
+export interface KubernetesPlatformOptions {
+  kind: 'kubernetes';
+  /** Default: in-cluster config in a pod, else $KUBECONFIG or ~/.kube/config. */
+  kubeconfig?: string;
+  namespace: string;
+  /** Image for command-only specs (`--default-image`). */
+  defaultImage: string;
 }
 
 export interface RunningPier {
@@ -93,7 +110,12 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   const config = opts.runtimeConfig
     ? { ...opts.runtimeConfig, home: opts.home }
     : runtimeConfigFromEnv(opts.home, process.env);
-  const runtime = await createLocalRuntimes({ choice: opts.runtime ?? 'auto', clock, logger, config });
+  // Pods need no local runtime (nor the podman probe it makes).
+  const where:
+    | { kubernetes: KubernetesPlatformOptions; k8s: Awaited<ReturnType<typeof loadKubernetes>> }
+    | { runtime: InstanceRuntime } = opts.platform
+    ? { kubernetes: opts.platform, k8s: await loadKubernetes() }
+    : { runtime: await createLocalRuntimes({ choice: opts.runtime ?? 'auto', clock, logger, config }) };
   const endpoints = createEndpointStore();
   const history = new ServiceHistory({ clock });
   const queues = createQueueService({
@@ -125,27 +147,43 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   const gateways = new GatewayRegistry({ clock });
   const drainLogger = logger.child({ component: 'drain' });
 
-  const platform = new LocalPlatform({
-    runtime,
-    clock,
-    home: opts.home,
-    createProber: (o) => createInstanceProber(o),
-    // The local platform's re-adoption records; none is written for a service already deleted.
-    records: {
-      list: () => store.listInstances(),
-      upsert: (rec) => {
-        if (store.getService(rec.service)) store.upsertInstance(rec);
-      },
-      delete: (id) => store.deleteInstance(id),
-    },
-    drain:
-      opts.drain === 'none'
-        ? async () => undefined
-        : (instanceId, timeoutMs) =>
-            drainInstance({ clock, reconciler, gateway, gateways, queues, logger: drainLogger }, instanceId, timeoutMs),
-    event: (e) => reconciler.event(e.service, e.type, e.reason, e.message, e.revision, e.instance),
-    changed: (service) => reconciler.enqueue(service),
-  });
+  const listener = {
+    event: (e: PlatformEvent) => reconciler.event(e.service, e.type, e.reason, e.message, e.revision, e.instance),
+    changed: (service: string) => reconciler.enqueue(service),
+  };
+  const platform: Platform =
+    'kubernetes' in where
+      ? new where.k8s.KubernetesPlatform({
+          client: where.k8s.createKubeClient(where.kubernetes),
+          clock,
+          logger: logger.child({ component: 'kubernetes' }),
+          defaultImage: where.kubernetes.defaultImage,
+          ...listener,
+        })
+      : new LocalPlatform({
+          runtime: where.runtime,
+          clock,
+          home: opts.home,
+          createProber: (o) => createInstanceProber(o),
+          // The local platform's re-adoption records; none is written for a service already deleted.
+          records: {
+            list: () => store.listInstances(),
+            upsert: (rec) => {
+              if (store.getService(rec.service)) store.upsertInstance(rec);
+            },
+            delete: (id) => store.deleteInstance(id),
+          },
+          drain:
+            opts.drain === 'none'
+              ? async () => undefined
+              : (instanceId, timeoutMs) =>
+                  drainInstance(
+                    { clock, reconciler, gateway, gateways, queues, logger: drainLogger },
+                    instanceId,
+                    timeoutMs,
+                  ),
+          ...listener,
+        });
   const reconciler: Reconciler = new Reconciler({
     store,
     platform,

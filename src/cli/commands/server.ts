@@ -31,6 +31,10 @@ export interface ServerFlags {
   discovery?: DiscoveryMode;
   easMaxDateSkew?: string;
   gatewayWorkers?: string;
+  platform?: 'local' | 'kubernetes';
+  kubeconfig?: string;
+  namespace?: string;
+  defaultImage?: string;
   /** Default: none when the control host is loopback, token otherwise. */
   metricsAuth?: 'token' | 'none';
 }
@@ -45,11 +49,24 @@ function pierOptions(ctx: CommandContext, flags: ServerFlags) {
     ...(ctx.env.PIER_ADMIN_TOKEN ? { adminToken: ctx.env.PIER_ADMIN_TOKEN } : {}),
     ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
     runtime: runtimeChoice(flags.runtime),
+    ...platformOptions(ctx, flags),
     ...(flags.discovery ? { discovery: flags.discovery } : {}),
     ...easSkew(flags.easMaxDateSkew),
     gatewayWorkers: gatewayWorkers(flags.gatewayWorkers),
     ...(flags.metricsAuth ? { metricsAuth: flags.metricsAuth } : {}),
     ...tlsOptions(ctx, flags),
+  };
+}
+
+function platformOptions(ctx: CommandContext, flags: ServerFlags) {
+  if (flags.platform !== 'kubernetes') return {};
+  return {
+    platform: {
+      kind: 'kubernetes' as const,
+      ...(flags.kubeconfig ? { kubeconfig: resolve(ctx.cwd, flags.kubeconfig) } : {}),
+      namespace: flags.namespace ?? 'default',
+      defaultImage: flags.defaultImage ?? 'docker.io/library/python:3.11-slim',
+    },
   };
 }
 

@@ -1,0 +1,150 @@
+/**
+ * The few API calls the Kubernetes platform makes, over @kubernetes/client-node:
+ * server-side apply with Pier's field manager, the Deployment's scale
+ * subresource, deletes with foreground propagation, and pod logs.
+ */
+
+import { Writable } from 'node:stream';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  DiscoveryV1Api,
+  KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  Log,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { PierError } from '../../errors.js';
+import type { KubeObject } from './translate/index.js';
+
+export const FIELD_MANAGER = 'pier';
+
+export interface KubeClientOptions {
+  /** A kubeconfig file; absent: in-cluster config when run in a pod, else the default (KUBECONFIG, ~/.kube/config). */
+  kubeconfig?: string;
+  namespace: string;
+}
+
+export interface KubeClient {
+  readonly config: KubeConfig;
+  readonly namespace: string;
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly discovery: DiscoveryV1Api;
+  /** Server-side apply (https://kubernetes.io/docs/reference/using-api/server-side-apply/), forcing Pier's ownership. */
+  apply(obj: KubeObject): Promise<KubeObject>;
+  /** Creates an object (the Deployment's first write: its replicas are then owned by the scale writes, not by apply). */
+  create(obj: KubeObject): Promise<KubeObject>;
+  /** Writes the Deployment's scale subresource, as `kubectl scale` and the HPA do. */
+  scale(deployment: string, replicas: number): Promise<void>;
+  /** Deletes a Deployment; its ReplicaSets, pods and the objects it owns go with it (foreground). */
+  deleteDeployment(name: string): Promise<void>;
+  podLog(pod: string, container: string, opts: { tailLines?: number; sinceSeconds?: number }): Promise<string>;
+  followPodLog(pod: string, container: string, onChunk: (text: string) => void, signal: AbortSignal): Promise<void>;
+}
+
+export function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (path) kc.loadFromFile(path);
+    else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new PierError(
+      'KUBERNETES_CONFIG',
+      `cannot load the kubeconfig${path ? ` ${path}` : ''}: ${(err as Error).message}`,
+    );
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new PierError(
+      'KUBERNETES_CONFIG',
+      `the kubeconfig${path ? ` ${path}` : ''} names no current cluster: pass --kubeconfig PATH or set KUBECONFIG`,
+    );
+  }
+  return kc;
+}
+
+export function createKubeClient(o: KubeClientOptions): KubeClient {
+  const config = loadKubeConfig(o.kubeconfig);
+  const objects = KubernetesObjectApi.makeApiClient(config);
+  const core = config.makeApiClient(CoreV1Api);
+  const apps = config.makeApiClient(AppsV1Api);
+  const discovery = config.makeApiClient(DiscoveryV1Api);
+  const ns = o.namespace;
+  return {
+    config,
+    namespace: ns,
+    core,
+    apps,
+    discovery,
+    async apply(obj) {
+      const body = { ...obj, metadata: { ...obj.metadata, namespace: ns } } as KubernetesObject;
+      return (await objects.patch(
+        body,
+        undefined,
+        undefined,
+        FIELD_MANAGER,
+        true,
+        PatchStrategy.ServerSideApply,
+      )) as KubeObject;
+    },
+    async create(obj) {
+      const body = { ...obj, metadata: { ...obj.metadata, namespace: ns } } as KubernetesObject;
+      return (await objects.create(body, undefined, undefined, FIELD_MANAGER)) as KubeObject;
+    },
+    async scale(deployment, replicas) {
+      await apps.patchNamespacedDeploymentScale(
+        { name: deployment, namespace: ns, body: { spec: { replicas } }, fieldManager: FIELD_MANAGER },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    },
+    async deleteDeployment(name) {
+      try {
+        await apps.deleteNamespacedDeployment({ name, namespace: ns, propagationPolicy: 'Foreground' });
+      } catch (err) {
+        if (statusCode(err) !== 404) throw err;
+      }
+    },
+    podLog(pod, container, opts) {
+      return core.readNamespacedPodLog({ name: pod, namespace: ns, container, ...opts });
+    },
+    async followPodLog(pod, container, onChunk, signal) {
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          onChunk(chunk.toString('utf8'));
+          done();
+        },
+      });
+      const abort = await new Log(config).log(ns, pod, container, sink, { follow: true, tailLines: 0 });
+      if (signal.aborted) abort.abort();
+      await new Promise<void>((resolve) => {
+        signal.addEventListener('abort', () => {
+          abort.abort();
+          resolve();
+        });
+        sink.on('finish', resolve);
+        sink.on('error', resolve);
+      });
+    },
+  };
+}
+
+/** The HTTP status of a failed API call (client-node's ApiException carries `code`), or undefined. */
+export function statusCode(err: unknown): number | undefined {
+  const code = (err as { code?: unknown; statusCode?: unknown })?.code ?? (err as { statusCode?: unknown })?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** The apiserver's own message from a failed call (its Status object), else the error's. */
+export function apiMessage(err: unknown): string {
+  const body = (err as { body?: unknown })?.body;
+  if (typeof body === 'string') {
+    try {
+      const status = JSON.parse(body) as { message?: string };
+      if (status.message) return status.message;
+    } catch {}
+  }
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,11 @@
+export { createKubeClient, type KubeClient, type KubeClientOptions, loadKubeConfig } from './client.js';
+export { KubernetesPlatform, type KubernetesPlatformDeps } from './platform.js';
+export {
+  type KubeObject,
+  kubeName,
+  kubernetesUnsupported,
+  LABELS,
+  type TranslateConfig,
+  type TranslateInput,
+  translateService,
+} from './translate/index.js';
