@@ -3,7 +3,6 @@
  * (https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#Container).
  */
 
-import { quote } from 'shell-quote';
 import type { PrepareSpec } from '../../../spec/index.js';
 import type { ContainerPlan, PlanEnvVar, ProbePlan, ResourcePlan } from '../../plan/index.js';
 import type { ExtraResources } from './extras.js';
@@ -46,7 +45,7 @@ export function translateContainer(c: ContainerPlan, ctx: ContainerContext): Rec
       : {}),
     env: envVars(c.env, ctx),
     ...(resources ? { resources } : {}),
-    ...(ctx.volumeMounts.length > 0 ? { volumeMounts: ctx.volumeMounts } : {}),
+    ...(ctx.volumeMounts.length > 0 ? { volumeMounts: ctx.volumeMounts.map((m) => ({ ...m })) } : {}),
     ...(c.probes.liveness ? { livenessProbe: probe(c.probes.liveness) } : {}),
     ...(c.probes.readiness ? { readinessProbe: probe(c.probes.readiness) } : {}),
     ...(c.probes.startup ? { startupProbe: probe(c.probes.startup) } : {}),
@@ -87,7 +86,12 @@ function pipInstall(p: PrepareSpec): string | null {
     ...(p.pythonRequirements ?? []),
     ...(p.pythonRequirementsPath !== undefined ? ['-r', p.pythonRequirementsPath] : []),
   ];
-  return args.length > 0 ? `pip install --no-cache-dir ${quote(args)}` : null;
+  return args.length > 0 ? `pip install --no-cache-dir ${args.map(shellWord).join(' ')}` : null;
+}
+
+/** A word for /bin/sh: as it is when it holds no special character, else single-quoted (shell-quote would backslash every `=`). */
+function shellWord(word: string): string {
+  return /^[\w./=:@%+,~-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
 
 /** One entry per name, the last value winning (env is a map keyed by name under server-side apply). */
