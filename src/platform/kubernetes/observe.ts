@@ -8,10 +8,10 @@
 import type { V1Deployment, V1EndpointSlice, V1Pod } from '@kubernetes/client-node';
 import type { Endpoint } from '../../gateway/index.js';
 import type { InstanceView } from '../types.js';
-import { LABELS } from './translate/index.js';
+import { ANNOTATIONS, LABELS } from './translate/index.js';
 
 /** The Deployment annotation holding the revision its template runs (the current one). */
-export const REVISION_ANNOTATION = 'pier.dev/revision';
+export const REVISION_ANNOTATION = ANNOTATIONS.revision;
 /** Set on a Deployment Pier paused: the revision whose rollout failed. */
 export const PAUSED_ANNOTATION = 'pier.dev/paused-revision';
 /** Changed on the pod template by `restart`, as `kubectl rollout restart` does. */

@@ -33,7 +33,15 @@ import {
   rolloutState,
   sliceEndpoints,
 } from './observe.js';
-import { type KubeObject, kubeName, kubernetesUnsupported, LABELS, translateService } from './translate/index.js';
+import {
+  ANNOTATIONS,
+  type KubeObject,
+  kubeName,
+  kubernetesUnsupported,
+  LABELS,
+  pullSecretName,
+  translateService,
+} from './translate/index.js';
 import { type WatchedKind, watchKind } from './watch.js';
 
 export interface KubernetesPlatformDeps extends PlatformListener {
@@ -59,8 +67,6 @@ interface ServiceState {
   replacing: Set<string>;
   removing: boolean;
 }
-
-const SERVICE_NAME_ANNOTATION = 'pier.dev/service-name';
 
 export class KubernetesPlatform implements Platform {
   readonly kind = 'kubernetes' as const;
@@ -125,7 +131,7 @@ export class KubernetesPlatform implements Platform {
     });
     await Promise.all([this.deployments.synced, this.pods.synced, this.slices.synced]);
     for (const d of this.deployments.list()) {
-      const service = d.metadata?.annotations?.[SERVICE_NAME_ANNOTATION];
+      const service = d.metadata?.annotations?.[ANNOTATIONS.serviceName];
       const revision = Number(d.metadata?.annotations?.[REVISION_ANNOTATION]);
       if (!service) continue;
       this.byKubeName.set(d.metadata?.name ?? '', service);
@@ -153,7 +159,7 @@ export class KubernetesPlatform implements Platform {
     try {
       await this.deps.client.deleteDeployment(name);
       // Deleted too in case they were made before the Deployment could own them.
-      await this.deleteOwned(name);
+      await this.deleteOwned(service);
     } catch (err) {
       this.deps.event({ service, type: 'Warning', reason: 'DeleteFailed', message: apiMessage(err) });
       throw new PierError('KUBERNETES_API', `deleting ${name}: ${apiMessage(err)}`, { cause: err });
@@ -414,12 +420,13 @@ export class KubernetesPlatform implements Platform {
     s.applied.set(key(obj), json);
   }
 
-  private async deleteOwned(name: string): Promise<void> {
+  private async deleteOwned(service: string): Promise<void> {
+    const name = kubeName(service);
     const { client } = this.deps;
     const ns = client.namespace;
     for (const del of [
       () => client.core.deleteNamespacedService({ name, namespace: ns }),
-      () => client.core.deleteNamespacedSecret({ name: `${name}-pull`, namespace: ns }),
+      () => client.core.deleteNamespacedSecret({ name: pullSecretName(service), namespace: ns }),
     ]) {
       try {
         await del();
