@@ -23,6 +23,7 @@ import {
 import { createInstanceProber } from './probe/index.js';
 import {
   createLocalRuntimes,
+  type KubeClient,
   LocalPlatform,
   loadKubernetes,
   type Platform,
@@ -112,9 +113,9 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     : runtimeConfigFromEnv(opts.home, process.env);
   // Pods need no local runtime (nor the podman probe it makes).
   const where:
-    | { kubernetes: KubernetesPlatformOptions; k8s: Awaited<ReturnType<typeof loadKubernetes>> }
+    | { kubernetes: KubernetesPlatformOptions; k8s: Kubernetes; client: KubeClient }
     | { runtime: InstanceRuntime } = opts.platform
-    ? { kubernetes: opts.platform, k8s: await loadKubernetes() }
+    ? await kubernetesParts(opts.platform)
     : { runtime: await createLocalRuntimes({ choice: opts.runtime ?? 'auto', clock, logger, config }) };
   const endpoints = createEndpointStore();
   const history = new ServiceHistory({ clock });
@@ -154,7 +155,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   const platform: Platform =
     'kubernetes' in where
       ? new where.k8s.KubernetesPlatform({
-          client: where.k8s.createKubeClient(where.kubernetes),
+          client: where.client,
           clock,
           logger: logger.child({ component: 'kubernetes' }),
           defaultImage: where.kubernetes.defaultImage,
@@ -232,6 +233,32 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     return desired === undefined ? {} : { autoscalerDesired: desired };
   }
   await reconciler.start();
+  // On Kubernetes, PierService objects are the source of truth (docs/kubernetes.md).
+  const mirror =
+    'kubernetes' in where
+      ? new where.k8s.ResourceMirror({
+          client: where.client,
+          clock,
+          logger: logger.child({ component: 'resources' }),
+          control: {
+            services: () =>
+              store
+                .listServices()
+                .filter((svc) => !svc.deleting)
+                .flatMap((svc) => {
+                  const rev = store.getRevision(svc.name, svc.revision);
+                  return rev ? [{ name: svc.name, spec: rev.spec, desired: svc.desiredInstances }] : [];
+                }),
+            describe: (name) => control.describe(name),
+            token: (name) => store.getService(name)?.token,
+            revisions: (name) => store.listRevisions(name).map((r) => ({ number: r.number, spec: r.spec })),
+            create: (spec) => control.create(spec),
+            replace: (name, spec) => control.modify(name, { replace: spec }),
+            delete: (name) => control.delete(name),
+          },
+        })
+      : undefined;
+  await mirror?.start();
   autoscaler.start();
   const sampler = clock.setInterval(() => sampleInstances(history, store, reconciler), history.stepMs);
 
@@ -257,6 +284,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
         await api.close();
         clock.clearInterval(sampler);
         autoscaler.stop();
+        await mirror?.close();
         await reconciler.close(opts.stopInstancesOnClose ?? true);
         await gateway.close();
         queues.close();
@@ -265,6 +293,13 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
       return closing;
     },
   };
+}
+
+type Kubernetes = Awaited<ReturnType<typeof loadKubernetes>>;
+
+async function kubernetesParts(options: KubernetesPlatformOptions) {
+  const k8s: Kubernetes = await loadKubernetes();
+  return { kubernetes: options, k8s, client: k8s.createKubeClient(options) };
 }
 
 export interface GatewayOnlyOptions {

@@ -236,7 +236,9 @@ export class LocalControlPlane implements ControlPlane {
         .catch(() => undefined)
         .finally(() => abort.abort());
     }
-    const left = this.deps.reconciler.instances(name).length;
+    // Only stopping instances count: live ones without a service are a Deployment an earlier
+    // Pier left running on Kubernetes, which this service adopts.
+    const left = this.deps.reconciler.instances(name).filter((i) => i.terminating).length;
     const deleting = this.deps.store.getService(name)?.deleting === true;
     if (deleting || (left > 0 && !this.deps.store.getService(name))) {
       throw new PierError(

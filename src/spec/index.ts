@@ -11,6 +11,7 @@ export type * from './types.js';
 export type { SpecChange } from './diff.js';
 export type { ParseOptions, ParseResult } from './parse.js';
 
+export { deepEqual } from './coerce.js';
 export { capErrors, checkShape, MAX_DEPTH, MAX_ERRORS } from './depth.js';
 export { diffSpecs, isScaleOnlyChange, summarizeChange } from './diff.js';
 export { mergeSpec, parseSetValue, redactSpec, setPath } from './edit.js';

@@ -10,13 +10,12 @@ import {
   CoreV1Api,
   DiscoveryV1Api,
   KubeConfig,
-  type KubernetesObject,
-  KubernetesObjectApi,
   Log,
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { PierError } from '../../errors.js';
+import { KubeApiError, objectPaths, rawRequest } from './raw.js';
 import type { KubeObject } from './translate/index.js';
 
 export const FIELD_MANAGER = 'pier';
@@ -68,7 +67,6 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
 
 export function createKubeClient(o: KubeClientOptions): KubeClient {
   const config = loadKubeConfig(o.kubeconfig);
-  const objects = KubernetesObjectApi.makeApiClient(config);
   const core = config.makeApiClient(CoreV1Api);
   const apps = config.makeApiClient(AppsV1Api);
   const discovery = config.makeApiClient(DiscoveryV1Api);
@@ -80,19 +78,24 @@ export function createKubeClient(o: KubeClientOptions): KubeClient {
     apps,
     discovery,
     async apply(obj) {
-      const body = { ...obj, metadata: { ...obj.metadata, namespace: ns } } as KubernetesObject;
-      return (await objects.patch(
+      const { item } = objectPaths(obj, ns);
+      const body = withNamespace(obj, item, ns);
+      return (await rawRequest(
+        config,
+        'PATCH',
+        `${item}?fieldManager=${FIELD_MANAGER}&force=true`,
         body,
-        undefined,
-        undefined,
-        FIELD_MANAGER,
-        true,
-        PatchStrategy.ServerSideApply,
+        'application/apply-patch+yaml',
       )) as KubeObject;
     },
     async create(obj) {
-      const body = { ...obj, metadata: { ...obj.metadata, namespace: ns } } as KubernetesObject;
-      return (await objects.create(body, undefined, undefined, FIELD_MANAGER)) as KubeObject;
+      const { collection, item } = objectPaths(obj, ns);
+      return (await rawRequest(
+        config,
+        'POST',
+        `${collection}?fieldManager=${FIELD_MANAGER}`,
+        withNamespace(obj, item, ns),
+      )) as KubeObject;
     },
     async scale(deployment, replicas) {
       await apps.patchNamespacedDeploymentScale(
@@ -131,6 +134,11 @@ export function createKubeClient(o: KubeClientOptions): KubeClient {
   };
 }
 
+/** Namespaced objects carry the client's namespace; cluster-scoped ones none. */
+function withNamespace(obj: KubeObject, item: string, ns: string): KubeObject {
+  return item.includes('/namespaces/') ? { ...obj, metadata: { ...obj.metadata, namespace: ns } } : obj;
+}
+
 /** The HTTP status of a failed API call (client-node's ApiException carries `code`), or undefined. */
 export function statusCode(err: unknown): number | undefined {
   const code = (err as { code?: unknown; statusCode?: unknown })?.code ?? (err as { statusCode?: unknown })?.statusCode;
@@ -139,6 +147,7 @@ export function statusCode(err: unknown): number | undefined {
 
 /** The apiserver's own message from a failed call (its Status object), else the error's. */
 export function apiMessage(err: unknown): string {
+  if (err instanceof KubeApiError) return err.message;
   const body = (err as { body?: unknown })?.body;
   if (typeof body === 'string') {
     try {

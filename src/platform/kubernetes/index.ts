@@ -9,3 +9,5 @@ export {
   type TranslateInput,
   translateService,
 } from './translate/index.js';
+export { type MirrorControl, ResourceMirror, type ResourceMirrorDeps, tokenSecretName } from './resources/mirror.js';
+export { pierServiceCrd } from './resources/crd.js';

@@ -6,7 +6,7 @@
 
 export { DRAIN_SECONDS, SERVING_PORT_NAME } from './container.js';
 export { desiredFromSpec } from './desired.js';
-export { ANNOTATIONS, kubeName, LABELS, MANAGED_BY, pullSecretName } from './names.js';
+export { ANNOTATIONS, kubeName, LABELS, MANAGED_BY, pullSecretName, serviceLabels } from './names.js';
 export { registryOf } from './secret.js';
 export {
   type KubeObject,

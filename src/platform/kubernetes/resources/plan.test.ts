@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { deepEqual, type ServiceSpec, validateSpec } from '../../../spec/index.js';
+import { type MirrorAction, planMirror, type ResourceView, type ServiceView } from './plan.js';
+
+const raw = (name: string, instance = 1) => ({
+  name,
+  metadata: { instance },
+  containers: [{ image: 'registry.example/app:1', port: 8000 }],
+});
+const normalized = (name: string, instance = 1): ServiceSpec => {
+  const { token: _t, ...spec } = validateSpec(raw(name, instance)).spec as ServiceSpec;
+  return spec as ServiceSpec;
+};
+
+const resource = (over: Partial<ResourceView> & { service: string }): ResourceView => ({
+  object: over.service,
+  generation: 1,
+  deleting: false,
+  finalized: true,
+  spec: raw(over.service),
+  ...over,
+});
+const service = (name: string, instance = 1, desired = instance): ServiceView => ({
+  name,
+  spec: normalized(name, instance),
+  desired,
+});
+
+/** Actions as short strings: kind:name. */
+/** `known` defaults to every service that has an object and a service: a Pier that has run a while. */
+function plan(resources: ResourceView[], services: ServiceView[], fresh = false): string[] {
+  const known = new Set(fresh ? [] : [...resources.map((r) => r.service), ...services.map((v) => v.name)]);
+  return planMirror({ resources, services, known, validate: validateSpec, equal: deepEqual }).map(show);
+}
+function show(a: MirrorAction): string {
+  if (a.kind === 'write-resource') return `${a.kind}:${a.service.name}`;
+  if (a.kind === 'status') return `${a.kind}:${a.service}`;
+  if (a.kind === 'invalid') return `${a.kind}:${a.resource.object}:${a.errors.map((e) => e.path).join(',')}`;
+  return `${a.kind}:${a.resource.object}`;
+}
+
+describe('planMirror', () => {
+  it.each<[string, ResourceView[], ServiceView[], boolean, string[]]>([
+    ['a new object creates its service', [resource({ service: 'a' })], [], true, ['create-service:a', 'status:a']],
+    [
+      'a new object without the finalizer gets it first',
+      [resource({ service: 'a', finalized: false })],
+      [],
+      true,
+      ['finalize:a', 'create-service:a', 'status:a'],
+    ],
+    ['a service made through Pier gets an object', [], [service('b')], false, ['write-resource:b']],
+    [
+      'an unchanged object of a running service only refreshes its status',
+      [resource({ service: 'a', observedGeneration: 1 })],
+      [service('a')],
+      false,
+      ['status:a'],
+    ],
+    [
+      'an edited object changes the service',
+      [resource({ service: 'a', generation: 2, observedGeneration: 1, spec: raw('a', 3) })],
+      [service('a')],
+      false,
+      ['update-service:a', 'status:a'],
+    ],
+    [
+      'an edit that only rewrites the same spec in other words changes nothing',
+      [
+        resource({
+          service: 'a',
+          generation: 2,
+          observedGeneration: 1,
+          spec: { ...raw('a'), metadata: { instance: '1' } },
+        }),
+      ],
+      [service('a')],
+      false,
+      ['status:a'],
+    ],
+    [
+      'a change made through Pier is written to the unedited object',
+      [resource({ service: 'a', observedGeneration: 1, spec: { ...raw('a'), metadata: { instance: 1, cpu: 2 } } })],
+      [service('a')],
+      false,
+      ['write-resource:a', 'status:a'],
+    ],
+    [
+      'scaling through Pier (or the autoscaler) is not written over the object',
+      [resource({ service: 'a', observedGeneration: 1 })],
+      [service('a', 1, 5)],
+      false,
+      ['status:a'],
+    ],
+    [
+      'an edit of the count to what Pier already wants changes nothing',
+      [resource({ service: 'a', generation: 2, observedGeneration: 1, spec: raw('a', 3) })],
+      [service('a', 1, 3)],
+      false,
+      ['status:a'],
+    ],
+    [
+      'an invalid edit is reported with its path and leaves the service as it is',
+      [
+        resource({
+          service: 'a',
+          generation: 2,
+          observedGeneration: 1,
+          spec: {
+            ...raw('a'),
+            containers: [
+              { image: 'x', port: 8000, liveness_check: { tcp_socket: { port: 8000 }, success_threshold: 2 } },
+            ],
+          },
+        }),
+      ],
+      [service('a')],
+      false,
+      ['invalid:a:containers[0].liveness_check.success_threshold'],
+    ],
+    [
+      'a deleted object deletes its service',
+      [resource({ service: 'a', deleting: true })],
+      [service('a')],
+      false,
+      ['delete-service:a'],
+    ],
+    [
+      'a deleted object whose service is gone is released',
+      [resource({ service: 'a', deleting: true })],
+      [],
+      false,
+      ['release:a'],
+    ],
+    [
+      'a seen object whose service was deleted through Pier is deleted',
+      [resource({ service: 'a', observedGeneration: 1 })],
+      [],
+      false,
+      ['delete-resource:a'],
+    ],
+    [
+      'a fresh Pier takes every object as truth: a seen object without a service recreates it',
+      [resource({ service: 'a', observedGeneration: 1 })],
+      [],
+      true,
+      ['create-service:a', 'status:a'],
+    ],
+    [
+      'a fresh Pier: an object differing from the store wins',
+      [resource({ service: 'a', observedGeneration: 1, spec: raw('a', 2) })],
+      [service('a')],
+      true,
+      ['update-service:a', 'status:a'],
+    ],
+    [
+      'two objects naming one service: the second is refused',
+      [resource({ service: 'a', object: 'a' }), resource({ service: 'a', object: 'b' })],
+      [],
+      true,
+      ['create-service:a', 'status:a', 'invalid:b:name'],
+    ],
+    [
+      'an object named by metadata only defines the service of its name',
+      [resource({ service: 'c', spec: { metadata: { instance: 1 }, containers: [{ image: 'x', port: 8000 }] } })],
+      [],
+      true,
+      ['create-service:c', 'status:c'],
+    ],
+  ])('%s', (_why, resources, services, starting, want) => {
+    expect(plan(resources, services, starting)).toEqual(want);
+  });
+});
