@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import { createClient } from './client.js';
 import * as create from './commands/create.js';
+import * as exporter from './commands/export.js';
 import * as observe from './commands/observe.js';
 import * as foreground from './commands/server.js';
 import * as services from './commands/services.js';
@@ -13,6 +14,7 @@ import * as check from './commands/validate.js';
 import { type CommandContext, type OutputFormat, writeLines } from './context.js';
 import { CliError } from './errors.js';
 import { print } from './output.js';
+import { manifestText } from '../platform/kubernetes/translate/index.js';
 
 type Opts = Record<string, unknown> & { output?: OutputFormat };
 
@@ -137,6 +139,26 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
         writeLines(err, lines.err);
       }
       setExit(result.ok ? 0 : 2);
+    });
+
+  program
+    .command('export')
+    .description('print the objects a service becomes on a platform (a spec file needs no server)')
+    .argument('<spec-or-service>', 'a spec file, or the name of a service on the server')
+    .addOption(new Option('--platform <platform>', 'target platform').choices(['kubernetes']).default('kubernetes'))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+    .option('--namespace <ns>', 'namespace of the objects', 'default')
+    .option('--default-image <image>', 'image for containers with only command/script (default python:3.12-slim)')
+    .action(async (target: string, o: Opts & { namespace?: string; defaultImage?: string }) => {
+      const r = await exporter.exportManifests(ctx, target, {
+        ...(o.namespace ? { namespace: o.namespace } : {}),
+        ...(o.defaultImage ? { defaultImage: o.defaultImage } : {}),
+      });
+      writeLines(
+        err,
+        r.warnings.map((w) => `warning: ${w}`),
+      );
+      out.write(manifestText(r.objects, o.output === 'json' ? 'json' : 'yaml'));
     });
 
   waitFlags(program.command('create').argument('<file>'))

@@ -8,10 +8,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
 import {
   desiredFromSpec,
   type KubeObject,
+  manifestText,
   type TranslateConfig,
   translateService,
 } from '../../src/platform/kubernetes/translate/index.js';
@@ -63,5 +63,5 @@ export function fixtureCases(config: TranslateConfig = FIXTURE_CONFIG): FixtureC
 
 /** The objects as one multi-document YAML file, as `pier export -o yaml` prints them. */
 export function fixtureYaml(objects: KubeObject[]): string {
-  return objects.map((o) => `---\n${stringify(o, { aliasDuplicateObjects: false })}`).join('');
+  return manifestText(objects, 'yaml');
 }

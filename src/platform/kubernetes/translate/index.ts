@@ -5,7 +5,8 @@
  */
 
 export { DRAIN_SECONDS, SERVING_PORT_NAME } from './container.js';
-export { desiredFromSpec } from './desired.js';
+export { DEFAULT_IMAGE, desiredFromSpec } from './desired.js';
+export { manifestText } from './manifest.js';
 export { ANNOTATIONS, kubeName, LABELS, MANAGED_BY, pullSecretName, serviceLabels } from './names.js';
 export { registryOf } from './secret.js';
 export {

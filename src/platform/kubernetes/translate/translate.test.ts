@@ -89,7 +89,7 @@ describe('translateService', () => {
     const at = (revision: number, equivalent: number[]) =>
       objects(base, (d) => {
         const s = d.current.spec;
-        const redo = desiredFromSpec(s, config, revision);
+        const redo = desiredFromSpec(s, config, { revision });
         return { ...redo, equivalent };
       });
     const first = at(2, []);
