@@ -21,7 +21,7 @@ import {
   type Gateway,
 } from './gateway/index.js';
 import { createInstanceProber } from './probe/index.js';
-import { createLocalRuntimes, LocalPlatform } from './platform/index.js';
+import { createLocalRuntimes, LocalPlatform, openLocalRecords } from './platform/index.js';
 import type { PierRuntimeConfig, RuntimeChoice } from './runtime/index.js';
 import { createQueueService, type QueueService } from './queue/index.js';
 import { runtimeConfigFromEnv } from './config.js';
@@ -130,14 +130,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     clock,
     home: opts.home,
     createProber: (o) => createInstanceProber(o),
-    // The local platform's re-adoption records; none is written for a service already deleted.
-    records: {
-      list: () => store.listInstances(),
-      upsert: (rec) => {
-        if (store.getService(rec.service)) store.upsertInstance(rec);
-      },
-      delete: (id) => store.deleteInstance(id),
-    },
+    records: openLocalRecords(store),
     drain:
       opts.drain === 'none'
         ? async () => undefined

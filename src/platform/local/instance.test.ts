@@ -6,9 +6,9 @@ import { ManualClock } from '../../clock.js';
 import { PierError } from '../../errors.js';
 import type { InstanceHealthListener } from '../../probe/index.js';
 import type { ExitInfo, InstanceRuntime, RunningInstance, StartRequest } from '../../runtime/index.js';
-import type { InstanceRecord } from '../../store/index.js';
 import { makeInstancePlan } from '../plan/index.js';
 import { type InstanceProberHandle, LocalInstance } from './instance.js';
+import type { LocalInstanceRecord } from './records.js';
 
 /** Lets queued promise callbacks run; bounded. */
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -70,7 +70,7 @@ function setup(opts: { unavailable?: boolean } = {}) {
   };
   const listeners: InstanceHealthListener[] = [];
   const events: string[] = [];
-  const records: (InstanceRecord | null)[] = [];
+  const records: (LocalInstanceRecord | null)[] = [];
   const drains: number[] = [];
   const instance = new LocalInstance(
     {

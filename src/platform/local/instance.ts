@@ -24,7 +24,8 @@ import type {
 } from '../../probe/index.js';
 import type { ExitInfo, InstanceRuntime, RunningInstance } from '../../runtime/index.js';
 import type { ContainerSpec, ServiceSpec } from '../../spec/index.js';
-import type { EventType, InstanceRecord } from '../../store/index.js';
+import type { EventType } from '../../store/index.js';
+import type { LocalInstanceRecord } from './records.js';
 
 export interface InstanceProberHandle {
   start(): void;
@@ -54,7 +55,7 @@ export interface InstanceDeps {
   /** Called whenever something the controller or the gateway reads has changed. */
   changed(): void;
   /** Saves (or, with null, forgets) what a restarted Pier needs to re-adopt the process. */
-  persist(record: InstanceRecord | null): void;
+  persist(record: LocalInstanceRecord | null): void;
   /** Waits until the gateway has no request in flight to this instance. */
   drain(instanceId: string, timeoutMs: number): Promise<unknown>;
 }
