@@ -9,6 +9,7 @@ import { afterAll, expect, it } from 'vitest';
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
 import { callApi, fixtureSpec, freePort, isRunning, type PierChild, startPierProcess } from './helpers.js';
 import { waitFor } from '../support/wait.js';
+import { pidOf } from '../support/instance.js';
 
 const token = 'restart-admin-token-0123456789abcdef';
 const home = mkdtempSync(path.join(tmpdir(), 'pier-restart-'));
@@ -42,7 +43,7 @@ it('a server killed with kill -9 comes back with the same services and re-adopts
   first.child.kill('SIGKILL');
   await waitFor(() => first.child.signalCode === 'SIGKILL', { what: 'the server to die', timeoutMs: 60_000 });
   // The instances outlive their supervisor.
-  for (const i of before) expect(isRunning(i.pid!)).toBe(true);
+  for (const i of before) expect(isRunning(pidOf(i))).toBe(true);
 
   const second = await startPierProcess(home, controlPort, gatewayPort, token);
   children.push(second);
@@ -56,7 +57,7 @@ it('a server killed with kill -9 comes back with the same services and re-adopts
   expect(after.token).toBe(d.token);
   expect(after.revision).toBe(1);
   const instances = (await api<InstanceView[]>('GET', '/api/v1/services/survivor/instances')).body;
-  expect(instances.map((i) => i.pid).sort()).toEqual(before.map((i) => i.pid).sort());
+  expect(instances.map(pidOf).sort()).toEqual(before.map(pidOf).sort());
   expect(instances.every((i) => i.restarts === 0)).toBe(true);
 
   const res = await fetch(`${second.gatewayUrl}/api/predict/survivor/hello`, { headers: { authorization: d.token } });
@@ -65,5 +66,5 @@ it('a server killed with kill -9 comes back with the same services and re-adopts
   // A clean stop drains and stops the instances.
   second.child.kill('SIGTERM');
   await waitFor(() => second.child.exitCode === 0, { what: 'clean exit', timeoutMs: 60_000 });
-  for (const i of before) expect(isRunning(i.pid!)).toBe(false);
+  for (const i of before) expect(isRunning(pidOf(i))).toBe(false);
 });

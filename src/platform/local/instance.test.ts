@@ -114,6 +114,9 @@ describe('LocalInstance', () => {
     expect(t.requests[0]?.plan).toBe(t.plan);
     expect(t.instance.view()).toMatchObject({ state: 'Starting', ready: false, address: '127.0.0.1:41000' });
     expect(t.records.at(-1)).toMatchObject({ id: 'svc-4-abc', revision: 4, pid: 4242, port: 41000, ready: false });
+    // Process details reach the API only inside the platform detail.
+    expect(t.instance.view().platform).toEqual({ kind: 'local', runtime: 'process', pid: 4242 });
+    expect(t.instance.view()).not.toHaveProperty('pid');
     t.listeners[0]?.readinessChanged(true, { result: 'success', message: '' });
     expect(t.instance.view()).toMatchObject({ state: 'Running', ready: true });
     expect(t.instance.endpoint()).toEqual({ instanceId: 'svc-4-abc', host: '127.0.0.1', port: 41000, revision: 4 });

@@ -186,7 +186,7 @@ export class LocalInstance {
       ready: this.isReady(),
       restarts: this.restarts,
       address: r ? `${r.host}:${r.port}` : null,
-      ...(r?.pid !== undefined ? { pid: r.pid } : {}),
+      platform: { kind: 'local', runtime: this.runtimeKind(), ...(r?.pid !== undefined ? { pid: r.pid } : {}) },
       startedAt: r ? r.startedAt : null,
       ...(this.reason ? { reason: this.reason } : {}),
       ...(this.message ? { message: this.message } : {}),
@@ -404,7 +404,7 @@ export class LocalInstance {
       id: this.id,
       service: this.service,
       revision: this.revisionNumber,
-      runtime: this.deps.runtime.kindFor?.(this.init.spec) ?? this.deps.runtime.kind,
+      runtime: this.runtimeKind(),
       pid: running.pid ?? null,
       port: running.port,
       logDir: this.init.logDir,
@@ -413,6 +413,10 @@ export class LocalInstance {
       ready: this.ready,
       ...(this.ready && this.readySince !== undefined ? { readySince: this.readySince } : {}),
     });
+  }
+
+  private runtimeKind(): 'process' | 'container' {
+    return this.deps.runtime.kindFor?.(this.init.spec) ?? this.deps.runtime.kind;
   }
 
   private unhealthy(kind: ProbeKind, outcome: ProbeOutcome): void {
