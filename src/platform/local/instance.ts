@@ -10,7 +10,7 @@
  */
 
 import type { InstanceState, InstanceView } from '../../api/index.js';
-import { type InstancePlan, makeInstancePlan } from '../plan/index.js';
+import { type InstancePlan, makeInstancePlan, servingOf } from '../plan/index.js';
 import type { Clock } from '../../clock.js';
 import { backoffOnExit, type BackoffEntry } from './backoff.js';
 import { isPierError } from '../../errors.js';
@@ -18,13 +18,15 @@ import type { Endpoint } from '../../gateway/index.js';
 import type {
   InstanceHealth,
   InstanceHealthListener,
+  InstanceProbeSpecs,
   ProbeKind,
   ProbeOutcome,
   ProbeTarget,
 } from '../../probe/index.js';
 import type { ExitInfo, InstanceRuntime, RunningInstance } from '../../runtime/index.js';
-import type { ContainerSpec, ServiceSpec } from '../../spec/index.js';
+import type { ServiceSpec } from '../../spec/index.js';
 import type { EventType } from '../../store/index.js';
+import { probeSpecsOfPlan } from './probes.js';
 import type { LocalInstanceRecord } from './records.js';
 
 export interface InstanceProberHandle {
@@ -35,7 +37,10 @@ export interface InstanceProberHandle {
 }
 
 export type CreateProber = (opts: {
-  container: ContainerSpec;
+  /** The serving container's probes, from the plan. */
+  probes: InstanceProbeSpecs;
+  /** The serving port the plan names (probes on it reach the instance's real port). */
+  servingPort?: number;
   target: ProbeTarget;
   clock: Clock;
   listener: InstanceHealthListener;
@@ -335,7 +340,7 @@ export class LocalInstance {
     const killed = new Promise<{ kind: ProbeKind; outcome: ProbeOutcome; grace?: number }>((r) => {
       requestKill = r;
     });
-    const serving = this.init.spec.containers.find((c) => c.port !== undefined) ?? this.init.spec.containers[0];
+    const serving = servingOf(this.plan);
     const listener: InstanceHealthListener = {
       readinessChanged: (ready, outcome) => {
         if (this.terminatingFlag) return;
@@ -367,7 +372,8 @@ export class LocalInstance {
       },
     };
     this.prober = this.deps.createProber({
-      container: serving,
+      probes: probeSpecsOfPlan(serving),
+      ...(serving.port !== undefined ? { servingPort: serving.port } : {}),
       target: {
         host: running.host,
         port: running.port,
