@@ -26,6 +26,7 @@ import {
   type KubeClient,
   LocalPlatform,
   loadKubernetes,
+  openLocalRecords,
   type Platform,
   type PlatformEvent,
 } from './platform/index.js';
@@ -166,14 +167,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
           clock,
           home: opts.home,
           createProber: (o) => createInstanceProber(o),
-          // The local platform's re-adoption records; none is written for a service already deleted.
-          records: {
-            list: () => store.listInstances(),
-            upsert: (rec) => {
-              if (store.getService(rec.service)) store.upsertInstance(rec);
-            },
-            delete: (id) => store.deleteInstance(id),
-          },
+          records: openLocalRecords(store),
           drain:
             opts.drain === 'none'
               ? async () => undefined

@@ -14,7 +14,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import { createRealClock } from '../../src/clock.js';
 import type { ContainerSpec } from '../../src/spec/index.js';
-import { createInstanceProber, type InstanceHealthListener, type ProbeFn, runProbe } from '../../src/probe/index.js';
+import {
+  createInstanceProber,
+  type InstanceHealthListener,
+  type ProbeFn,
+  probeSpecsFor,
+  runProbe,
+} from '../../src/probe/index.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 500);
@@ -119,7 +125,8 @@ function pier(port: number) {
     };
     const probers = Array.from({ length: INSTANCES }, () =>
       createInstanceProber({
-        container,
+        probes: probeSpecsFor(container, 8000),
+        servingPort: 8000,
         target: { host: '127.0.0.1', port, containerPort: 8000, exec: () => Promise.reject(new Error('unused')) },
         clock,
         listener,

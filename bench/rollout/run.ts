@@ -76,7 +76,7 @@ async function runMode(mode: 'gateway' | 'none'): Promise<Row[]> {
     await step('kill -9 one instance', async (load) => {
       // A stream on a SIGKILLed instance is cut whatever happens: kill another one.
       const victim = (await list()).find((i) => i.id !== load.result.sseInstance)!;
-      process.kill(victim.pid!, 'SIGKILL');
+      process.kill(victim.platform?.pid as number, 'SIGKILL');
       await running((_d, l) => l.some((i) => i.id === victim.id && i.restarts === 1 && i.ready));
     });
     await step('modify to a crashing revision', async () => {

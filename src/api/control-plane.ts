@@ -79,6 +79,20 @@ export interface ServiceDescription extends ServiceSummary {
   autoscaler?: Record<string, unknown>;
 }
 
+/**
+ * An instance's platform-specific details. Each platform adds its own member,
+ * told apart by `kind`; clients show what they know and skip the rest.
+ */
+export type InstancePlatformDetail = LocalInstanceDetail;
+
+export interface LocalInstanceDetail {
+  kind: 'local';
+  /** Which local runtime started it. */
+  runtime: 'process' | 'container';
+  /** The process group (process runtime) or the container's main process; absent before it starts. */
+  pid?: number;
+}
+
 export interface InstanceView {
   id: string;
   service: string;
@@ -88,8 +102,8 @@ export interface InstanceView {
   restarts: number;
   /** "127.0.0.1:40123", or null before the instance has a port. */
   address: string | null;
-  /** Local platform only: the process (group) id, for operators; other platforms leave it out. */
-  pid?: number;
+  /** Where it runs, in the platform's own terms, for operators; nothing in Pier decides on it. */
+  platform?: InstancePlatformDetail;
   startedAt: number | null;
   reason?: string;
   message?: string;

@@ -476,6 +476,10 @@ export const OPENAPI_DOCUMENT = {
           ready: { type: 'boolean' },
           restarts: int(0),
           address: { type: ['string', 'null'] },
+          platform: {
+            description: "Where the instance runs, in its platform's terms (local: runtime and pid); for operators",
+            oneOf: [ref('LocalInstanceDetail')],
+          },
           startedAt: { type: ['integer', 'null'] },
           reason: { type: 'string' },
           message: { type: 'string' },
@@ -488,6 +492,15 @@ export const OPENAPI_DOCUMENT = {
               properties: { result: { type: 'string' }, message: { type: 'string' }, at: { type: 'integer' } },
             },
           },
+        },
+      },
+      LocalInstanceDetail: {
+        type: 'object',
+        required: ['kind', 'runtime'],
+        properties: {
+          kind: { type: 'string', enum: ['local'] },
+          runtime: { type: 'string', enum: ['process', 'container'] },
+          pid: int(1),
         },
       },
       EventRecord: {

@@ -39,6 +39,7 @@ describe('-w / --watch (issue 15)', () => {
         address: null,
         startedAt: null,
         probes: {},
+        platform: { kind: 'local', runtime: 'process', pid: 4242 },
       },
     ];
     h = await startHarness({ instances: view });
@@ -52,6 +53,7 @@ describe('-w / --watch (issue 15)', () => {
     });
     expect(result.code).toBe(0);
     expect(result.stdout.match(/RESTARTS/g)).toHaveLength(2);
+    expect(result.stdout).toContain('process pid 4242');
   });
 
   it('pier ls -w prints the service list', async () => {

@@ -3,7 +3,8 @@ export type * from './plan/types.js';
 export { containerEnvPlan, makeInstancePlan, resolveEnv, servingOf } from './plan/index.js';
 export { backoffOnExit, type BackoffEntry } from './local/backoff.js';
 export type { CreateProber, InstanceProberHandle } from './local/instance.js';
-export { LocalPlatform, type LocalPlatformDeps, type LocalRecords } from './local/platform.js';
+export { LocalPlatform, type LocalPlatformDeps } from './local/platform.js';
+export { type LocalInstanceRecord, type LocalRecords, openLocalRecords } from './local/records.js';
 export {
   planRolloutStep,
   removalOrder,

@@ -31,7 +31,7 @@ export interface DesiredState {
 }
 
 /** An instance as every platform reports it (a process, a container or a pod). */
-export interface InstanceView extends Omit<ApiInstanceView, 'pid'> {
+export interface InstanceView extends ApiInstanceView {
   /** Being stopped; no longer counts toward the desired replicas. */
   terminating: boolean;
   /** Marked by `replace`: planned as if it ran an older revision until a new one is available. */

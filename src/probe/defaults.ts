@@ -24,15 +24,15 @@ export function defaultReadinessCheck(port: number): ProbeSpec {
   return { tcp_socket: { port }, ...DEFAULT_READINESS_CHECK };
 }
 
+/** An instance's probes per kind; readiness always (EAS's default when the spec names none). */
+export type InstanceProbeSpecs = Partial<Record<ProbeKind, ProbeSpec>> & { readiness: ProbeSpec };
+
 /**
  * The probe per kind. EAS's older `health_check` is a readiness-style check (it gates
  * traffic), so it is readiness when there is no `readiness_check`; when both exist,
  * `readiness_check` wins and `health_check` is not run (the spec module may warn).
  */
-export function probeSpecsFor(
-  container: ContainerSpec,
-  fallbackPort: number,
-): Partial<Record<ProbeKind, ProbeSpec>> & { readiness: ProbeSpec } {
+export function probeSpecsFor(container: ContainerSpec, fallbackPort: number): InstanceProbeSpecs {
   const readiness =
     container.readiness_check ?? container.health_check ?? defaultReadinessCheck(container.port ?? fallbackPort);
   return {

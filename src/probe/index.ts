@@ -1,7 +1,7 @@
 export type * from './types.js';
 export { hostPort, resolvePort } from './address.js';
 export { type CounterState, type CountResult, countResult, initialCounterState, type Thresholds } from './counter.js';
-export { DEFAULT_READINESS_CHECK, defaultReadinessCheck, probeSpecsFor } from './defaults.js';
+export { DEFAULT_READINESS_CHECK, defaultReadinessCheck, type InstanceProbeSpecs, probeSpecsFor } from './defaults.js';
 export { MAX_EXEC_OUTPUT_BYTES, probeExec } from './exec.js';
 export { probeGrpc } from './grpc.js';
 export { buildHeaders, DEFAULT_USER_AGENT_VERSION, MAX_BODY_BYTES, MAX_REDIRECTS, probeHttp } from './http.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import type { ContainerSpec, ProbeSpec } from '../spec/index.js';
-import { DEFAULT_READINESS_CHECK } from './defaults.js';
+import { DEFAULT_READINESS_CHECK, probeSpecsFor } from './defaults.js';
 import { createInstanceProber } from './prober.js';
 import { advance, flush, probeSpec, stubTarget } from '../../test/support/probe.js';
 import type { InstanceHealthListener, ProbeFn, ProbeKind, ProbeResult } from './types.js';
@@ -42,7 +42,8 @@ function setup(
     probeFailed: (kind) => events.push(`${at()} failed ${kind}`),
   };
   const prober = createInstanceProber({
-    container: full,
+    probes: probeSpecsFor(full, stubTarget.containerPort ?? stubTarget.port),
+    servingPort: full.port,
     target: stubTarget,
     clock,
     listener,

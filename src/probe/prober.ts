@@ -5,8 +5,7 @@
  */
 
 import type { Clock } from '../clock.js';
-import type { ContainerSpec } from '../spec/index.js';
-import { probeSpecsFor } from './defaults.js';
+import type { InstanceProbeSpecs } from './defaults.js';
 import { DEFAULT_USER_AGENT_VERSION } from './http.js';
 import { runProbe } from './run.js';
 import type {
@@ -21,7 +20,10 @@ import type {
 import { ProbeWorker } from './worker.js';
 
 export interface InstanceProberOptions {
-  container: ContainerSpec;
+  /** What to probe, per kind: the local platform's plan, or `probeSpecsFor(container, port)`. */
+  probes: InstanceProbeSpecs;
+  /** The serving port the spec names: a probe on it reaches the instance's real port (resolvePort). */
+  servingPort?: number;
   target: ProbeTarget;
   clock: Clock;
   listener: InstanceHealthListener;
@@ -53,14 +55,14 @@ export interface InstanceProber {
 const KINDS: ProbeKind[] = ['startup', 'liveness', 'readiness'];
 
 export function createInstanceProber(opts: InstanceProberOptions): InstanceProber {
-  const { container, target, clock, listener } = opts;
-  const specs = probeSpecsFor(container, target.containerPort ?? target.port);
+  const { target, clock, listener } = opts;
+  const specs = opts.probes;
   const probe: ProbeFn =
     opts.probe ??
     ((spec, t) =>
       runProbe(spec, t, {
         userAgentVersion: opts.userAgentVersion ?? DEFAULT_USER_AGENT_VERSION,
-        servingPort: container.port,
+        ...(opts.servingPort !== undefined ? { servingPort: opts.servingPort } : {}),
       }));
   const restored = opts.restoredReady === true;
   const health: InstanceHealth = { started: restored, ready: restored, live: true, last: {} };

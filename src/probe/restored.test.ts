@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import type { ContainerSpec } from '../spec/index.js';
 import { advance, probeSpec, stubTarget } from '../../test/support/probe.js';
+import { probeSpecsFor } from './defaults.js';
 import { createInstanceProber } from './prober.js';
 import type { InstanceHealthListener, ProbeFn, ProbeResult } from './types.js';
 
@@ -33,7 +34,8 @@ function setup(answer: (n: number) => ProbeResult, restoredReady: boolean) {
     probeFailed: () => {},
   };
   const prober = createInstanceProber({
-    container,
+    probes: probeSpecsFor(container, 8000),
+    servingPort: container.port,
     target: stubTarget,
     clock,
     listener,

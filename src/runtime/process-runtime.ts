@@ -145,7 +145,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions = {}): Instance
     const log = (line: string) => appendPierLine(req.logDir, line);
     ensureLogDir(req.logDir);
     const prepared = await prepareProcessInstance({
-      spec: req.spec,
+      plan: req.plan,
       workDir: req.workDir,
       config: opts.config,
       clock,
@@ -155,6 +155,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions = {}): Instance
       reservedGpus.length > 0 ? { CUDA_VISIBLE_DEVICES: reservedGpus.join(',') } : {};
     const extraEnv = { ...req.extraEnv, ...(prepared.ok ? prepared.env : {}), ...gpuEnv };
     const envFor = (container: StartRequest['spec']['containers'][number]) => {
+      const index = req.spec.containers.indexOf(container);
       const env = buildEnv({
         container,
         port,
@@ -162,9 +163,9 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions = {}): Instance
         instanceId: req.instanceId,
         revision: req.revision,
         extraEnv,
-        plan: req.plan.containers[req.spec.containers.indexOf(container)],
+        plan: req.plan.containers[index],
       });
-      return prepared.ok ? prepared.withVenv(container, env) : env;
+      return prepared.ok ? prepared.withVenv(index, env) : env;
     };
     const env = envFor(req.spec.containers[servingIndex(req.spec)]);
     const base = { instanceId: req.instanceId, host: HOST, port, env, workDir: req.workDir };

@@ -80,7 +80,7 @@ export interface InstanceRuntime {
 
 export interface AdoptRecord {
   instanceId: string;
-  /** Which runtime started it (the store's InstanceRecord.runtime). */
+  /** Which runtime started it (the local platform's re-adoption record). */
   runtime?: 'process' | 'container';
   pid: number;
   port: number;

@@ -1,6 +1,6 @@
 export type * from './types.js';
 export { ADMIN_TOKEN_FILE, ensureAdminToken, generateToken, resolveHome } from './admin-token.js';
-export { MIGRATIONS, migrate } from './migrations.js';
+export { MIGRATIONS, migrate, migrateComponent } from './migrations.js';
 export {
   type CreateServiceInput,
   DB_FILE,

@@ -71,29 +71,73 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE instances ADD COLUMN ready INTEGER CHECK (ready IN (0, 1));
   ALTER TABLE instances ADD COLUMN ready_since INTEGER;
   `,
+  // 3: the schema versions of the tables other components keep in this file
+  // (Store.openComponent). The instances table of steps 1-2 held the local platform's
+  // re-adoption records; the store no longer reads it: the local platform's own first
+  // migration moves its rows into that platform's table and drops it.
+  `
+  CREATE TABLE component_versions (
+    component TEXT    PRIMARY KEY,
+    version   INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];
+
+/** Where a list of steps keeps how many of them a database has. */
+interface VersionSlot {
+  /** "schema" or "schema of component local", for messages. */
+  what: string;
+  get(): number;
+  set(version: number): void;
+}
 
 /** Brings `db` up to `steps.length`; returns the version it found. */
 export function migrate(db: Database.Database, steps: readonly string[] = MIGRATIONS): number {
-  const found = db.pragma('user_version', { simple: true }) as number;
+  return migrateSlot(db, steps, {
+    what: 'schema',
+    get: () => db.pragma('user_version', { simple: true }) as number,
+    set: (version) => db.pragma(`user_version = ${version}`),
+  });
+}
+
+/**
+ * Brings the tables `component` keeps in `db` up to `steps.length`, its version held in
+ * component_versions (store migration 3); returns the version it found. Each step and
+ * its version bump commit together, as with `migrate`.
+ */
+export function migrateComponent(db: Database.Database, component: string, steps: readonly string[]): number {
+  const get = db.prepare<[string], { version: number }>('SELECT version FROM component_versions WHERE component = ?');
+  const set = db.prepare<[string, number]>(
+    `INSERT INTO component_versions (component, version) VALUES (?, ?)
+     ON CONFLICT (component) DO UPDATE SET version = excluded.version`,
+  );
+  return migrateSlot(db, steps, {
+    what: `schema of component "${component}"`,
+    get: () => get.get(component)?.version ?? 0,
+    set: (version) => set.run(component, version),
+  });
+}
+
+function migrateSlot(db: Database.Database, steps: readonly string[], slot: VersionSlot): number {
+  const found = slot.get();
   if (found > steps.length) {
     throw new PierError(
       'INTERNAL',
-      `database ${db.name} has schema version ${found}, but this Pier knows versions up to ${steps.length}; ` +
+      `database ${db.name} has ${slot.what} version ${found}, but this Pier knows versions up to ${steps.length}; ` +
         'it was written by a newer Pier: upgrade Pier, or point PIER_HOME at another directory',
     );
   }
   for (let version = found; version < steps.length; version++) {
     const apply = db.transaction(() => {
       db.exec(steps[version]);
-      db.pragma(`user_version = ${version + 1}`);
+      slot.set(version + 1);
     });
     try {
       apply();
     } catch (err) {
       throw new PierError(
         'INTERNAL',
-        `schema migration ${version + 1} of ${db.name} failed: ${err instanceof Error ? err.message : String(err)}`,
+        `${slot.what} migration ${version + 1} of ${db.name} failed: ${err instanceof Error ? err.message : String(err)}`,
         {
           cause: err,
         },

@@ -4,7 +4,7 @@
  */
 
 import type { ServiceSpec } from '../spec/index.js';
-import type { EventRecord, EventType, InstanceRecord, RevisionRecord, ServiceRecord } from './types.js';
+import type { EventRecord, EventType, RevisionRecord, ServiceRecord } from './types.js';
 
 export interface ServiceRow {
   name: string;
@@ -34,20 +34,6 @@ export interface EventRow {
   instance: string | null;
   revision: number | null;
   time: number;
-}
-
-export interface InstanceRow {
-  id: string;
-  service: string;
-  revision: number;
-  runtime: string;
-  pid: number | null;
-  port: number | null;
-  log_dir: string;
-  started_at: number;
-  restarts: number;
-  ready: number | null;
-  ready_since: number | null;
 }
 
 export function toService(row: ServiceRow): ServiceRecord {
@@ -85,37 +71,4 @@ export function toEvent(row: EventRow): EventRecord {
   if (row.instance !== null) event.instance = row.instance;
   if (row.revision !== null) event.revision = row.revision;
   return event;
-}
-
-export function toInstance(row: InstanceRow): InstanceRecord {
-  return {
-    id: row.id,
-    service: row.service,
-    revision: row.revision,
-    runtime: row.runtime as InstanceRecord['runtime'],
-    pid: row.pid,
-    port: row.port,
-    logDir: row.log_dir,
-    startedAt: row.started_at,
-    restarts: row.restarts,
-    ...(row.ready !== null ? { ready: row.ready !== 0 } : {}),
-    ...(row.ready_since !== null ? { readySince: row.ready_since } : {}),
-  };
-}
-
-/** Named parameters for an instance upsert. */
-export function instanceParams(rec: InstanceRecord): InstanceRow {
-  return {
-    id: rec.id,
-    service: rec.service,
-    revision: rec.revision,
-    runtime: rec.runtime,
-    pid: rec.pid,
-    port: rec.port,
-    log_dir: rec.logDir,
-    started_at: rec.startedAt,
-    restarts: rec.restarts,
-    ready: rec.ready === undefined ? null : rec.ready ? 1 : 0,
-    ready_since: rec.readySince ?? null,
-  };
 }

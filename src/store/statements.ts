@@ -1,7 +1,7 @@
 /** Every SQL statement the store runs, prepared once per connection. */
 
 import type Database from 'better-sqlite3';
-import type { EventRow, InstanceRow, RevisionRow, ServiceRow } from './rows.js';
+import type { EventRow, RevisionRow, ServiceRow } from './rows.js';
 
 export type Statements = ReturnType<typeof prepareStatements>;
 
@@ -37,19 +37,6 @@ export function prepareStatements(db: Database.Database) {
     setEventCount: db.prepare<[number, string]>('UPDATE services SET event_count = ? WHERE name = ?'),
     listEvents: db.prepare<[string, number, number], EventRow>(
       `SELECT * FROM (SELECT * FROM events WHERE service = ? AND id > ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
-    ),
-    upsertInstance: db.prepare(
-      `INSERT INTO instances (id, service, revision, runtime, pid, port, log_dir, started_at, restarts, ready, ready_since)
-       VALUES (@id, @service, @revision, @runtime, @pid, @port, @log_dir, @started_at, @restarts, @ready, @ready_since)
-       ON CONFLICT (id) DO UPDATE SET service = excluded.service, revision = excluded.revision,
-         runtime = excluded.runtime, pid = excluded.pid, port = excluded.port, log_dir = excluded.log_dir,
-         started_at = excluded.started_at, restarts = excluded.restarts, ready = excluded.ready,
-         ready_since = excluded.ready_since`,
-    ),
-    deleteInstance: db.prepare<[string]>('DELETE FROM instances WHERE id = ?'),
-    listInstances: db.prepare<[], InstanceRow>('SELECT * FROM instances ORDER BY service, started_at, id'),
-    listServiceInstances: db.prepare<[string], InstanceRow>(
-      'SELECT * FROM instances WHERE service = ? ORDER BY started_at, id',
     ),
     getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
     setSetting: db.prepare<[string, string]>(

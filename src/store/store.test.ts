@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import { PierError } from '../errors.js';
-import { DB_FILE, type InstanceRecord, MAX_EVENTS_PER_SERVICE, openStore, type Store } from './index.js';
+import { DB_FILE, MAX_EVENTS_PER_SERVICE, openStore, type Store } from './index.js';
 import { sampleSpec } from '../../test/support/store.js';
 
 let home: string;
@@ -40,20 +40,6 @@ function codeOf(fn: () => unknown): string | undefined {
     return err instanceof PierError ? err.code : `not a PierError: ${String(err)}`;
   }
   return undefined;
-}
-
-function instance(id: string, service: string, startedAt: number): InstanceRecord {
-  return {
-    id,
-    service,
-    revision: 1,
-    runtime: 'process',
-    pid: 100,
-    port: 30000,
-    logDir: `/logs/${id}`,
-    startedAt,
-    restarts: 0,
-  };
 }
 
 describe('openStore', () => {
@@ -135,10 +121,8 @@ describe('services', () => {
     expect(codeOf(() => store.appendEvent({ service: 'nope', type: 'Normal', reason: 'X', message: '' }))).toBe(
       'SERVICE_NOT_FOUND',
     );
-    expect(codeOf(() => store.upsertInstance(instance('i1', 'nope', 1)))).toBe('SERVICE_NOT_FOUND');
     expect(store.listRevisions('nope')).toEqual([]);
     expect(store.listEvents('nope')).toEqual([]);
-    expect(store.listInstances('nope')).toEqual([]);
   });
 
   it('lists services by name', () => {
@@ -173,19 +157,17 @@ describe('services', () => {
     expect(store.requireService('echo').revision).toBe(1);
   });
 
-  it('deletes a service with its revisions, events and instances', () => {
+  it('deletes a service with its revisions and events', () => {
     create('echo');
     create('other');
     store.addRevision('echo', sampleSpec('echo', 'v2'), 'v2');
     store.appendEvent({ service: 'echo', type: 'Warning', reason: 'Unhealthy', message: 'probe failed' });
-    store.upsertInstance(instance('echo-1', 'echo', 1));
-    store.upsertInstance(instance('other-1', 'other', 1));
     store.deleteService('echo');
     store.deleteService('echo'); // finishing a delete twice is fine
     expect(store.getService('echo')).toBeUndefined();
     expect(store.listRevisions('echo')).toEqual([]);
     expect(store.listEvents('echo')).toEqual([]);
-    expect(store.listInstances().map((i) => i.id)).toEqual(['other-1']);
+    expect(store.listRevisions('other').map((r) => r.number)).toEqual([1]);
     // The name is free again, starting over at revision 1 with only the new Created event.
     create('echo');
     expect(store.listRevisions('echo').map((r) => r.number)).toEqual([1]);
@@ -307,32 +289,6 @@ describe('events', () => {
   });
 });
 
-describe('instances', () => {
-  it('upserts, lists by service and start time, and deletes', () => {
-    create('a');
-    create('b');
-    store.upsertInstance(instance('a-2', 'a', 20));
-    store.upsertInstance(instance('a-1', 'a', 10));
-    store.upsertInstance(instance('b-1', 'b', 5));
-    expect(store.listInstances().map((i) => i.id)).toEqual(['a-1', 'a-2', 'b-1']);
-    expect(store.listInstances('a').map((i) => i.id)).toEqual(['a-1', 'a-2']);
-
-    const restarted: InstanceRecord = {
-      ...instance('a-1', 'a', 30),
-      pid: null,
-      port: null,
-      restarts: 2,
-      runtime: 'container',
-    };
-    store.upsertInstance(restarted);
-    expect(store.listInstances('a')).toEqual([instance('a-2', 'a', 20), restarted]);
-
-    store.deleteInstance('a-2');
-    store.deleteInstance('missing');
-    expect(store.listInstances().map((i) => i.id)).toEqual(['a-1', 'b-1']);
-  });
-});
-
 describe('settings', () => {
   it('reads back what was set and overwrites', () => {
     expect(store.getSetting('k')).toBeUndefined();
@@ -349,13 +305,11 @@ describe('persistence', () => {
     create('a', 3);
     store.addRevision('a', sampleSpec('a', 'v2'), 'v2');
     store.updateService('a', { revision: 2 });
-    store.upsertInstance(instance('a-1', 'a', 1));
     store.setSetting('k', 'v');
     const before = {
       services: store.listServices(),
       revisions: store.listRevisions('a'),
       events: store.listEvents('a'),
-      instances: store.listInstances(),
     };
     store.close();
     store = openStore({ home, clock });
@@ -363,7 +317,6 @@ describe('persistence', () => {
       services: store.listServices(),
       revisions: store.listRevisions('a'),
       events: store.listEvents('a'),
-      instances: store.listInstances(),
     }).toEqual(before);
     expect(store.getSetting('k')).toBe('v');
   });

@@ -12,10 +12,10 @@ import Database from 'better-sqlite3';
 import { type Clock, createRealClock } from '../clock.js';
 import { PierError } from '../errors.js';
 import type { ServiceSpec } from '../spec/index.js';
-import { migrate } from './migrations.js';
+import { migrate, migrateComponent } from './migrations.js';
 import { prepareStatements, type Statements } from './statements.js';
-import { type EventRow, instanceParams, toEvent, toInstance, toRevision, toService } from './rows.js';
-import type { EventInput, EventRecord, InstanceRecord, RevisionRecord, ServiceRecord } from './types.js';
+import { type EventRow, toEvent, toRevision, toService } from './rows.js';
+import type { EventInput, EventRecord, RevisionRecord, ServiceRecord } from './types.js';
 
 export const DB_FILE = 'pier.db';
 export const MAX_EVENTS_PER_SERVICE = 10_000;
@@ -175,12 +175,12 @@ export class Store {
   }
 
   /**
-   * Removes the service with its revisions, instances and events. A no-op for an
+   * Removes the service with its revisions and events. A no-op for an
    * unknown name, so a delete finished twice (API call and the reconciler after a
    * restart) does not fail; callers that want a 404 use `requireService` first.
    */
   deleteService(name: string): void {
-    // Foreign keys cascade to revisions, events and instances.
+    // Foreign keys cascade to revisions and events.
     this.s.deleteService.run(name);
   }
 
@@ -251,25 +251,16 @@ export class Store {
     return this.s.listEvents.all(name, opts.sinceId ?? 0, limit).map(toEvent);
   }
 
-  /** Inserts or replaces by id. Throws SERVICE_NOT_FOUND. */
-  upsertInstance(rec: InstanceRecord): void {
-    try {
-      this.s.upsertInstance.run(instanceParams(rec));
-    } catch (err) {
-      if (sqliteCode(err) === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw serviceNotFound(rec.service);
-      throw err;
-    }
-  }
-
-  /** No-op for an unknown id. */
-  deleteInstance(id: string): void {
-    this.s.deleteInstance.run(id);
-  }
-
-  /** One service's instances, or all, by service then start time. */
-  listInstances(service?: string): InstanceRecord[] {
-    const rows = service === undefined ? this.s.listInstances.all() : this.s.listServiceInstances.all(service);
-    return rows.map(toInstance);
+  /**
+   * The connection, for a component that keeps its own tables in this file (the local
+   * platform's re-adoption records): its `steps` are applied first, versioned apart from
+   * the store's (migrateComponent). The store never reads those tables; they share its
+   * durability (WAL, synchronous=FULL) and are closed with it.
+   */
+  openComponent(component: string, steps: readonly string[]): Database.Database {
+    if (this.closed) throw new PierError('INTERNAL', 'the store is closed');
+    migrateComponent(this.db, component, steps);
+    return this.db;
   }
 
   getSetting(key: string): string | undefined {

@@ -48,20 +48,3 @@ export interface EventRecord extends Required<Omit<EventInput, 'instance' | 'rev
   instance?: string;
   revision?: number;
 }
-
-/** What the controller needs to re-adopt or clean up an instance after a restart of Pier. */
-export interface InstanceRecord {
-  id: string;
-  service: string;
-  revision: number;
-  runtime: 'process' | 'container';
-  pid: number | null;
-  port: number | null;
-  logDir: string;
-  startedAt: number;
-  restarts: number;
-  /** Last known readiness (absent: unknown, e.g. written by an older Pier). */
-  ready?: boolean;
-  /** When it last became ready (ms epoch), while `ready`. */
-  readySince?: number;
-}

@@ -9,6 +9,7 @@ import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
 import { decodeFrameList, PROTOBUF } from '../../src/queue/index.js';
 import { waitFor } from '../support/wait.js';
 import { repoRoot, startTestPier, type TestPier, waitRunning } from './helpers.js';
+import { pidOf } from '../support/instance.js';
 
 const name = 'asyncjobs';
 const model = path.join(repoRoot, 'test/e2e/fixtures/async-model.mjs');
@@ -57,7 +58,7 @@ describe('async service end to end (issue 16)', () => {
       if (i === 100 && !killed) {
         // Mid-run: the instance holds items of its own (worker_threads 2) when it dies.
         await waitFor(async () => (await sinkCount()) >= 10, { what: 'the first answers', timeoutMs: 60_000 });
-        process.kill(instances[0]!.pid!, 'SIGKILL');
+        process.kill(pidOf(instances[0]!), 'SIGKILL');
         killed = true;
       }
     }

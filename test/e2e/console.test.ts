@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
 import { waitFor } from '../support/wait.js';
 import { fixtureSpec, startTestPier, type TestPier } from './helpers.js';
+import { pidOf } from '../support/instance.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const shots = mkdtempSync(path.join(tmpdir(), 'pier-console-shots-'));
@@ -115,7 +116,7 @@ describe('the console in Chromium', () => {
 
   it('kill -9 of an instance: the page shows it exit and restart, live', async () => {
     const [inst] = (await pier.api<InstanceView[]>('GET', '/api/v1/services/web/instances')).body;
-    process.kill(inst!.pid!, 'SIGKILL');
+    process.kill(pidOf(inst!), 'SIGKILL');
     await page.waitForSelector('#events li[data-reason="Exited"]', SLOW);
     await page.waitForSelector(`tr[data-instance="${inst!.id}"][data-restarts="1"]`, SLOW);
     await page.waitForSelector(`tr[data-instance="${inst!.id}"][data-state="Running"] .badge:has-text("true")`, SLOW);

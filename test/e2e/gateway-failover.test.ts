@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
 import { fixtureSpec, startTestPier, type TestPier } from './helpers.js';
 import { waitFor } from '../support/wait.js';
+import { pidOf } from '../support/instance.js';
 
 let pier: TestPier;
 beforeAll(async () => {
@@ -54,7 +55,7 @@ it('kill -9 of an instance during load leaves 0 failed requests', async () => {
   };
   const load = Promise.all(Array.from({ length: 8 }, worker));
   await waitFor(() => results.ok > 50, { what: 'some traffic', timeoutMs: 60_000 });
-  process.kill(instances[0].pid!, 'SIGKILL');
+  process.kill(pidOf(instances[0]), 'SIGKILL');
   await waitFor(() => results.ok > 400, { what: 'traffic after the kill', timeoutMs: 60_000 });
   stop = true;
   await load;

@@ -10,6 +10,7 @@ import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
 import type { EventRecord } from '../../src/store/index.js';
 import { fixtureSpec, isRunning, repoRoot, startTestPier, type TestPier } from './helpers.js';
 import { waitFor } from '../support/wait.js';
+import { pidOf } from '../support/instance.js';
 
 let pier: TestPier;
 beforeAll(async () => {
@@ -73,8 +74,8 @@ describe('the pier CLI against a real server', () => {
   it('a kill -9 of one instance brings it back', async () => {
     const before = (await pier.api<InstanceView[]>('GET', '/api/v1/services/iris_classifier/instances')).body;
     const victim = before[0];
-    expect(victim.pid).toBeGreaterThan(0);
-    process.kill(victim.pid!, 'SIGKILL');
+    expect(pidOf(victim)).toBeGreaterThan(0);
+    process.kill(pidOf(victim), 'SIGKILL');
     const back = await waitFor(
       async () => {
         const list = (await pier.api<InstanceView[]>('GET', '/api/v1/services/iris_classifier/instances')).body;
@@ -200,7 +201,7 @@ describe('faults end in a clear status', () => {
       { what: 'ready', timeoutMs: 60_000 },
     );
     const [inst] = (await pier.api<InstanceView[]>('GET', '/api/v1/services/stubborn/instances')).body;
-    const pid = inst!.pid!;
+    const pid = pidOf(inst!);
     expect(isRunning(pid)).toBe(true);
     const t0 = Date.now();
     const res = await pier.api('DELETE', '/api/v1/services/stubborn');

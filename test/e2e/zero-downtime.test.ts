@@ -9,6 +9,7 @@ import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
 import { type LoadResult, ROLLOUT_MIX, type RunningLoad, underLoad as runUnderLoad } from '../support/load.js';
 import { fixtureSpec, startTestPier, type TestPier } from './helpers.js';
 import { waitFor } from '../support/wait.js';
+import { pidOf } from '../support/instance.js';
 
 let pier: TestPier;
 let svc: ServiceDescription;
@@ -103,7 +104,7 @@ describe('zero failed requests', () => {
       // A stream on an instance killed with SIGKILL is cut whatever the gateway
       // does (its answer had started); kill one the stream is not on.
       victim = (await instances()).find((i) => i.id !== load.result.sseInstance)!;
-      process.kill(victim.pid!, 'SIGKILL');
+      process.kill(pidOf(victim), 'SIGKILL');
       await running((_d, list) => list.some((i) => i.id === victim.id && i.restarts === 1 && i.ready));
       // GETs: a POST already written on a fresh connection to the killed instance
       // is answered 504, never sent twice (nginx's proxy_next_upstream rule; see

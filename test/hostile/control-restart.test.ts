@@ -23,6 +23,7 @@ import {
 import { callApi, fixtureSpec, freePort, type PierChild, startPierProcess } from '../e2e/helpers.js';
 import { waitFor } from '../support/wait.js';
 import { underLoad } from '../support/load.js';
+import { pidOf } from '../support/instance.js';
 
 const TOKEN = 'hostile-restart-admin-token-0123456789';
 const home = mkdtempSync(path.join(tmpdir(), 'pier-hostile-restart-'));
@@ -110,7 +111,7 @@ it('kill -9 of the control plane under load through a separate gateway fails no 
         },
         { what: 'the restarted control plane to probe both instances', timeoutMs: 60_000 },
       );
-      expect(after.map((i) => i.pid).sort()).toEqual(before.map((i) => i.pid).sort());
+      expect(after.map(pidOf).sort()).toEqual(before.map(pidOf).sort());
       expect(load.result.ok).toBeGreaterThan(okWhileDown);
       blank = applied.slice(killedAt).filter((s) => (s.services.steady?.endpoints.length ?? 0) === 0).length;
     },

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
 import { fixtureSpec, isRunning, startTestPier, type TestPier } from '../e2e/helpers.js';
 import { waitFor } from '../support/wait.js';
+import { pidOf } from '../support/instance.js';
 
 let pier: TestPier;
 let dir: string;
@@ -56,7 +57,7 @@ describe('delete then create of the same name (issue 12, defect 3)', () => {
     let list = await settledFresh(name, 2, new Set(), []);
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       const old = new Set(list.map((i) => i.id));
-      const oldPids = list.map((i) => i.pid as number);
+      const oldPids = list.map(pidOf);
       const del = await pier.api('DELETE', `/api/v1/services/${name}`);
       expect(del.status, JSON.stringify(del.body)).toBe(200);
       const created = await pier.api<{ service: ServiceDescription }>('POST', '/api/v1/services', spec);
@@ -81,12 +82,7 @@ describe('delete then create of the same name (issue 12, defect 3)', () => {
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect((await deleting).status).toBe(200);
     expect(created.body.service.status).not.toBe('Deleting');
-    await settledFresh(
-      name,
-      1,
-      new Set(list.map((i) => i.id)),
-      list.map((i) => i.pid as number),
-    );
+    await settledFresh(name, 1, new Set(list.map((i) => i.id)), list.map(pidOf));
   });
 
   it(`${CYCLES} quick cycles of "pier delete -y && pier create" end Running`, async () => {
@@ -98,7 +94,7 @@ describe('delete then create of the same name (issue 12, defect 3)', () => {
     let list = await settledFresh(name, 1, new Set(), []);
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       const old = new Set(list.map((i) => i.id));
-      const oldPids = list.map((i) => i.pid as number);
+      const oldPids = list.map(pidOf);
       const del = await pier.cli(['delete', name, '-y']);
       expect(del.code, del.stdout + del.stderr).toBe(0);
       const created = await pier.cli(['create', file]);

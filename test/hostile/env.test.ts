@@ -13,6 +13,7 @@ import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
 import { buildAppImage, TEST_APP_IMAGE } from '../support/image.js';
 import { callApi, fixtureApp, freePort, type PierChild, startPierProcess } from '../e2e/helpers.js';
 import { waitFor } from '../support/wait.js';
+import { pidOf } from '../support/instance.js';
 
 const ADMIN = 'hostile-env-admin-token-0123456789abcdef';
 const SECRETS: Record<string, string> = {
@@ -92,7 +93,7 @@ describe('the environment of a spawned instance (issue 12, defect 2)', () => {
     const port = instance.address?.split(':').at(-1);
     expectClean(dump.replace(new RegExp(`^PORT=${port}$`, 'm'), 'PORT=8000'));
     expect(dump).toMatch(/^PATH=/m);
-    const environ = readFileSync(`/proc/${instance.pid}/environ`, 'utf8');
+    const environ = readFileSync(`/proc/${pidOf(instance)}/environ`, 'utf8');
     for (const v of [...Object.values(SECRETS), ADMIN]) expect(environ).not.toContain(v);
   });
 

@@ -23,6 +23,7 @@ import { substituteSpecDir } from '../../src/cli/spec-file.js';
 import type { PierOptions } from '../../src/server.js';
 import { isRunning, startTestPier, type TestPier, waitRunning } from '../e2e/helpers.js';
 import { waitFor } from '../support/wait.js';
+import { pidOf } from '../support/instance.js';
 
 export { fixtureApp, fixtureSpec, repoRoot, type TestPier, waitRunning } from '../e2e/helpers.js';
 
@@ -63,8 +64,7 @@ export async function createService(pier: TestPier, spec: { name: string }, time
   const svc = await waitRunning(pier, spec.name, timeoutMs);
   const name = spec.name;
   const instances = async () => (await pier.api<InstanceView[]>('GET', `/api/v1/services/${name}/instances`)).body;
-  const pids = async () =>
-    (await instances()).filter((i) => i.ready && i.pid !== undefined).map((i) => i.pid as number);
+  const pids = async () => (await instances()).filter((i) => i.ready && i.platform?.pid !== undefined).map(pidOf);
   return {
     name,
     gatewayUrl: pier.gatewayUrl,

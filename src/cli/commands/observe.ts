@@ -10,7 +10,7 @@ export const instances = (ctx: CommandContext, name: string): Promise<InstanceVi
 
 export function instancesTable(list: InstanceView[], now: number): string[] {
   return table(
-    ['ID', 'REVISION', 'STATUS', 'READY', 'RESTARTS', 'ADDRESS', 'STARTED', 'LAST STATE'],
+    ['ID', 'REVISION', 'STATUS', 'READY', 'RESTARTS', 'ADDRESS', 'STARTED', 'LAST STATE', 'PLATFORM'],
     list.map((i) => [
       i.id,
       i.revision,
@@ -20,8 +20,16 @@ export function instancesTable(list: InstanceView[], now: number): string[] {
       i.address,
       i.startedAt === null ? '-' : `${age(i.startedAt, now)} ago`,
       lastState(i),
+      platformDetail(i),
     ]),
   );
+}
+
+/** The platform's own words for where the instance runs ("process pid 4242"), for an operator at a shell. */
+function platformDetail(i: InstanceView): string {
+  const p = i.platform;
+  if (p?.kind !== 'local') return '-';
+  return p.pid !== undefined ? `${p.runtime} pid ${p.pid}` : p.runtime;
 }
 
 function lastState(i: InstanceView): string {

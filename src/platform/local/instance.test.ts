@@ -6,9 +6,9 @@ import { ManualClock } from '../../clock.js';
 import { PierError } from '../../errors.js';
 import type { InstanceHealthListener } from '../../probe/index.js';
 import type { ExitInfo, InstanceRuntime, RunningInstance, StartRequest } from '../../runtime/index.js';
-import type { InstanceRecord } from '../../store/index.js';
 import { makeInstancePlan } from '../plan/index.js';
 import { type InstanceProberHandle, LocalInstance } from './instance.js';
+import type { LocalInstanceRecord } from './records.js';
 
 /** Lets queued promise callbacks run; bounded. */
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -70,7 +70,7 @@ function setup(opts: { unavailable?: boolean } = {}) {
   };
   const listeners: InstanceHealthListener[] = [];
   const events: string[] = [];
-  const records: (InstanceRecord | null)[] = [];
+  const records: (LocalInstanceRecord | null)[] = [];
   const drains: number[] = [];
   const instance = new LocalInstance(
     {
@@ -114,6 +114,9 @@ describe('LocalInstance', () => {
     expect(t.requests[0]?.plan).toBe(t.plan);
     expect(t.instance.view()).toMatchObject({ state: 'Starting', ready: false, address: '127.0.0.1:41000' });
     expect(t.records.at(-1)).toMatchObject({ id: 'svc-4-abc', revision: 4, pid: 4242, port: 41000, ready: false });
+    // Process details reach the API only inside the platform detail.
+    expect(t.instance.view().platform).toEqual({ kind: 'local', runtime: 'process', pid: 4242 });
+    expect(t.instance.view()).not.toHaveProperty('pid');
     t.listeners[0]?.readinessChanged(true, { result: 'success', message: '' });
     expect(t.instance.view()).toMatchObject({ state: 'Running', ready: true });
     expect(t.instance.endpoint()).toEqual({ instanceId: 'svc-4-abc', host: '127.0.0.1', port: 41000, revision: 4 });

@@ -10,7 +10,7 @@
  */
 
 import type { InstanceState, InstanceView } from '../../api/index.js';
-import { type InstancePlan, makeInstancePlan } from '../plan/index.js';
+import { type InstancePlan, makeInstancePlan, servingOf } from '../plan/index.js';
 import type { Clock } from '../../clock.js';
 import { backoffOnExit, type BackoffEntry } from './backoff.js';
 import { isPierError } from '../../errors.js';
@@ -18,13 +18,16 @@ import type { Endpoint } from '../../gateway/index.js';
 import type {
   InstanceHealth,
   InstanceHealthListener,
+  InstanceProbeSpecs,
   ProbeKind,
   ProbeOutcome,
   ProbeTarget,
 } from '../../probe/index.js';
 import type { ExitInfo, InstanceRuntime, RunningInstance } from '../../runtime/index.js';
-import type { ContainerSpec, ServiceSpec } from '../../spec/index.js';
-import type { EventType, InstanceRecord } from '../../store/index.js';
+import type { ServiceSpec } from '../../spec/index.js';
+import type { EventType } from '../../store/index.js';
+import { probeSpecsOfPlan } from './probes.js';
+import type { LocalInstanceRecord } from './records.js';
 
 export interface InstanceProberHandle {
   start(): void;
@@ -34,7 +37,10 @@ export interface InstanceProberHandle {
 }
 
 export type CreateProber = (opts: {
-  container: ContainerSpec;
+  /** The serving container's probes, from the plan. */
+  probes: InstanceProbeSpecs;
+  /** The serving port the plan names (probes on it reach the instance's real port). */
+  servingPort?: number;
   target: ProbeTarget;
   clock: Clock;
   listener: InstanceHealthListener;
@@ -54,7 +60,7 @@ export interface InstanceDeps {
   /** Called whenever something the controller or the gateway reads has changed. */
   changed(): void;
   /** Saves (or, with null, forgets) what a restarted Pier needs to re-adopt the process. */
-  persist(record: InstanceRecord | null): void;
+  persist(record: LocalInstanceRecord | null): void;
   /** Waits until the gateway has no request in flight to this instance. */
   drain(instanceId: string, timeoutMs: number): Promise<unknown>;
 }
@@ -185,7 +191,7 @@ export class LocalInstance {
       ready: this.isReady(),
       restarts: this.restarts,
       address: r ? `${r.host}:${r.port}` : null,
-      ...(r?.pid !== undefined ? { pid: r.pid } : {}),
+      platform: { kind: 'local', runtime: this.runtimeKind(), ...(r?.pid !== undefined ? { pid: r.pid } : {}) },
       startedAt: r ? r.startedAt : null,
       ...(this.reason ? { reason: this.reason } : {}),
       ...(this.message ? { message: this.message } : {}),
@@ -334,7 +340,7 @@ export class LocalInstance {
     const killed = new Promise<{ kind: ProbeKind; outcome: ProbeOutcome; grace?: number }>((r) => {
       requestKill = r;
     });
-    const serving = this.init.spec.containers.find((c) => c.port !== undefined) ?? this.init.spec.containers[0];
+    const serving = servingOf(this.plan);
     const listener: InstanceHealthListener = {
       readinessChanged: (ready, outcome) => {
         if (this.terminatingFlag) return;
@@ -366,7 +372,8 @@ export class LocalInstance {
       },
     };
     this.prober = this.deps.createProber({
-      container: serving,
+      probes: probeSpecsOfPlan(serving),
+      ...(serving.port !== undefined ? { servingPort: serving.port } : {}),
       target: {
         host: running.host,
         port: running.port,
@@ -403,7 +410,7 @@ export class LocalInstance {
       id: this.id,
       service: this.service,
       revision: this.revisionNumber,
-      runtime: this.deps.runtime.kindFor?.(this.init.spec) ?? this.deps.runtime.kind,
+      runtime: this.runtimeKind(),
       pid: running.pid ?? null,
       port: running.port,
       logDir: this.init.logDir,
@@ -412,6 +419,10 @@ export class LocalInstance {
       ready: this.ready,
       ...(this.ready && this.readySince !== undefined ? { readySince: this.readySince } : {}),
     });
+  }
+
+  private runtimeKind(): 'process' | 'container' {
+    return this.deps.runtime.kindFor?.(this.init.spec) ?? this.deps.runtime.kind;
   }
 
   private unhealthy(kind: ProbeKind, outcome: ProbeOutcome): void {

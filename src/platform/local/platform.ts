@@ -11,7 +11,6 @@ import type { LogQuery } from '../../api/index.js';
 import type { Clock } from '../../clock.js';
 import type { InstanceRuntime } from '../../runtime/index.js';
 import { dnsLabel, type ServiceSpec } from '../../spec/index.js';
-import type { InstanceRecord } from '../../store/index.js';
 import type {
   DesiredState,
   EndpointList,
@@ -24,14 +23,8 @@ import type {
 } from '../types.js';
 import { type CreateProber, type InstanceInit, LocalInstance } from './instance.js';
 import { ServiceLogs } from './logs.js';
+import type { LocalRecords } from './records.js';
 import { planRolloutStep } from './rollout.js';
-
-/** Where the local platform keeps what a restarted Pier needs to re-adopt an instance. */
-export interface LocalRecords {
-  list(): InstanceRecord[];
-  upsert(record: InstanceRecord): void;
-  delete(id: string): void;
-}
 
 export interface LocalPlatformDeps extends PlatformListener {
   runtime: InstanceRuntime;

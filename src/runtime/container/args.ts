@@ -4,7 +4,7 @@
  */
 
 import type { ContainerSpec, ServiceSpec } from '../../spec/index.js';
-import { containerEnvPlan, type InstancePlan, resolveEnv } from '../../platform/plan/index.js';
+import { containerEnvPlan, type InstancePlan, makeInstancePlan, resolveEnv } from '../../platform/plan/index.js';
 import { servingIndex, splitCommand } from '../command.js';
 import { PYDEPS_MOUNT } from '../prepare/index.js';
 import type { ResolvedMount } from '../storage/index.js';
@@ -51,7 +51,7 @@ export interface RunContext {
   hostPort: number;
   /** Merged over each container's env (PATH is dropped: a host PATH means nothing inside). */
   extraEnv?: Record<string, string>;
-  /** `storage[]` resolved to host paths (oss synced, nfs mounted); without it, local/empty_dir from the spec. */
+  /** `storage[]` resolved to host paths (oss synced, nfs mounted); without it, local/empty_dir from the plan. */
   mounts?: ResolvedMount[];
   /** GPUs reserved for the instance; given to the serving container. */
   gpus?: string[];
@@ -99,18 +99,21 @@ function entrypoint(c: ContainerSpec, env: Record<string, string>, port: number)
   return ['--', image];
 }
 
-function storageArgs(spec: ServiceSpec, mounts?: ResolvedMount[]): string[] {
+function storageArgs(spec: ServiceSpec, ctx: RunContext): string[] {
   const args: string[] = [];
-  for (const m of mounts ?? []) {
-    if (m.hostPath) args.push('-v', `${m.hostPath}:${m.mountPath}${m.readOnly ? ':ro' : ''}`);
-    else if (m.memory) args.push('--tmpfs', m.mountPath);
-    else args.push('-v', m.mountPath);
+  if (ctx.mounts) {
+    for (const m of ctx.mounts) {
+      if (m.hostPath) args.push('-v', `${m.hostPath}:${m.mountPath}${m.readOnly ? ':ro' : ''}`);
+      else if (m.memory) args.push('--tmpfs', m.mountPath);
+      else args.push('-v', m.mountPath);
+    }
+    return args;
   }
-  if (mounts) return args;
-  for (const s of spec.storage) {
-    if (s.local) args.push('-v', `${s.local.path}:${s.mount_path}${s.local.readOnly ? ':ro' : ''}`);
-    else if (s.empty_dir?.medium === 'memory') args.push('--tmpfs', s.mount_path);
-    else if (s.empty_dir) args.push('-v', s.mount_path); // an anonymous volume, removed with the container
+  // Not resolved yet (the check before pulling): the plan's local and empty_dir mounts.
+  for (const { mountPath, source } of (ctx.plan ?? makeInstancePlan(spec, ctx.revision)).mounts) {
+    if (source.kind === 'local') args.push('-v', `${source.path}:${mountPath}${source.readOnly ? ':ro' : ''}`);
+    else if (source.kind === 'empty_dir' && source.medium === 'memory') args.push('--tmpfs', mountPath);
+    else if (source.kind === 'empty_dir') args.push('-v', mountPath); // an anonymous volume, removed with the container
   }
   return args;
 }
@@ -160,7 +163,7 @@ export function buildRuns(spec: ServiceSpec, ctx: RunContext): ContainerRun[] | 
       args.push('--network', `container:${servingName}`);
     }
     if (ctx.engine === 'docker') args.push('--log-opt', 'max-size=10m');
-    args.push(...storageArgs(spec, ctx.mounts));
+    args.push(...storageArgs(spec, ctx));
     if (pydeps) args.push('-v', `${pydeps}:${PYDEPS_MOUNT}:ro`);
     const tail = entrypoint(c, env, port);
     if (typeof tail === 'string') return `containers[${i}]: ${tail}`;

@@ -5,6 +5,7 @@
  */
 
 import type { Clock } from '../../clock.js';
+import type { InstancePlan } from '../../platform/plan/index.js';
 import { ensureContainerDeps, readRequirements } from '../prepare/index.js';
 import { type ResolvedMount, resolveMounts } from '../storage/index.js';
 import type { PierRuntimeConfig, StartRequest } from '../types.js';
@@ -17,14 +18,14 @@ export type ContainersPrepared =
 
 export async function prepareContainers(input: {
   engine: Engine;
-  req: StartRequest;
+  req: StartRequest & { plan: InstancePlan };
   config?: PierRuntimeConfig;
   clock: Clock;
 }): Promise<ContainersPrepared> {
   const { req, config, clock } = input;
   const log = (line: string) => appendPierLine(req.logDir, line);
   const resolved = await resolveMounts({
-    spec: req.spec,
+    mounts: req.plan.mounts,
     workDir: req.workDir,
     config,
     clock,
@@ -33,7 +34,9 @@ export async function prepareContainers(input: {
   });
   if (!resolved.ok) return resolved;
   const pydeps = new Map<number, string>();
-  for (const [i, c] of req.spec.containers.entries()) {
+  // Mounts and `prepare` from the plan; each install runs in the container's own image.
+  for (const c of req.plan.containers) {
+    const i = c.index;
     const path = `containers[${i}]`;
     const read = readRequirements(c, path, req.workDir);
     if (!read.ok) return read;

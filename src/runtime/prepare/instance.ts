@@ -6,14 +6,15 @@
  */
 
 import type { Clock } from '../../clock.js';
-import type { ContainerSpec, ServiceSpec } from '../../spec/index.js';
+import type { InstancePlan } from '../../platform/plan/index.js';
 import { linkProcessMounts, resolveMounts } from '../storage/index.js';
 import type { PierRuntimeConfig } from '../types.js';
 import { readRequirements } from './requirements.js';
 import { ensureVenv, venvEnv } from './venv.js';
 
 export interface ProcessPrepareInput {
-  spec: ServiceSpec;
+  /** Mounts and each container's `prepare` come from here. */
+  plan: InstancePlan;
   workDir: string;
   config?: PierRuntimeConfig;
   clock: Clock;
@@ -25,19 +26,19 @@ export type ProcessPrepared =
       ok: true;
       /** Storage env (PIER_MOUNT_<n>, PIER_MOUNTS), for every container. */
       env: Record<string, string>;
-      /** Applies a container's virtualenv (if any) to its env. */
-      withVenv: (c: ContainerSpec, env: Record<string, string>) => Record<string, string>;
+      /** Applies the virtualenv (if any) of the container at `index` in `containers[]` to its env. */
+      withVenv: (index: number, env: Record<string, string>) => Record<string, string>;
     }
   | { ok: false; message: string };
 
 export async function prepareProcessInstance(input: ProcessPrepareInput): Promise<ProcessPrepared> {
-  const resolved = await resolveMounts({ ...input, forContainer: false });
+  const resolved = await resolveMounts({ ...input, mounts: input.plan.mounts, forContainer: false });
   if (!resolved.ok) return resolved;
   const env = linkProcessMounts(input.workDir, resolved.mounts);
 
-  const venvs = new Map<ContainerSpec, string>();
-  for (const [i, c] of input.spec.containers.entries()) {
-    const path = `containers[${i}]`;
+  const venvs = new Map<number, string>();
+  for (const c of input.plan.containers) {
+    const path = `containers[${c.index}]`;
     const read = readRequirements(c, path, input.workDir);
     if (!read.ok) return read;
     if (!read.requirements) continue;
@@ -59,13 +60,13 @@ export async function prepareProcessInstance(input: ProcessPrepareInput): Promis
       clock: input.clock,
     });
     if (!venv.ok) return venv;
-    venvs.set(c, venv.dir);
+    venvs.set(c.index, venv.dir);
   }
   return {
     ok: true,
     env,
-    withVenv: (c, e) => {
-      const dir = venvs.get(c);
+    withVenv: (index, e) => {
+      const dir = venvs.get(index);
       return dir ? venvEnv(dir, e) : e;
     },
   };

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { ContainerSpec } from '../../spec/index.js';
+import type { PrepareSpec } from '../../spec/index.js';
 import type { PipConfig } from '../types.js';
 
 export interface Requirements {
@@ -24,7 +24,7 @@ export type RequirementsResult = { ok: true; requirements: Requirements | null }
  * The container's requirements, or null when it has none. A relative
  * `pythonRequirementsPath` is relative to `baseDir` (the instance's working dir).
  */
-export function readRequirements(c: ContainerSpec, path: string, baseDir: string): RequirementsResult {
+export function readRequirements(c: { prepare?: PrepareSpec }, path: string, baseDir: string): RequirementsResult {
   const lines = (c.prepare?.pythonRequirements ?? []).map((l) => l.trim()).filter((l) => l !== '');
   const given = c.prepare?.pythonRequirementsPath;
   if (lines.length === 0 && !given) return { ok: true, requirements: null };

@@ -1,5 +1,5 @@
 /**
- * Turns `storage[]` into host directories before an instance starts: `local` is the
+ * Turns the plan's mounts (`storage[]`) into host directories before an instance starts: `local` is the
  * host path itself, `empty_dir` a directory of the instance's own (processes) or an
  * engine volume/tmpfs (containers), `oss` a synced cache directory, `nfs` a host
  * mount point. Shared by both runtimes; they differ only in how they present it.
@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Clock } from '../../clock.js';
-import type { ServiceSpec } from '../../spec/index.js';
+import type { MountPlan } from '../../platform/plan/index.js';
 import { acquireLock } from '../prepare/lock.js';
 import type { PierRuntimeConfig } from '../types.js';
 import { ensureNfs } from './nfs.js';
@@ -26,7 +26,8 @@ export interface ResolvedMount {
 }
 
 export interface ResolveContext {
-  spec: ServiceSpec;
+  /** The instance plan's mounts (makeInstancePlan), in `storage[]` order. */
+  mounts: MountPlan[];
   /** The instance's working dir; a process's empty_dir lives in `<workDir>/empty_dir/<n>`. */
   workDir: string;
   config?: PierRuntimeConfig;
@@ -40,32 +41,30 @@ export type ResolveResult = { ok: true; mounts: ResolvedMount[] } | { ok: false;
 
 export async function resolveMounts(ctx: ResolveContext): Promise<ResolveResult> {
   const mounts: ResolvedMount[] = [];
-  for (const [index, s] of ctx.spec.storage.entries()) {
+  for (const { index, mountPath, source } of ctx.mounts) {
     const at = `storage[${index}]`;
-    const base = { index, mountPath: s.mount_path };
+    const base = { index, mountPath };
     try {
-      if (s.local) {
-        if (!isAbsolute(s.local.path) || !existsSync(s.local.path) || !statSync(s.local.path).isDirectory()) {
-          throw new Error(`${at}.local.path ${JSON.stringify(s.local.path)} is not an existing directory on this host`);
+      if (source.kind === 'local') {
+        if (!isAbsolute(source.path) || !existsSync(source.path) || !statSync(source.path).isDirectory()) {
+          throw new Error(`${at}.local.path ${JSON.stringify(source.path)} is not an existing directory on this host`);
         }
-        mounts.push({ ...base, kind: 'local', readOnly: s.local.readOnly, hostPath: s.local.path });
-      } else if (s.empty_dir) {
-        const memory = s.empty_dir.medium === 'memory';
+        mounts.push({ ...base, kind: 'local', readOnly: source.readOnly, hostPath: source.path });
+      } else if (source.kind === 'empty_dir') {
+        const memory = source.medium === 'memory';
         const hostPath = ctx.forContainer ? undefined : join(ctx.workDir, 'empty_dir', String(index));
         if (hostPath) mkdirSync(hostPath, { recursive: true });
         mounts.push({ ...base, kind: 'empty_dir', readOnly: false, memory, hostPath });
-      } else if (s.oss) {
+      } else if (source.kind === 'oss') {
         mounts.push({
           ...base,
           kind: 'oss',
-          readOnly: s.oss.readOnly,
-          hostPath: await syncOssMount(ctx, at, s.oss.path),
+          readOnly: source.readOnly,
+          hostPath: await syncOssMount(ctx, at, source.path),
         });
-      } else if (s.nfs) {
-        const home = ctx.config?.home ?? ctx.workDir;
-        mounts.push({ ...base, kind: 'nfs', readOnly: s.nfs.readOnly, hostPath: await ensureNfs(home, s.nfs, at) });
       } else {
-        throw new Error(`${at} (${s.mount_path}): give one of local, empty_dir, oss or nfs`);
+        const home = ctx.config?.home ?? ctx.workDir;
+        mounts.push({ ...base, kind: 'nfs', readOnly: source.readOnly, hostPath: await ensureNfs(home, source, at) });
       }
     } catch (err) {
       return { ok: false, message: err instanceof Error ? err.message : String(err) };

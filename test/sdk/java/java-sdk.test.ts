@@ -30,6 +30,7 @@ import {
   type TestPier,
 } from '../harness.js';
 import { waitFor } from '../../support/wait.js';
+import { pidOf } from '../../support/instance.js';
 
 type Event = Record<string, unknown> & { event: string };
 
@@ -188,7 +189,7 @@ async function loadWithKill(svc: SdkService, target: Record<string, string>): Pr
 
 /** Kills the first ready instance, once it has a call in flight if that shows within 10 s. */
 async function killBusyInstance(svc: SdkService): Promise<{ pid: number; busy: boolean }> {
-  const ready = (await svc.instances()).filter((i) => i.ready && i.pid !== undefined);
+  const ready = (await svc.instances()).filter((i) => i.ready && i.platform?.pid !== undefined);
   const victim = ready[0];
   if (!victim?.address) throw new Error(`${svc.name} has no ready instance: ${JSON.stringify(ready)}`);
   const inflight = async () => {
@@ -204,7 +205,7 @@ async function killBusyInstance(svc: SdkService): Promise<{ pid: number; busy: b
     () => false,
   );
   const pid = await svc.killInstance(0);
-  expect(pid).toBe(victim.pid);
+  expect(pid).toBe(pidOf(victim));
   return { pid, busy };
 }
 
