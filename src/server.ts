@@ -364,6 +364,7 @@ function autoscaledServices(
     if (svc.stopped || svc.deleting) continue;
     const spec = store.getRevision(svc.name, svc.revision)?.spec;
     if (!spec || (!spec.autoscaler && !spec.cronscaler)) continue;
+    const backlog = queues.status(svc.name)?.input.length;
     out.push({
       name: svc.name,
       spec: {
@@ -372,9 +373,10 @@ function autoscaledServices(
       },
       current: svc.desiredInstances,
       ready: reconciler.liveInstances(svc.name).filter((i) => i.ready).length,
-      // An async service's input backlog waits like held requests: it wakes a service at
-      // zero and keeps the last instance from scaling to zero while items remain.
-      pendingRequests: (stats[svc.name]?.pending ?? 0) + (queues.status(svc.name)?.input.length ?? 0),
+      pendingRequests: stats[svc.name]?.pending ?? 0,
+      // An async service's input backlog: the queue[avgbacklog] metric, and items waiting like
+      // held requests (they wake a service at zero and keep it from scaling to zero).
+      ...(backlog !== undefined ? { backlog } : {}),
     });
   }
   return out;
