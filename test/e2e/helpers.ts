@@ -140,6 +140,7 @@ export async function startPierProcess(
   controlPort: number,
   gatewayPort: number,
   adminToken: string,
+  extraArgs: readonly string[] = [],
 ): Promise<PierChild> {
   const child = spawn(
     process.execPath,
@@ -156,6 +157,7 @@ export async function startPierProcess(
       '127.0.0.1',
       '--log-level',
       'warn',
+      ...extraArgs,
     ],
     { env: { ...process.env, PIER_ADMIN_TOKEN: adminToken }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
