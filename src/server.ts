@@ -23,7 +23,7 @@ import {
 import { createInstanceProber } from './probe/index.js';
 import { createLocalRuntimes, LocalPlatform } from './platform/index.js';
 import type { PierRuntimeConfig, RuntimeChoice } from './runtime/index.js';
-import { createQueueService, type QueueService } from './queue/index.js';
+import { createQueueService, openRedisQueueStorage, type QueueService } from './queue/index.js';
 import { runtimeConfigFromEnv } from './config.js';
 import { ServiceHistory } from './history/index.js';
 import { ensureAdminToken, openStore, type Store } from './store/index.js';
@@ -68,6 +68,8 @@ export interface PierOptions {
   gatewayWorkers?: number;
   /** Whether the control port's /metrics needs the admin token; default: 'none' on loopback, else 'token'. */
   metricsAuth?: MetricsAuth;
+  /** `redis://host:port[/db]`: async services' queues on Redis Streams; default `<home>/queues.db` (docs/queue.md). */
+  queueBackend?: string;
   clock?: Clock;
 }
 
@@ -96,11 +98,18 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   const runtime = await createLocalRuntimes({ choice: opts.runtime ?? 'auto', clock, logger, config });
   const endpoints = createEndpointStore();
   const history = new ServiceHistory({ clock });
+  const queueLogger = logger.child({ component: 'queue' });
+  const queueStorage = opts.queueBackend
+    ? await openRedisQueueStorage(opts.queueBackend, {
+        onError: (err) => queueLogger.error({ err }, 'queue backend write failed'),
+      })
+    : undefined;
   const queues = createQueueService({
     home: opts.home,
+    ...(queueStorage ? { storage: queueStorage } : {}),
     source: endpoints,
     clock,
-    logger: logger.child({ component: 'queue' }),
+    logger: queueLogger,
     // The first put to an async service at zero instances starts one at once.
     onDemand: (name) => control.activate(name),
   });
@@ -221,7 +230,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
         autoscaler.stop();
         await reconciler.close(opts.stopInstancesOnClose ?? true);
         await gateway.close();
-        queues.close();
+        await queues.close();
         store.close();
       })();
       return closing;

@@ -41,6 +41,11 @@ function serverFlags(cmd: Command): Command {
       .addOption(easSkewOption())
       // 1 in pier server: its async services' queues are served by the main thread only.
       .addOption(gatewayWorkersOption('1'))
+      .option(
+        '--queue-backend <url>',
+        "where async services' queues live: sqlite (<home>/queues.db) or redis://host:port[/db] (Redis Streams)",
+        'sqlite',
+      )
       .addOption(
         new Option('--metrics-auth <mode>', 'whether /metrics on the control port needs the admin token').choices([
           'token',

@@ -119,6 +119,11 @@ export class Queue {
     return { ok: true, index };
   }
 
+  /** Resolves once every write so far is stored (a put is answered only then). */
+  synced(): Promise<void> {
+    return this.storage.synced();
+  }
+
   /** Items from `index` (0: the head) in index order, at most `length`, matching `tags`. */
   read(index: number, length: number, tags: Record<string, string>, requestId?: string): ItemMeta[] {
     const out: ItemMeta[] = [];
