@@ -104,6 +104,7 @@ for (const store of queueBackends()) {
         await put(port, 'urgent', '?_priority_=1');
         const attrs = JSON.parse((await call(port, '/api/predict/jobs?_attrs_=true', { headers: auth })).body);
         expect(attrs).toMatchObject({
+          'meta.backend': current?.name,
           'meta.name': 'jobs',
           'meta.header.user': 'X-EAS-QueueService-Redis-Uid',
           'meta.maxPayloadBytes': '1024',

@@ -76,6 +76,10 @@ export class Queue {
     return this.limits.maxPayloadBytes;
   }
 
+  get backend(): string {
+    return this.storage.backend;
+  }
+
   get ended(): boolean {
     return this.eosFlag;
   }

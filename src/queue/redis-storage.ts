@@ -147,6 +147,7 @@ export async function openRedisQueueStorage(url: string, opts: RedisQueueStorage
   };
 
   return {
+    backend: 'redis',
     load(queue) {
       const m = mirror(queue);
       const items = [...m.items.values()].map((e) => ({ ...e.meta })).sort((a, b) => a.index - b.index);

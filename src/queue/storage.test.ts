@@ -5,10 +5,12 @@
  * (what a restarted Pier sees).
  */
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { queueBackends, removeHome } from '../../test/support/queue.js';
+import { openRedisQueueStorage, parseRedisUrl } from './redis-storage.js';
 import { openQueueStorage, type QueueStorage } from './storage.js';
 import type { QueueItem } from './types.js';
 
@@ -142,6 +144,33 @@ const cases: Case[] = [
     { items: [[1, Buffer.from([0, 255, 13, 10, 0]).toString(), 0, 0]], lastIndex: 1, eos: false },
   ],
 ];
+
+describe('--queue-backend', () => {
+  it.each([
+    ['redis://127.0.0.1:6379', true],
+    ['redis://127.0.0.1:6379/3', true],
+    ['rediss://user:secret@cache.example:6380/0', true],
+    ['redis://127.0.0.1:6379/db', false],
+    ['postgres://127.0.0.1/queues', false],
+    ['not a url', false],
+  ])('%s is accepted: %s', (url, ok) => {
+    if (ok) expect(parseRedisUrl(url).hostname).not.toBe('');
+    else expect(() => parseRedisUrl(url)).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
+  });
+
+  it('a Redis that does not answer is UNAVAILABLE, without the password in the message', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer();
+      srv.listen(0, '127.0.0.1', () => {
+        const addr = srv.address() as { port: number };
+        srv.close(() => resolve(addr.port));
+      });
+    });
+    const err = await openRedisQueueStorage(`redis://:hunter22@127.0.0.1:${port}/0`).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'UNAVAILABLE' });
+    expect((err as Error).message).not.toContain('hunter22');
+  });
+});
 
 describe.each(queueBackends())('QueueStorage on $name', (backend) => {
   const homes: string[] = [];

@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS queue_meta (
 `;
 
 export interface QueueStorage {
+  /** What `meta.backend` of a queue's attributes shows. */
+  readonly backend: 'sqlite' | 'redis';
   /** Metadata of every item, oldest first, and the queue's last index and end-of-stream flag. */
   load(queue: string): { items: ItemMeta[]; lastIndex: number; eos: boolean };
   /** Stores one item with the next index; returns it. */
@@ -106,6 +108,7 @@ export function openQueueStorage(home: string): QueueStorage {
     st.dropMeta.run(queue);
   });
   return {
+    backend: 'sqlite',
     load(queue) {
       const rows = st.items.all(queue) as {
         idx: number;
