@@ -24,6 +24,8 @@ have runc || need+=(runc)
 [ -x /usr/libexec/podman/catatonit ] || have catatonit || need+=(catatonit)
 have mvn || need+=(maven)
 have java || need+=(default-jdk-headless)
+# The Redis Streams queue backend's tests start their own redis-server (test/support/redis.ts).
+have redis-server || need+=(redis-server)
 
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

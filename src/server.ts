@@ -31,7 +31,7 @@ import {
   type PlatformEvent,
 } from './platform/index.js';
 import type { InstanceRuntime, PierRuntimeConfig, RuntimeChoice } from './runtime/index.js';
-import { createQueueService, type QueueService } from './queue/index.js';
+import { createQueueService, openRedisQueueStorage, type QueueService } from './queue/index.js';
 import { runtimeConfigFromEnv } from './config.js';
 import { ServiceHistory } from './history/index.js';
 import { ensureAdminToken, openStore, type Store } from './store/index.js';
@@ -78,6 +78,8 @@ export interface PierOptions {
   metricsAuth?: MetricsAuth;
   /** Where instances run: this machine (default), or pods of a Kubernetes cluster (docs/kubernetes.md). */
   platform?: KubernetesPlatformOptions;
+  /** `redis://host:port[/db]`: async services' queues on Redis Streams; default `<home>/queues.db` (docs/queue.md). */
+  queueBackend?: string;
   clock?: Clock;
 }
 
@@ -120,11 +122,18 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     : { runtime: await createLocalRuntimes({ choice: opts.runtime ?? 'auto', clock, logger, config }) };
   const endpoints = createEndpointStore();
   const history = new ServiceHistory({ clock });
+  const queueLogger = logger.child({ component: 'queue' });
+  const queueStorage = opts.queueBackend
+    ? await openRedisQueueStorage(opts.queueBackend, {
+        onError: (err) => queueLogger.error({ err }, 'queue backend write failed'),
+      })
+    : undefined;
   const queues = createQueueService({
     home: opts.home,
+    ...(queueStorage ? { storage: queueStorage } : {}),
     source: endpoints,
     clock,
-    logger: logger.child({ component: 'queue' }),
+    logger: queueLogger,
     // The first put to an async service at zero instances starts one at once.
     onDemand: (name) => control.activate(name),
   });
@@ -281,7 +290,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
         await mirror?.close();
         await reconciler.close(opts.stopInstancesOnClose ?? true);
         await gateway.close();
-        queues.close();
+        await queues.close();
         store.close();
       })();
       return closing;
@@ -431,6 +440,7 @@ function autoscaledServices(
     if (svc.stopped || svc.deleting) continue;
     const spec = store.getRevision(svc.name, svc.revision)?.spec;
     if (!spec || (!spec.autoscaler && !spec.cronscaler)) continue;
+    const backlog = queues.status(svc.name)?.input.length;
     out.push({
       name: svc.name,
       spec: {
@@ -439,9 +449,10 @@ function autoscaledServices(
       },
       current: svc.desiredInstances,
       ready: reconciler.liveInstances(svc.name).filter((i) => i.ready).length,
-      // An async service's input backlog waits like held requests: it wakes a service at
-      // zero and keeps the last instance from scaling to zero while items remain.
-      pendingRequests: (stats[svc.name]?.pending ?? 0) + (queues.status(svc.name)?.input.length ?? 0),
+      pendingRequests: stats[svc.name]?.pending ?? 0,
+      // An async service's input backlog: the queue[avgbacklog] metric, and items waiting like
+      // held requests (they wake a service at zero and keep it from scaling to zero).
+      ...(backlog !== undefined ? { backlog } : {}),
     });
   }
   return out;

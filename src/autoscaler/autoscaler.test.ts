@@ -131,4 +131,51 @@ describe('Autoscaler loop', () => {
     broken.stop();
     expect(h.clock.pendingTimers()).toBe(timers);
   });
+
+  it('scales an async service on its backlog, to zero once the queue is empty and idle, and back on a put', () => {
+    const clock = new ManualClock();
+    const svc: ServiceView = {
+      name: 'q',
+      spec: {
+        autoscaler: autoscalerSpec({
+          min: 0,
+          max: 8,
+          down: 0,
+          grace: 30,
+          strategies: [{ metricName: 'queue[avgbacklog]', threshold: 10 }],
+        }),
+      },
+      current: 1,
+      ready: 1,
+      pendingRequests: 0,
+      backlog: 0,
+    };
+    const calls: number[] = [];
+    const scaler = new Autoscaler({
+      clock,
+      readStats: () => ({ services: {} }),
+      readInstances: () => [],
+      services: () => [svc],
+      setDesired: (_name, desired) => {
+        calls.push(desired);
+        svc.current = desired;
+        svc.ready = desired;
+      },
+    });
+    scaler.start();
+    svc.backlog = 40;
+    clock.advance(4_000);
+    expect(svc.current).toBe(4);
+    svc.backlog = 0;
+    clock.advance(40_000);
+    expect(svc.current).toBe(0);
+    expect(scaler.status('q')?.lastDecision?.reason).toMatch(/empty queue .* → scale to zero/);
+    svc.backlog = 1;
+    clock.advance(2_000);
+    expect(svc.current).toBe(1);
+    // 40 items on one instance is a burst (4× the threshold): burst mode holds 4 until the queue
+    // has been empty for the zero grace period, which short-cuts it.
+    expect(calls).toEqual([4, 0, 1]);
+    scaler.stop();
+  });
 });

@@ -39,6 +39,8 @@ export interface ServiceView {
   ready: number;
   /** Requests the gateway's activator holds for this service. */
   pendingRequests: number;
+  /** Items in the input queue of an async service (waiting or at an instance); undefined for others. */
+  backlog?: number;
 }
 
 export interface AutoscalerLogger {
@@ -129,7 +131,13 @@ export class Autoscaler {
       }
       const cpuSeconds: Record<string, number | undefined> = {};
       for (const inst of this.deps.readInstances(svc.name)) if (inst.ready) cpuSeconds[inst.id] = inst.cpuSeconds;
-      st.metrics.sample({ at, requests, inflight, cpuSeconds });
+      st.metrics.sample({
+        at,
+        requests,
+        inflight,
+        cpuSeconds,
+        ...(svc.backlog !== undefined ? { backlog: svc.backlog } : {}),
+      });
     }
   }
 
@@ -202,7 +210,14 @@ export class Autoscaler {
     const metrics = st.metrics.snapshot(now, windowsFor(this.options));
     const d = decide(
       svc.spec.autoscaler as AutoscalerSpec,
-      { current, ready: svc.ready, metrics, pendingRequests: svc.pendingRequests, minOverride: st.cronMin },
+      {
+        current,
+        ready: svc.ready,
+        metrics,
+        pendingRequests: svc.pendingRequests,
+        ...(svc.backlog !== undefined ? { backlog: svc.backlog } : {}),
+        minOverride: st.cronMin,
+      },
       st.decider,
       now,
       this.options,

@@ -74,4 +74,30 @@ describe('ServiceMetrics', () => {
     sample(1, { a: 1000 });
     expect(m.snapshot(at(2), SPANS).stable.qps).toBe(10);
   });
+
+  it('reads an async service backlog as its last sample and counts queued items as activity', () => {
+    const m = new ServiceMetrics(60_000);
+    const at = (s: number) => T0 + s * 1000;
+    const sample = (s: number, backlog: number) =>
+      m.sample({ at: at(s), requests: {}, inflight: {}, cpuSeconds: {}, backlog });
+    sample(0, 30);
+    sample(1, 10);
+    expect(m.snapshot(at(1), SPANS)).toMatchObject({
+      stable: { backlog: 10 },
+      panic: { backlog: 10 },
+      lastRequestAt: at(1),
+    });
+    sample(2, 0);
+    sample(3, 0);
+    const snap = m.snapshot(at(3), SPANS);
+    expect(snap.stable.backlog).toBe(0);
+    expect(snap.lastRequestAt).toBe(at(1));
+  });
+
+  it('has no backlog for a service without a queue', () => {
+    const { m, at, sample } = sampler();
+    sample(0, { a: 1 });
+    sample(1, { a: 2 });
+    expect(m.snapshot(at(1), SPANS).stable.backlog).toBeUndefined();
+  });
 });

@@ -16,6 +16,8 @@ export interface SampleInput {
   cpuSeconds: Record<string, number | undefined>;
   /** Optional GPU utilization % per instance. */
   gpu?: Record<string, number | undefined>;
+  /** Items in the input queue of an async service now. */
+  backlog?: number;
 }
 
 interface Previous {
@@ -29,6 +31,12 @@ export class ServiceMetrics {
   private readonly concurrency: MetricWindow;
   private readonly cpu: MetricWindow;
   private readonly gpu: MetricWindow;
+  /**
+   * A queue's length is a level of outstanding work, not a rate: the last sample is the
+   * metric in both windows (as the HPA reads an external metric's current value), so a
+   * drained queue lets the count fall at once (the scale-down window still holds it).
+   */
+  private backlog: number | undefined;
   private previous = new Map<string, Previous>();
   private lastAt: number | undefined;
   /** Instances that gave a CPU reading in the last sample that had any. */
@@ -80,7 +88,10 @@ export class ServiceMetrics {
     this.previous = next;
     this.lastAt = at;
     this.dataSince ??= at;
-    if (delta > 0 || inflight > 0) this.lastRequestAt = at;
+    // Queue items are requests too: a service is idle only once its input queue is empty.
+    const backlog = input.backlog;
+    if (delta > 0 || inflight > 0 || (backlog ?? 0) > 0) this.lastRequestAt = at;
+    if (backlog !== undefined) this.backlog = Math.max(0, backlog);
 
     if (!first) this.qps.record(seconds > 0 ? delta / seconds : 0, at);
     this.concurrency.record(inflight, at);
@@ -105,6 +116,7 @@ export class ServiceMetrics {
         concurrency: this.concurrency.average(spanMs, now),
         cpu: perInstance(this.cpu.average(spanMs, now), this.cpuInstances),
         gpu: this.gpu.average(spanMs, now),
+        backlog: this.backlog,
       });
     return dropUndefined({
       stable: over(spans.stableWindowMs),

@@ -277,6 +277,53 @@ describe('decide: scale to zero and back', () => {
   });
 });
 
+describe('decide: queue[avgbacklog] (async services)', () => {
+  const spec = autoscalerSpec({
+    min: 0,
+    max: 10,
+    up: 0,
+    down: 0,
+    grace: 600,
+    strategies: [{ metricName: 'queue[avgbacklog]', threshold: 10 }],
+  });
+  const queue = (backlog: number, lastRequestAt?: number) =>
+    snap({ backlog }, { backlog }, { lastRequestAt, dataSince: T0 - 3600_000 });
+
+  it.each([
+    // [name, current, windowed backlog, backlog now, idle since, want]
+    ['35 items over one instance at 10 per instance → 4', 1, 35, 35, T0, 4],
+    ['backlog within 10% of 10 per instance keeps 3', 3, 32, 32, T0, 3],
+    ['a burst of 200 on two instances → 6, the scale-up rate (4 more per 15 s)', 2, 200, 200, T0, 6],
+    ['a shrinking backlog scales in', 6, 12, 12, T0, 2],
+    ['an empty queue keeps one until the grace period', 4, 0, 0, T0 - 10_000, 1],
+    ['empty and idle for the grace period → zero', 1, 0, 0, T0 - 600_000, 0],
+    ['items still queued keep the service above zero after the grace period', 1, 0, 3, T0 - 900_000, 1],
+    ['the first put at zero wakes it', 0, 0, 1, T0 - 3600_000, 1],
+    ['a backlog at zero wakes it to what the backlog asks', 0, 45, 45, T0, 5],
+    ['an empty queue at zero stays at zero', 0, 0, 0, T0 - 3600_000, 0],
+  ])('%s', (_name, current, windowed, now, idleSince, want) => {
+    const d = once(spec, { current, ready: current, backlog: now, metrics: queue(windowed, idleSince) });
+    expect(d.valid).toBe(true);
+    expect(d.desired).toBe(want);
+  });
+
+  it('says why in the words pier desc shows', () => {
+    expect(once(spec, { current: 1, ready: 1, backlog: 35, metrics: queue(35, T0) }).reason).toMatch(
+      /^queue\[avgbacklog\] 35 over threshold 10 per instance × 1 → 4 instances/,
+    );
+    expect(once(spec, { current: 0, ready: 0, backlog: 1, metrics: queue(0) }).reason).toMatch(
+      /1 request\(s\) or queue item\(s\) waiting with no instance → activate 1 instance/,
+    );
+    expect(once(spec, { current: 1, ready: 1, backlog: 0, metrics: queue(0, T0 - 600_000) }).reason).toBe(
+      'no requests and an empty queue for 600 s → scale to zero',
+    );
+  });
+
+  it('gives no decision before the queue was sampled', () => {
+    expect(once(spec, { current: 2, ready: 2, metrics: snap({}, {}) })).toMatchObject({ valid: false, desired: 2 });
+  });
+});
+
 describe('decide: the HPA policy', () => {
   it('decides only once per 15 s loop', () => {
     const spec = autoscalerSpec();

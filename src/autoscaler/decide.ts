@@ -53,7 +53,8 @@ export function decide(
   const min = Math.min(max, Math.max(0, input.minOverride ?? config.min));
   const { current, metrics } = input;
   const ready = Math.max(0, input.ready);
-  const pending = input.pendingRequests ?? 0;
+  // Queue items wait for an instance as held requests do: they wake a service at zero and keep it from zero.
+  const pending = (input.pendingRequests ?? 0) + (input.backlog ?? 0);
   const strategies = strategiesOf(config);
   const wasPanic = state.panicRenewedAt !== undefined;
   const keepMs = Math.max(beh.upMs, beh.downMs, 1);
@@ -90,7 +91,8 @@ export function decide(
     const fromMetrics = Math.max(0, ...stable.recs.map((r) => r.want));
     const want = Math.min(max, Math.max(beh.activation, min, fromMetrics));
     const s = recorded(want);
-    return finish(want, `${pending} request(s) waiting with no instance → activate ${plural(want)}`, s);
+    const what = input.backlog ? `${pending} request(s) or queue item(s)` : `${pending} request(s)`;
+    return finish(want, `${what} waiting with no instance → activate ${plural(want)}`, s);
   }
   if (hpa && current === 0 && min > 0) return noDecision('hpa: scaling is not active at 0 instances', base);
 
@@ -115,7 +117,8 @@ export function decide(
     now - idleSince >= beh.graceMs
   ) {
     const s = recorded(0, { ...base, panicRenewedAt: undefined, panicPeak: undefined });
-    return finish(0, `no requests for ${Math.round((now - idleSince) / 1000)} s → scale to zero`, s);
+    const none = input.backlog === undefined ? 'no requests' : 'no requests and an empty queue';
+    return finish(0, `${none} for ${Math.round((now - idleSince) / 1000)} s → scale to zero`, s);
   }
 
   const top = stable.recs.reduce((a, b) => (b.want > a.want ? b : a));

@@ -1,7 +1,8 @@
 /**
  * Per-metric recommendations (HPA's algorithm, https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#algorithm-details,
  * with EAS thresholds). Load metrics (qps,
- * qps1k, concurrency) arrive as service totals and follow the HPA "AverageValue" rule:
+ * qps1k, concurrency, and `queue[avgbacklog]`, the items in an async service's input queue)
+ * arrive as service totals and follow the HPA "AverageValue" rule:
  * desired = ceil(total / threshold), kept when |total / (threshold × current) − 1| is
  * within tolerance. Utilization metrics (cpu, gpu) are per-instance means and follow
  * the pod-metric rule: desired = ceil(ratio × ready), with instances that have no
@@ -33,11 +34,12 @@ export function ceilSafe(x: number): number {
 function loadTotal(s: ScaleStrategy, v: MetricValues): { total?: number; per: number; scale: number } {
   if (s.metricName === 'qps') return { total: v.qps, per: s.threshold, scale: 1 };
   if (s.metricName === 'qps1k') return { total: v.qps, per: s.threshold / 1000, scale: 1000 };
+  if (s.metricName === 'queue[avgbacklog]') return { total: v.backlog, per: s.threshold, scale: 1 };
   return { total: v.concurrency, per: s.threshold, scale: 1 };
 }
 
 function isLoad(name: ScaleStrategy['metricName']): boolean {
-  return name === 'qps' || name === 'qps1k' || name === 'concurrency';
+  return name === 'qps' || name === 'qps1k' || name === 'concurrency' || name === 'queue[avgbacklog]';
 }
 
 function plural(n: number): string {

@@ -10,12 +10,14 @@ export interface MetricValues {
   cpu?: number;
   /** Mean GPU utilization % per instance, where the runtime measures it. */
   gpu?: number;
+  /** Items in an async service's input queue, waiting or at an instance (the last sample, in both windows). */
+  backlog?: number;
 }
 
 export interface MetricsSnapshot {
   stable: MetricValues;
   panic: MetricValues;
-  /** Last second in which a request was counted or in flight. */
+  /** Last second in which a request was counted or in flight, or the input queue held an item. */
   lastRequestAt?: number;
   /** First sample the collector took; the idle clock starts here when no request was seen. */
   dataSince?: number;
@@ -50,6 +52,8 @@ export interface DecideInput {
   metrics: MetricsSnapshot;
   /** Requests the gateway's activator holds because no instance is ready. */
   pendingRequests?: number;
+  /** Items in an async service's input queue now (undefined for other services). */
+  backlog?: number;
   /** A floor set by a cron job while the autoscaler is on (replaces `min` when given). */
   minOverride?: number;
 }

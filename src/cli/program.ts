@@ -57,6 +57,11 @@ function serverFlags(cmd: Command): Command {
       .addOption(easSkewOption())
       // 1 in pier server: its async services' queues are served by the main thread only.
       .addOption(gatewayWorkersOption('1'))
+      .option(
+        '--queue-backend <url>',
+        "where async services' queues live: sqlite (<home>/queues.db) or redis://host:port[/db] (Redis Streams)",
+        'sqlite',
+      )
       .addOption(
         new Option('--metrics-auth <mode>', 'whether /metrics on the control port needs the admin token').choices([
           'token',
@@ -283,6 +288,7 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
     .option('--qps <n>', 'target requests per second per instance')
     .option('--cpu <percent>', 'target CPU % of one core per instance')
     .option('--concurrency <n>', 'target in-flight requests per instance')
+    .option('--backlog <n>', 'target queue items per instance of an async service (queue[avgbacklog])')
     .option('--off', 'remove the autoscaler; the instance count stays where it is')
     .addOption(outputOption())
     .action(async (name: string, o: Opts & Record<string, string | boolean | undefined>) => {
@@ -375,9 +381,10 @@ export function autoscalerPatch(o: Record<string, string | boolean | undefined>)
   const max = num('max', 1);
   if (min !== undefined) patch.min = min;
   if (max !== undefined) patch.max = max;
-  const strategies = (['qps', 'cpu', 'concurrency'] as const)
-    .filter((m) => o[m] !== undefined)
-    .map((m) => ({ metricName: m, threshold: Number(o[m]) }));
+  const flags = { qps: 'qps', cpu: 'cpu', concurrency: 'concurrency', backlog: 'queue[avgbacklog]' } as const;
+  const strategies = Object.entries(flags)
+    .filter(([flag]) => o[flag] !== undefined)
+    .map(([flag, metricName]) => ({ metricName, threshold: Number(o[flag]) }));
   if (strategies.length > 0) patch.scaleStrategies = strategies;
   if (Object.keys(patch).length === 0)
     throw new CliError(2, 'pass --min/--max and a target such as --qps 10, or --off');

@@ -8,7 +8,7 @@ export const GROUP_HEADER = 'X-EAS-QueueService-Redis-Gid';
 export function queueAttributes(queue: Queue): Record<string, string> {
   const consumers = queue.consumers();
   const out: Record<string, string> = {
-    'meta.backend': 'sqlite',
+    'meta.backend': queue.backend,
     'meta.name': queue.name,
     'meta.state': queue.ended ? 'EndOfStream' : 'Normal',
     'meta.maxPayloadBytes': String(queue.maxPayloadBytes),

@@ -144,6 +144,15 @@ async function put(queue: Queue, q: QueueQuery, req: IncomingMessage, res: Serve
   const requestId = q.tags.requestId || randomUUID();
   const result = queue.put(body, { ...q.tags, requestId }, prio.value);
   if (!result.ok) return send(req, res, result.status, { code: result.code, message: result.message });
+  try {
+    await queue.synced();
+  } catch (err) {
+    // Not acknowledged, so the client retries; the item may still be stored (as after a crash).
+    return send(req, res, 503, {
+      code: 'UNAVAILABLE',
+      message: `the queue backend did not store the put (${(err as Error).message}); retry`,
+    });
+  }
   send(req, res, 200, String(result.index), { [REQUEST_ID_HEADER]: requestId });
 }
 

@@ -76,6 +76,10 @@ export class Queue {
     return this.limits.maxPayloadBytes;
   }
 
+  get backend(): string {
+    return this.storage.backend;
+  }
+
   get ended(): boolean {
     return this.eosFlag;
   }
@@ -117,6 +121,11 @@ export class Queue {
     this.wake();
     this.pump();
     return { ok: true, index };
+  }
+
+  /** Resolves once every write so far is stored (a put is answered only then). */
+  synced(): Promise<void> {
+    return this.storage.synced();
   }
 
   /** Items from `index` (0: the head) in index order, at most `length`, matching `tags`. */

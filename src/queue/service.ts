@@ -12,12 +12,14 @@ import type { EndpointSnapshot, EndpointSource, QueueFront, ServiceRoute } from 
 import { Dispatcher } from './dispatcher.js';
 import { handleQueueHttp } from './http.js';
 import { Queue } from './queue.js';
-import { openQueueStorage } from './storage.js';
+import { openQueueStorage, type QueueStorage } from './storage.js';
 import { createWatchServer, handleWatch } from './watch.js';
 
 export interface QueueServiceOptions {
-  /** Pier's home: the queues live in `<home>/queues.db`. */
+  /** Pier's home: the queues live in `<home>/queues.db` unless `storage` is given. */
   home: string;
+  /** Another backend (openRedisQueueStorage); the service closes it. */
+  storage?: QueueStorage;
   source: EndpointSource;
   clock?: Clock;
   logger?: Logger;
@@ -44,7 +46,8 @@ export interface QueueService {
   status(service: string): QueueStatus | undefined;
   /** Resolves true once the dispatcher has no item in flight to the instance. */
   waitForIdle(instanceId: string, timeoutMs: number): Promise<boolean>;
-  close(): void;
+  /** Stops every dispatcher and watch, then closes the storage once its writes are stored. */
+  close(): Promise<void>;
 }
 
 interface Pair {
@@ -56,7 +59,7 @@ interface Pair {
 export function createQueueService(opts: QueueServiceOptions): QueueService {
   const clock = opts.clock ?? createRealClock();
   const logger = opts.logger ?? pino({ level: 'silent' });
-  const storage = openQueueStorage(opts.home);
+  const storage = opts.storage ?? openQueueStorage(opts.home);
   const wss = createWatchServer();
   const pairs = new Map<string, Pair>();
 
@@ -158,12 +161,12 @@ export function createQueueService(opts: QueueServiceOptions): QueueService {
       const all = await Promise.all([...pairs.values()].map((p) => p.dispatcher.waitForIdle(instanceId, timeoutMs)));
       return all.every(Boolean);
     },
-    close() {
+    async close() {
       unsubscribe();
       for (const p of pairs.values()) p.dispatcher.close();
       for (const ws of wss.clients) ws.terminate();
       wss.close();
-      storage.close();
+      await storage.close();
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Durable queue storage: one SQLite file (`<home>/queues.db`, WAL, synchronous=FULL)
+ * Durable queue storage (the default backend; redis-storage.ts is the other): one SQLite file (`<home>/queues.db`, WAL, synchronous=FULL)
  * beside the control plane's store, so a put that was answered survives `kill -9`.
  * Payloads stay on disk; `load()` gives every item's metadata for the in-memory
  * index. `finish()` writes an answer to the sink and removes the input item in one
@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS queue_meta (
 `;
 
 export interface QueueStorage {
+  /** What `meta.backend` of a queue's attributes shows. */
+  readonly backend: 'sqlite' | 'redis';
   /** Metadata of every item, oldest first, and the queue's last index and end-of-stream flag. */
   load(queue: string): { items: ItemMeta[]; lastIndex: number; eos: boolean };
   /** Stores one item with the next index; returns it. */
@@ -46,7 +48,12 @@ export interface QueueStorage {
   finish(source: string, index: number, sink: string, answer: Omit<QueueItem, 'index'> | undefined): number | undefined;
   /** Forgets a queue entirely (service deleted). */
   drop(queue: string): void;
-  close(): void;
+  /**
+   * Resolves once every write made so far is stored (at once on SQLite, whose writes are
+   * synchronous; on Redis once the server acknowledged them); rejects if one failed.
+   */
+  synced(): Promise<void>;
+  close(): Promise<void>;
 }
 
 export function openQueueStorage(home: string): QueueStorage {
@@ -101,6 +108,7 @@ export function openQueueStorage(home: string): QueueStorage {
     st.dropMeta.run(queue);
   });
   return {
+    backend: 'sqlite',
     load(queue) {
       const rows = st.items.all(queue) as {
         idx: number;
@@ -135,6 +143,7 @@ export function openQueueStorage(home: string): QueueStorage {
     setEos: (queue, eos) => void st.eos.run(queue, eos ? 1 : 0),
     finish: (source, index, sink, answer) => finish.immediate(source, index, sink, answer),
     drop: (queue) => drop.immediate(queue),
-    close: () => db.close(),
+    synced: async () => undefined,
+    close: async () => void db.close(),
   };
 }

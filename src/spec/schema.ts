@@ -145,7 +145,8 @@ export const queueSchema = obj(
   { optional: true, example: '{"source": {"max_length": 10000}, "sink": {"max_length": 10000}}' },
 );
 
-export const METRICS = ['qps', 'qps1k', 'cpu', 'concurrency', 'gpu'] as const;
+/** `queue[avgbacklog]` is EAS's backlog metric of asynchronous services (`eascmd autoscale … -Dstrategies.queue[avgbacklog]=10`). */
+export const METRICS = ['qps', 'qps1k', 'cpu', 'concurrency', 'gpu', 'queue[avgbacklog]'] as const;
 
 /** The short form `"strategies": {"qps": 10, "cpu": 80}`. */
 const strategiesMap = z.unknown().transform((raw, ctx) => {
@@ -226,7 +227,7 @@ function checkAutoscaler(a: Record<string, unknown>, ctx: Ctx): void {
   if (a.scaleStrategies === undefined && a.strategies === undefined) {
     issue(
       ctx,
-      'autoscaler has no metric; add "scaleStrategies": [{"metricName": "qps", "threshold": 10}] (metrics: qps, qps1k, cpu, concurrency, gpu)',
+      `autoscaler has no metric; add "scaleStrategies": [{"metricName": "qps", "threshold": 10}] (metrics: ${METRICS.join(', ')})`,
       ['scaleStrategies'],
     );
     return;

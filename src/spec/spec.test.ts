@@ -497,6 +497,24 @@ describe('autoscaler', () => {
       expectOk(auto({ min: 1, max: 2, scaleStrategies: [{ metricName: m, threshold: 1 }] }));
     }
   });
+
+  it('takes queue[avgbacklog] for asynchronous services only, with the path of the metric', () => {
+    const backlog = [{ metricName: 'queue[avgbacklog]', threshold: 10 }];
+    const asyncSpec = (a: unknown) => spec({ metadata: { type: 'Async' }, autoscaler: a });
+    expect(expectOk(asyncSpec({ min: 0, max: 4, scaleStrategies: backlog })).autoscaler?.scaleStrategies).toEqual(
+      backlog,
+    );
+    expect(
+      expectOk(asyncSpec({ min: 0, max: 4, strategies: { 'queue[avgbacklog]': 10 } })).autoscaler?.scaleStrategies,
+    ).toEqual(backlog);
+    const r = expectErrors(auto({ min: 0, max: 4, scaleStrategies: [...qps, ...backlog] }), [
+      'autoscaler.scaleStrategies[1].metricName',
+    ]);
+    expect(messageAt(r, 'autoscaler.scaleStrategies[1].metricName')).toMatch(/metadata\.type to "Async"/);
+    expectErrors(auto({ min: 0, max: 4, strategies: { 'queue[avgbacklog]': 10 } }), [
+      'autoscaler.strategies.queue[avgbacklog]',
+    ]);
+  });
 });
 
 describe('cronscaler', () => {

@@ -113,7 +113,7 @@ export interface Metadata {
 }
 
 export interface ScaleStrategy {
-  metricName: 'qps' | 'qps1k' | 'cpu' | 'concurrency' | 'gpu';
+  metricName: 'qps' | 'qps1k' | 'cpu' | 'concurrency' | 'gpu' | 'queue[avgbacklog]';
   threshold: number;
 }
 

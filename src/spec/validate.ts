@@ -36,6 +36,25 @@ function finish(data: Record<string, unknown>): ServiceSpec {
   return spec;
 }
 
+/** `queue[avgbacklog]` counts an input queue, which only an asynchronous service has. */
+function backlogOnSyncService(spec: ServiceSpec, raw: Record<string, unknown>): FieldError[] {
+  if (!spec.autoscaler || spec.metadata.type?.toLowerCase() === 'async') return [];
+  const short = isPlainObject(raw.autoscaler) && isPlainObject(raw.autoscaler.strategies);
+  const out: FieldError[] = [];
+  spec.autoscaler.scaleStrategies.forEach((s, i) => {
+    if (s.metricName !== 'queue[avgbacklog]') return;
+    const path = short
+      ? formatPath(['autoscaler', 'strategies', s.metricName])
+      : formatPath(['autoscaler', 'scaleStrategies', i, 'metricName']);
+    out.push({
+      path,
+      message:
+        'queue[avgbacklog] scales on the input queue of an asynchronous service; set metadata.type to "Async" or use qps, concurrency or cpu',
+    });
+  });
+  return out;
+}
+
 export function validateSpec(input: unknown): ValidationResult {
   // Before anything recursive runs (structuredClone in prepare, zod, the warnings walk).
   const shape = checkShape(input);
@@ -55,5 +74,8 @@ export function validateSpec(input: unknown): ValidationResult {
     for (const i of parsed.error.issues) errors.push({ path: formatPath(i.path), message: i.message });
   }
   if (errors.length > 0 || !parsed.success) return { ok: false, ...base, errors: unique(errors), warnings };
-  return { ok: true, ...base, errors: [], warnings, spec: finish(parsed.data as Record<string, unknown>) };
+  const spec = finish(parsed.data as Record<string, unknown>);
+  const cross = backlogOnSyncService(spec, prepared.value);
+  if (cross.length > 0) return { ok: false, ...base, errors: cross, warnings };
+  return { ok: true, ...base, errors: [], warnings, spec };
 }

@@ -140,7 +140,7 @@ export async function startPierProcess(
   controlPort: number,
   gatewayPort: number,
   adminToken: string,
-  extraArgs: string[] = [],
+  extraArgs: readonly string[] = [],
 ): Promise<PierChild> {
   const child = spawn(
     process.execPath,

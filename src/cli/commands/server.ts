@@ -37,6 +37,8 @@ export interface ServerFlags {
   defaultImage?: string;
   /** Default: none when the control host is loopback, token otherwise. */
   metricsAuth?: 'token' | 'none';
+  /** `sqlite` (default) or `redis://host:port[/db]`. */
+  queueBackend?: string;
 }
 
 function pierOptions(ctx: CommandContext, flags: ServerFlags) {
@@ -54,6 +56,7 @@ function pierOptions(ctx: CommandContext, flags: ServerFlags) {
     ...easSkew(flags.easMaxDateSkew),
     gatewayWorkers: gatewayWorkers(flags.gatewayWorkers),
     ...(flags.metricsAuth ? { metricsAuth: flags.metricsAuth } : {}),
+    ...(flags.queueBackend && flags.queueBackend !== 'sqlite' ? { queueBackend: flags.queueBackend } : {}),
     ...tlsOptions(ctx, flags),
   };
 }
