@@ -1,12 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AUTH_FORMS, type AuthVerdict, checkAnyToken, checkAuthorization, tokenMatches } from './auth.js';
+import {
+  AUTH_FORMS,
+  type AuthVerdict,
+  checkAnyToken,
+  checkAuthorization,
+  checkAuthorizationAny,
+  tokenMatches,
+} from './auth.js';
 import { type GatewayCore, type MetricsEndpoint, countRequest, recordDone, secretOf } from './core.js';
 import { type CallDone, ProxyCall, upstreamHeaders } from './proxy.js';
 import { discoveryWithoutToken } from './discovery.js';
 import { sendError, sendJson } from './respond.js';
 import { readSignedBody, SpooledBody } from './signed-body.js';
 import { parseRoute, type Route } from './route.js';
-import type { ServiceRoute } from './types.js';
+import { resolveGroupTarget } from './groups/target.js';
+import type { GroupRoute, ServiceRoute } from './types.js';
 import { hasValidCookie, setCookieHeader, takeToken } from './webapp.js';
 
 /** The HTTP pipeline: route → service → auth → (discovery | limits → proxy). */
@@ -17,7 +25,12 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
     return;
   }
   const route = parseRoute(req.url ?? '/');
-  const svc = route ? core.snapshot.services[route.service] : undefined;
+  const group = route?.kind === 'predict' ? groupOf(core, route) : undefined;
+  if (group) {
+    handleGroup(core, req, res, route!, group, startedNs);
+    return;
+  }
+  const svc = route && route.member === undefined ? core.snapshot.services[route.service] : undefined;
   if (route?.kind === 'discovery' && answerOpenDiscovery(core, req, res, route, svc, startedNs)) return;
   if (route && !svc && unknownUnauthorized(core, req, res, startedNs)) return;
   if (!route || !svc || (route.kind === 'web' && !svc.enableWebservice)) {
@@ -29,26 +42,89 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
   const entry = new RequestLog(core, req.method ?? 'GET', svc.name, countRequest(core, svc.name), startedNs);
   // No per-request closures on the way to the proxy (tsx wraps each one in __name):
   // the error answers below go through module-level functions.
-
   if (route.kind === 'web' && !webAuthorized(core, req, res, svc, route, entry.finisher())) return;
   const verdict: AuthVerdict =
     route.kind === 'web' ? { kind: 'ok' } : checkAuthorization(req, route, secretOf(core, svc), core.eas);
+  if (refused(req, res, entry, verdict)) return;
+  serve(core, req, res, svc, route, verdict, entry, undefined);
+}
+
+/** The group a predict route names: `<group>` when no service has that name, or `<group>.<member>`. */
+function groupOf(core: GatewayCore, route: Route): GroupRoute | undefined {
+  const groups = core.snapshot.groups;
+  if (groups === undefined) return undefined;
+  if (route.member === undefined && core.snapshot.services[route.service] !== undefined) return undefined;
+  return groups[route.service];
+}
+
+/**
+ * A call to a group endpoint: pick the member (pinned, sticky or by weight), check
+ * the group token (or, for a pinned member, its own), then serve it as a call to
+ * that member. The pick reads the snapshot once, so a weight change never touches
+ * a request already on its way.
+ */
+function handleGroup(
+  core: GatewayCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: Route,
+  group: GroupRoute,
+  startedNs: bigint,
+): void {
+  const target = resolveGroupTarget(group, core.snapshot.services, route.member, req.headers, core.proxy.random);
+  const member = target.kind === 'member' ? target.svc : undefined;
+  const secrets = [secretOf(core, group)];
+  if (member && target.kind === 'member' && target.pinned) secrets.push(secretOf(core, member));
+  const method = req.method ?? 'GET';
+  const entry = member
+    ? new RequestLog(core, method, member.name, countRequest(core, member.name), startedNs, group.name)
+    : new RequestLog(core, method, '', { inflight: 0 }, startedNs, group.name);
+  const verdict = checkAuthorizationAny(req, route, secrets, core.eas);
+  if (refused(req, res, entry, verdict)) return;
+  if (target.kind === 'not-member') {
+    replyError(req, res, entry, 404, 'SERVICE_NOT_FOUND', `service "${target.member}" is not in group "${group.name}"`);
+    return;
+  }
+  if (target.kind === 'unavailable' || !member) {
+    // The words the PAI SDK waits on, as for a service without a ready instance.
+    replyError(req, res, entry, 503, 'UNAVAILABLE', `no healthy upstream for group "${group.name}"`);
+    return;
+  }
+  serve(core, req, res, member, route, verdict, entry, target.key);
+}
+
+/** Answers a request whose credentials do not pass; false when they do. */
+function refused(req: IncomingMessage, res: ServerResponse, entry: RequestLog, verdict: AuthVerdict): boolean {
   if (verdict.kind === 'missing') {
     replyError(req, res, entry, 401, 'UNAUTHORIZED', `missing Authorization header; ${AUTH_FORMS}`, {
       'www-authenticate': 'Bearer realm="pier"',
     });
-    return;
+    return true;
   }
   if (verdict.kind === 'malformed') {
     replyError(req, res, entry, 400, 'BAD_REQUEST', `malformed Authorization header; ${AUTH_FORMS}`);
-    return;
+    return true;
   }
   if (verdict.kind === 'wrong') {
     replyError(req, res, entry, 401, 'UNAUTHORIZED', verdict.reason ?? 'wrong token or signature', {
       'www-authenticate': 'Bearer realm="pier"',
     });
-    return;
+    return true;
   }
+  return false;
+}
+
+/** An authenticated call to one service: discovery, rate limit, queue, body checks, then the proxy. */
+function serve(
+  core: GatewayCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  svc: ServiceRoute,
+  route: Route,
+  verdict: AuthVerdict,
+  entry: RequestLog,
+  affinity: string | undefined,
+): void {
   if (route.kind === 'discovery') {
     res.once('close', () => entry.finish('', 200, 0, 0));
     sendJson(req, res, 200, upstreamsOf(svc));
@@ -94,13 +170,13 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
         const { body } = result;
         if (body instanceof SpooledBody) res.once('close', () => body.dispose());
         if (res.destroyed) return;
-        forward(core, req, res, svc, route, body, entry);
+        forward(core, req, res, svc, route, body, entry, affinity);
       },
       () => entry.finish('', 499, 0, 0),
     );
     return;
   }
-  forward(core, req, res, svc, route, undefined, entry);
+  forward(core, req, res, svc, route, undefined, entry, affinity);
 }
 
 /**
@@ -171,14 +247,16 @@ class RequestLog implements CallDone {
     private readonly service: string,
     private readonly stats: { inflight: number },
     private readonly startedNs: bigint,
+    private readonly group?: string,
   ) {}
 
   finish(instance: string, status: number, bytesIn: number, bytesOut: number): void {
     if (this.logged) return;
     this.logged = true;
     this.stats.inflight--;
-    const { method, service, startedNs } = this;
-    recordDone(this.core, { method, service, instance, status, startedNs, bytesIn, bytesOut });
+    const { method, service, startedNs, group } = this;
+    const e = { method, service, instance, status, startedNs, bytesIn, bytesOut };
+    recordDone(this.core, group === undefined ? e : { ...e, group });
   }
 
   done(call: ProxyCall): void {
@@ -211,8 +289,11 @@ function forward(
   route: Route,
   body: Buffer | SpooledBody | undefined,
   entry: RequestLog,
+  affinity: string | undefined,
 ): void {
-  new ProxyCall(core.proxy, req, res, svc, route, upstreamHeaders(req), body, entry).start();
+  const call = new ProxyCall(core.proxy, req, res, svc, route, upstreamHeaders(req), body, entry);
+  call.affinity = affinity;
+  call.start();
 }
 
 /**
@@ -270,6 +351,7 @@ function log(core: GatewayCore, req: IncomingMessage, service: string, instance:
  */
 function unknownUnauthorized(core: GatewayCore, req: IncomingMessage, res: ServerResponse, startedNs: bigint): boolean {
   const secrets = Object.values(core.snapshot.services).map((s) => secretOf(core, s));
+  for (const g of Object.values(core.snapshot.groups ?? {})) secrets.push(secretOf(core, g));
   const verdict = checkAnyToken(req.headers, secrets);
   if (verdict === 'ok') return false;
   res.once('close', () => log(core, req, '', '', verdict === 'malformed' ? 400 : 401, startedNs));
