@@ -42,7 +42,7 @@ describe('migrations', () => {
 
     const db = rawDb();
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-    expect(tables(db)).toEqual(['events', 'instances', 'revisions', 'services', 'settings']);
+    expect(tables(db)).toEqual(['events', 'group_members', 'groups', 'instances', 'revisions', 'services', 'settings']);
     expect(migrate(db)).toBe(MIGRATIONS.length); // already current: nothing to do
     db.close();
 
