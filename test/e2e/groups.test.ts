@@ -66,9 +66,11 @@ async function spread(
   await Promise.all(Array.from({ length: concurrency }, worker));
   const who = await owners();
   const bySvc: Record<string, number> = { gr_a: 0, gr_b: 0 };
-  for (const [id, count] of byInstance)
-    bySvc[who.get(id) ?? 'unknown'] = (bySvc[who.get(id) ?? 'unknown'] ?? 0) + count;
-  return { ...bySvc, failed };
+  for (const [id, count] of byInstance) {
+    const svc = who.get(id) ?? 'unknown';
+    bySvc[svc] = (bySvc[svc] ?? 0) + count;
+  }
+  return { gr_a: bySvc.gr_a!, gr_b: bySvc.gr_b!, failed: failed + (bySvc.unknown ?? 0) };
 }
 
 describe('service groups', () => {
