@@ -29,6 +29,7 @@ describe('trafficPatch', () => {
       want: { mode: 'auto', members: { a: { weight: 1 } } },
     },
     { name: 'mode alone', req: { mode: 'auto' }, want: { mode: 'auto' } },
+    { name: "EAS's customized is custom", req: { mode: 'customized' as 'custom' }, want: { mode: 'custom' } },
     {
       name: 'standalone and grouping',
       req: { standalone: { a: true, b: false } },

@@ -128,7 +128,9 @@ export function trafficPatch(req: GroupTrafficRequest, members: readonly string[
     return false;
   };
   if (req.mode !== undefined) {
+    // EAS calls the custom mode "customized" (its Group object's TrafficMode).
     if (req.mode === 'auto' || req.mode === 'custom') patch.mode = req.mode;
+    else if ((req.mode as string) === 'customized') patch.mode = 'custom';
     else errors.push({ path: 'mode', message: `is ${JSON.stringify(req.mode)}; use "auto" or "custom"` });
   }
   for (const [service, weight] of Object.entries(req.weights ?? {})) {
