@@ -68,6 +68,8 @@ export interface QueueSideView {
 
 export interface ServiceDescription extends ServiceSummary {
   token: string;
+  /** The service group the current revision names (`metadata.group`), with the group's endpoint. */
+  group?: { name: string; endpoint: string };
   /** Async services: the input and sink queue endpoints. */
   queues?: { input: string; sink: string };
   /** The current revision's spec with secrets (dockerAuth, token) shown as '***'. */

@@ -495,6 +495,11 @@ export const OPENAPI_DOCUMENT = {
         properties: {
           ...summaryProperties,
           token: { type: 'string' },
+          group: {
+            type: 'object',
+            description: 'The service group of metadata.group',
+            properties: { name: { type: 'string' }, endpoint: { type: 'string' } },
+          },
           spec: ref('ServiceSpec'),
           revisions: arrayOf(ref('RevisionSummary')),
           hint: { type: 'string' },

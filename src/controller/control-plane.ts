@@ -160,8 +160,10 @@ export class LocalControlPlane implements ControlPlane {
       current && isAsyncService(current.spec)
         ? { input: summary.endpoint, sink: `${summary.endpoint}/sink` }
         : undefined;
+    const group = current?.spec.metadata.group;
     return {
       ...summary,
+      ...(group ? { group: { name: group, endpoint: `${this.deps.gatewayUrl}/api/predict/${group}` } } : {}),
       ...(autoscaler ? { autoscaler } : {}),
       ...(queues ? { queues } : {}),
       token: svc.token,

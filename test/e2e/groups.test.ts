@@ -83,6 +83,8 @@ describe('service groups', () => {
     expect(list.stdout).toMatch(/gr\s+auto\s+gr_a,gr_b/);
     const desc = await pier.cli(['group', 'desc', 'gr']);
     expect(desc.stdout).toContain(group.token);
+    const member = await pier.cli(['desc', 'gr_a']);
+    expect(member.stdout).toMatch(/Group:\s+gr \(/);
     // A member's own token does not open the group.
     const a = (await pier.api<ServiceDescription>('GET', '/api/v1/services/gr_a')).body;
     const res = await fetch(`${pier.gatewayUrl}/api/predict/gr`, {

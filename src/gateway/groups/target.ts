@@ -34,9 +34,22 @@ export function resolveGroupTarget(
     if (!svc) return { kind: 'not-member', member: pinned };
     return key === undefined ? { kind: 'member', svc, pinned: true } : { kind: 'member', svc, pinned: true, key };
   }
-  const shares = groupShares(group, services);
+  let shares = groupShares(group, services);
+  if (!shares.some((s) => s.weight > 0)) shares = wakeShares(group, services);
   const name = key === undefined ? pickWeighted(shares, random) : pickByKey(shares, key);
   const svc = name === undefined ? undefined : services[name];
   if (!svc) return { kind: 'unavailable' };
   return key === undefined ? { kind: 'member', svc, pinned: false } : { kind: 'member', svc, pinned: false, key };
+}
+
+/**
+ * With no member ready, members that scale from zero (`activate`) share the call,
+ * so it wakes one (the activator holds it until an instance is ready) instead of a
+ * 503: by weight in `custom` mode, equally in `auto` mode (no instance counts yet).
+ */
+function wakeShares(group: GroupRoute, services: Readonly<Record<string, ServiceRoute>>) {
+  return group.members.map((m) => {
+    const wakes = !m.standalone && services[m.service]?.activate === true;
+    return { service: m.service, weight: wakes ? (group.mode === 'auto' ? 1 : m.weight) : 0 };
+  });
 }
