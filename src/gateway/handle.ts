@@ -1,20 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  AUTH_FORMS,
-  type AuthVerdict,
-  checkAnyToken,
-  checkAuthorization,
-  checkAuthorizationAny,
-  tokenMatches,
-} from './auth.js';
+import { AUTH_FORMS, type AuthVerdict, checkAnyToken, checkAuthorization, tokenMatches } from './auth.js';
 import { type GatewayCore, type MetricsEndpoint, countRequest, recordDone, secretOf } from './core.js';
-import { type CallDone, ProxyCall, upstreamHeaders } from './proxy.js';
+import { groupOf, handleGroup } from './groups/handle.js';
+import { ProxyCall, upstreamHeaders } from './proxy.js';
+import { type Finish, RequestLog, refused, replyError } from './request-log.js';
 import { discoveryWithoutToken } from './discovery.js';
 import { sendError, sendJson } from './respond.js';
 import { readSignedBody, SpooledBody } from './signed-body.js';
 import { parseRoute, type Route } from './route.js';
-import { resolveGroupTarget } from './groups/target.js';
-import type { GroupRoute, ServiceRoute } from './types.js';
+import type { ServiceRoute } from './types.js';
 import { hasValidCookie, setCookieHeader, takeToken } from './webapp.js';
 
 /** The HTTP pipeline: route → service → auth → (discovery | limits → proxy). */
@@ -27,7 +21,7 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
   const route = parseRoute(req.url ?? '/');
   const group = route?.kind === 'predict' ? groupOf(core, route) : undefined;
   if (group) {
-    handleGroup(core, req, res, route!, group, startedNs);
+    handleGroup(core, req, res, route!, group, startedNs, serve);
     return;
   }
   const svc = route && route.member === undefined ? core.snapshot.services[route.service] : undefined;
@@ -47,71 +41,6 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
     route.kind === 'web' ? { kind: 'ok' } : checkAuthorization(req, route, secretOf(core, svc), core.eas);
   if (refused(req, res, entry, verdict)) return;
   serve(core, req, res, svc, route, verdict, entry, undefined);
-}
-
-/** The group a predict route names: `<group>` when no service has that name, or `<group>.<member>`. */
-function groupOf(core: GatewayCore, route: Route): GroupRoute | undefined {
-  const groups = core.snapshot.groups;
-  if (groups === undefined) return undefined;
-  if (route.member === undefined && core.snapshot.services[route.service] !== undefined) return undefined;
-  return groups[route.service];
-}
-
-/**
- * A call to a group endpoint: pick the member (pinned, sticky or by weight), check
- * the group token (or, for a pinned member, its own), then serve it as a call to
- * that member. The pick reads the snapshot once, so a weight change never touches
- * a request already on its way.
- */
-function handleGroup(
-  core: GatewayCore,
-  req: IncomingMessage,
-  res: ServerResponse,
-  route: Route,
-  group: GroupRoute,
-  startedNs: bigint,
-): void {
-  const target = resolveGroupTarget(group, core.snapshot.services, route.member, req.headers, core.proxy.random);
-  const member = target.kind === 'member' ? target.svc : undefined;
-  const secrets = [secretOf(core, group)];
-  if (member && target.kind === 'member' && target.pinned) secrets.push(secretOf(core, member));
-  const method = req.method ?? 'GET';
-  const entry = member
-    ? new RequestLog(core, method, member.name, countRequest(core, member.name), startedNs, group.name)
-    : new RequestLog(core, method, '', { inflight: 0 }, startedNs, group.name);
-  const verdict = checkAuthorizationAny(req, route, secrets, core.eas);
-  if (refused(req, res, entry, verdict)) return;
-  if (target.kind === 'not-member') {
-    replyError(req, res, entry, 404, 'SERVICE_NOT_FOUND', `service "${target.member}" is not in group "${group.name}"`);
-    return;
-  }
-  if (target.kind === 'unavailable' || !member) {
-    // The words the PAI SDK waits on, as for a service without a ready instance.
-    replyError(req, res, entry, 503, 'UNAVAILABLE', `no healthy upstream for group "${group.name}"`);
-    return;
-  }
-  serve(core, req, res, member, route, verdict, entry, target.key);
-}
-
-/** Answers a request whose credentials do not pass; false when they do. */
-function refused(req: IncomingMessage, res: ServerResponse, entry: RequestLog, verdict: AuthVerdict): boolean {
-  if (verdict.kind === 'missing') {
-    replyError(req, res, entry, 401, 'UNAUTHORIZED', `missing Authorization header; ${AUTH_FORMS}`, {
-      'www-authenticate': 'Bearer realm="pier"',
-    });
-    return true;
-  }
-  if (verdict.kind === 'malformed') {
-    replyError(req, res, entry, 400, 'BAD_REQUEST', `malformed Authorization header; ${AUTH_FORMS}`);
-    return true;
-  }
-  if (verdict.kind === 'wrong') {
-    replyError(req, res, entry, 401, 'UNAUTHORIZED', verdict.reason ?? 'wrong token or signature', {
-      'www-authenticate': 'Bearer realm="pier"',
-    });
-    return true;
-  }
-  return false;
 }
 
 /** An authenticated call to one service: discovery, rate limit, queue, body checks, then the proxy. */
@@ -233,52 +162,6 @@ function answerOpenDiscovery(
   else if (!svc) sendError(req, res, 404, 'SERVICE_NOT_FOUND', `service "${route.service}" not found`);
   else sendJson(req, res, 200, upstreamsOf(svc));
   return true;
-}
-
-type Finish = (instance: string, status: number, bytesIn: number, bytesOut: number) => void;
-
-/** One request's stats and access-log entry, written once (a class: no closures per request). */
-class RequestLog implements CallDone {
-  private logged = false;
-
-  constructor(
-    private readonly core: GatewayCore,
-    private readonly method: string,
-    private readonly service: string,
-    private readonly stats: { inflight: number },
-    private readonly startedNs: bigint,
-    private readonly group?: string,
-  ) {}
-
-  finish(instance: string, status: number, bytesIn: number, bytesOut: number): void {
-    if (this.logged) return;
-    this.logged = true;
-    this.stats.inflight--;
-    const { method, service, startedNs, group } = this;
-    const e = { method, service, instance, status, startedNs, bytesIn, bytesOut };
-    recordDone(this.core, group === undefined ? e : { ...e, group });
-  }
-
-  done(call: ProxyCall): void {
-    this.finish(call.instance, call.status, call.bytesIn, call.bytesOut);
-  }
-
-  finisher(): Finish {
-    return (instance, status, bytesIn, bytesOut) => this.finish(instance, status, bytesIn, bytesOut);
-  }
-}
-
-function replyError(
-  req: IncomingMessage,
-  res: ServerResponse,
-  entry: RequestLog,
-  status: number,
-  code: string,
-  message: string,
-  headers?: Record<string, string>,
-): void {
-  res.once('close', () => entry.finish('', status, 0, 0));
-  sendError(req, res, status, code, message, headers);
 }
 
 function forward(
