@@ -229,6 +229,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     gatewayUrl,
     autoscalerStatus: (name) => autoscaler.status(name) as Record<string, unknown> | undefined,
     queueStatus: (name) => queues.status(name),
+    groupCounts: () => gateway.stats().groups ?? {},
     clock,
   });
   function autoscalerDesired(name: string): { autoscalerDesired?: number } {

@@ -68,6 +68,8 @@ export interface QueueSideView {
 
 export interface ServiceDescription extends ServiceSummary {
   token: string;
+  /** The service group the current revision names (`metadata.group`), with the group's endpoint. */
+  group?: { name: string; endpoint: string };
   /** Async services: the input and sink queue endpoints. */
   queues?: { input: string; sink: string };
   /** The current revision's spec with secrets (dockerAuth, token) shown as '***'. */
@@ -152,7 +154,55 @@ export interface EndpointAck {
   inflight: Record<string, number>;
 }
 
+/** One member of a service group as `pier group desc` shows it. */
+export interface GroupMemberView {
+  service: string;
+  /** The custom weight (0–1000); what counts in `custom` mode. */
+  weight: number;
+  /** Takes no group traffic; reachable as `<group>.<service>` and by `X-Pier-Service`. */
+  standalone: boolean;
+  /** Ready instances now. */
+  ready: number;
+  /** Percent of the group's traffic it gets now (0 without a ready instance). */
+  share: number;
+  /** Requests the gateway sent it through the group endpoint so far (the measured split). */
+  requests: number;
+}
+
+export interface GroupSummary {
+  name: string;
+  /** `auto`: in proportion to ready instances; `custom`: by weight. */
+  mode: 'auto' | 'custom';
+  affinity?: { kind: 'header' | 'cookie'; key: string };
+  /** Gateway URL of the group: http://host:port/api/predict/<group> */
+  endpoint: string;
+  members: GroupMemberView[];
+  createdAt: number;
+}
+
+export interface GroupDescription extends GroupSummary {
+  /** The group token: opens the group endpoint and every `<group>.<service>`. */
+  token: string;
+}
+
+/** A traffic change (`pier group traffic`, `PATCH /api/v1/groups/{name}/traffic`); absent fields stay. */
+export interface GroupTrafficRequest {
+  mode?: 'auto' | 'custom';
+  /** Custom weights, 0–1000, by member. */
+  weights?: Record<string, number>;
+  /** true: the member takes no group traffic; false: it takes its share again. */
+  standalone?: Record<string, boolean>;
+  /** Sticky routing by a header or a cookie; null turns it off. */
+  affinity?: { header: string } | { cookie: string } | null;
+}
+
 export interface ControlPlane {
+  /** Service groups, by name. */
+  groups(): GroupSummary[];
+  /** Throws PierError GROUP_NOT_FOUND. */
+  group(name: string): GroupDescription;
+  /** Throws GROUP_NOT_FOUND, or BAD_REQUEST (with paths) for a weight or member that does not fit. */
+  setGroupTraffic(name: string, req: GroupTrafficRequest): GroupDescription;
   validate(spec: unknown): ValidationResult;
   /** Throws PierError SPEC_INVALID (with errors) or SERVICE_EXISTS. */
   create(spec: unknown): Promise<{ service: ServiceDescription; warnings: { path: string; message: string }[] }>;

@@ -18,6 +18,36 @@ const withService = {
   '404': errorResponse('SERVICE_NOT_FOUND'),
 };
 const int = (minimum: number) => ({ type: 'integer', minimum });
+const groupParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'Group name' };
+const withGroup = { ...common, '404': errorResponse('GROUP_NOT_FOUND') };
+const affinity = {
+  type: 'object',
+  required: ['kind', 'key'],
+  properties: { kind: { type: 'string', enum: ['header', 'cookie'] }, key: { type: 'string' } },
+};
+const groupSummary = {
+  type: 'object',
+  required: ['name', 'mode', 'endpoint', 'members', 'createdAt'],
+  properties: {
+    name: { type: 'string' },
+    mode: { type: 'string', enum: ['auto', 'custom'], description: 'auto: by ready instances; custom: by weight' },
+    affinity,
+    endpoint: { type: 'string', description: 'http://host:port/api/predict/<group>' },
+    members: arrayOf({
+      type: 'object',
+      required: ['service', 'weight', 'standalone', 'ready', 'share', 'requests'],
+      properties: {
+        service: { type: 'string' },
+        weight: { type: 'integer', minimum: 0, maximum: 1000 },
+        standalone: { type: 'boolean' },
+        ready: int(0),
+        share: { type: 'number', description: 'percent of group traffic now' },
+        requests: { ...int(0), description: 'requests sent to it through the group endpoint so far' },
+      },
+    }),
+    createdAt: { type: 'integer', description: 'ms since the epoch' },
+  },
+};
 const watchParam = {
   name: 'watch',
   in: 'query',
@@ -263,6 +293,30 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    '/api/v1/groups': {
+      get: { summary: 'List service groups', responses: { '200': json(arrayOf(ref('GroupSummary'))), ...common } },
+    },
+    '/api/v1/groups/{name}': {
+      parameters: [groupParam],
+      get: {
+        summary: 'A service group: token, mode, affinity, members with weight, share now and requests so far',
+        responses: { '200': json(ref('GroupDescription')), ...withGroup },
+      },
+    },
+    '/api/v1/groups/{name}/traffic': {
+      parameters: [groupParam],
+      patch: {
+        summary: 'Change how a group shares traffic: mode, custom weights, standalone members, affinity',
+        requestBody: body(ref('GroupTrafficRequest')),
+        responses: {
+          '200': json(ref('GroupDescription')),
+          '400': errorResponse(
+            'BAD_REQUEST: a weight outside 0–1000 or a service that is no member (with errors[].path)',
+          ),
+          ...withGroup,
+        },
+      },
+    },
     '/api/v1/services/{name}/events': {
       parameters: [
         nameParam,
@@ -339,6 +393,31 @@ export const OPENAPI_DOCUMENT = {
   components: {
     securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
     schemas: {
+      GroupSummary: groupSummary,
+      GroupDescription: {
+        ...groupSummary,
+        required: [...groupSummary.required, 'token'],
+        properties: { ...groupSummary.properties, token: { type: 'string' } },
+      },
+      GroupTrafficRequest: {
+        type: 'object',
+        properties: {
+          mode: { type: 'string', enum: ['auto', 'custom'] },
+          weights: {
+            type: 'object',
+            additionalProperties: { type: 'integer', minimum: 0, maximum: 1000 },
+            description: 'custom weights by member; given without mode, mode becomes custom',
+          },
+          standalone: { type: 'object', additionalProperties: { type: 'boolean' } },
+          affinity: {
+            oneOf: [
+              { type: 'object', required: ['header'], properties: { header: { type: 'string' } } },
+              { type: 'object', required: ['cookie'], properties: { cookie: { type: 'string' } } },
+              { type: 'null' },
+            ],
+          },
+        },
+      },
       History: {
         type: 'object',
         required: ['stepMs', 'windowMs', 'points'],
@@ -416,6 +495,11 @@ export const OPENAPI_DOCUMENT = {
         properties: {
           ...summaryProperties,
           token: { type: 'string' },
+          group: {
+            type: 'object',
+            description: 'The service group of metadata.group',
+            properties: { name: { type: 'string' }, endpoint: { type: 'string' } },
+          },
           spec: ref('ServiceSpec'),
           revisions: arrayOf(ref('RevisionSummary')),
           hint: { type: 'string' },

@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
 import type { ServiceHistory } from '../history/index.js';
 import { PierError } from '../errors.js';
-import type { ModifyRequest } from './control-plane.js';
+import type { GroupTrafficRequest, ModifyRequest } from './control-plane.js';
 import { parseEndpointAck } from './endpoint-ack.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { flagQuery, intField, intQuery, objectBody } from './params.js';
@@ -145,10 +145,28 @@ export function createRoutes(deps: RouteDeps): Route[] {
       if (flagQuery(ctx.query, 'follow')) return followLogs(ctx, svc(ctx), query);
       return { text: await ctx.control.logs(svc(ctx), query), contentType: 'text/plain; charset=utf-8' };
     }),
+    v1('GET', '/groups', (ctx) => ({ json: ctx.control.groups() })),
+    v1('GET', '/groups/{name}', (ctx) => ({ json: ctx.control.group(ctx.params.name!) })),
+    v1('PATCH', '/groups/{name}/traffic', async (ctx) => {
+      const body = objectBody(await ctx.body(), 'a traffic change');
+      return { json: ctx.control.setGroupTraffic(ctx.params.name!, trafficRequest(body)) };
+    }),
     v1('GET', '/endpoints/watch', (ctx) => watchEndpoints(ctx, deps.clock, deps.heartbeatMs)),
     v1('POST', '/endpoints/ack', async (ctx) => {
       ctx.control.ackEndpoints(parseEndpointAck(await ctx.body()));
       return { empty: true };
     }),
   ];
+}
+
+/** The shape of a traffic change; values are checked by the control plane (with paths). */
+function trafficRequest(body: Record<string, unknown>): GroupTrafficRequest {
+  const req: GroupTrafficRequest = {};
+  if (body.mode !== undefined) req.mode = body.mode as GroupTrafficRequest['mode'];
+  if (body.weights !== undefined) req.weights = objectBody(body.weights, '"weights"') as Record<string, number>;
+  if (body.standalone !== undefined) {
+    req.standalone = objectBody(body.standalone, '"standalone"') as Record<string, boolean>;
+  }
+  if (body.affinity !== undefined) req.affinity = body.affinity as GroupTrafficRequest['affinity'];
+  return req;
 }

@@ -6,7 +6,15 @@
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ControlPlane, ModifyRequest, ModifyResult, ServiceDescription } from '../api/index.js';
+import type {
+  ControlPlane,
+  GroupDescription,
+  GroupSummary,
+  GroupTrafficRequest,
+  ModifyRequest,
+  ModifyResult,
+  ServiceDescription,
+} from '../api/index.js';
 import { ERROR_CODES, type ErrorCode, PierError } from '../errors.js';
 import type { ValidationResult } from '../spec/index.js';
 
@@ -128,6 +136,10 @@ export function createClient(opts: ClientOptions) {
     queue: (name: string) => json<ReturnType<ControlPlane['queue']>>('GET', `${svc(name)}/queue`),
     events: (name: string, q: { sinceId?: number; limit?: number } = {}) =>
       json<ReturnType<ControlPlane['events']>>('GET', `${svc(name)}/events${query(q)}`),
+    groups: () => json<GroupSummary[]>('GET', '/api/v1/groups'),
+    group: (name: string) => json<GroupDescription>('GET', `/api/v1/groups/${enc(name)}`),
+    groupTraffic: (name: string, req: GroupTrafficRequest) =>
+      json<GroupDescription>('PATCH', `/api/v1/groups/${enc(name)}/traffic`, req),
     logs: async (name: string, q: { instance?: string; tail?: number } = {}) =>
       (await send('GET', `${svc(name)}/logs${query(q)}`)).text(),
     /** Streams log text to onChunk until the signal aborts or the server ends the stream. */

@@ -8,6 +8,7 @@ import { createClient } from './client.js';
 import * as create from './commands/create.js';
 import * as exporter from './commands/export.js';
 import * as observe from './commands/observe.js';
+import { registerGroupCommands } from './commands/groups.js';
 import * as foreground from './commands/server.js';
 import * as services from './commands/services.js';
 import * as check from './commands/validate.js';
@@ -366,6 +367,7 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
     .option('--tail <n>', 'last N lines (default 200)')
     .option('-f, --follow', 'stream new output until Ctrl-C')
     .action((name: string, o: observe.LogsOptions) => observe.logs(ctx, name, o));
+  registerGroupCommands(program, ctx);
   return program;
 }
 

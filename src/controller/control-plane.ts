@@ -7,6 +7,9 @@
 import type {
   ControlPlane,
   EndpointAck,
+  GroupDescription,
+  GroupSummary,
+  GroupTrafficRequest,
   InstanceCounts,
   InstanceView,
   LogQuery,
@@ -37,6 +40,7 @@ import {
 import { type EventRecord, generateToken, type RevisionRecord, type Store } from '../store/index.js';
 import { canonicalJson, runsSame } from './equivalence.js';
 import type { GatewayRegistry } from './gateways.js';
+import { GroupControl } from './groups.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface ControlPlaneDeps {
@@ -54,6 +58,8 @@ export interface ControlPlaneDeps {
   autoscalerStatus?: (name: string) => Record<string, unknown> | undefined;
   /** Length, consumers and oldest item of an async service's queues (src/queue). */
   queueStatus?: (name: string) => QueueStatus | undefined;
+  /** Requests per group and member the gateway has sent so far (the measured split). */
+  groupCounts?: () => Record<string, Record<string, number>>;
   clock?: Clock;
 }
 
@@ -67,10 +73,38 @@ export class LocalControlPlane implements ControlPlane {
   private readonly clock: Clock;
   /** Deletes in progress, by service name. */
   private readonly deletions = new Map<string, Promise<void>>();
+  private readonly groupControl: GroupControl;
 
   constructor(private readonly deps: ControlPlaneDeps) {
     this.endpoints = deps.endpoints;
     this.clock = deps.clock ?? createRealClock();
+    this.groupControl = new GroupControl({
+      store: deps.store,
+      endpoints: deps.endpoints,
+      publish: () => deps.reconciler.publishSnapshot(),
+      gatewayUrl: deps.gatewayUrl,
+      ...(deps.groupCounts ? { groupCounts: deps.groupCounts } : {}),
+    });
+    // Groups named by specs stored before this Pier (or before a crash) exist from the start.
+    this.groupControl.sync();
+  }
+
+  groups(): GroupSummary[] {
+    return this.groupControl.list();
+  }
+
+  group(name: string): GroupDescription {
+    return this.groupControl.describe(name);
+  }
+
+  setGroupTraffic(name: string, req: GroupTrafficRequest): GroupDescription {
+    return this.groupControl.setTraffic(name, req);
+  }
+
+  /** After a change of which revision a service runs (or of the services): groups follow, gateways hear at once. */
+  private groupsChanged(): void {
+    this.groupControl.sync();
+    this.deps.reconciler.publishSnapshot();
   }
 
   watchOpened(gateway: string): void {
@@ -93,6 +127,7 @@ export class LocalControlPlane implements ControlPlane {
     const spec = this.checked(input);
     const { store, reconciler } = this.deps;
     await this.afterDeletion(spec.name);
+    this.groupControl.checkNames(spec);
     const token = typeof spec.token === 'string' && spec.token !== '***' ? spec.token : generateToken();
     const { token: _dropped, ...stored } = spec;
     store.createService({
@@ -103,6 +138,7 @@ export class LocalControlPlane implements ControlPlane {
       summary: 'initial',
     });
     reconciler.state(spec.name).everRunning = false;
+    if (spec.metadata.group !== undefined) this.groupsChanged();
     reconciler.enqueue(spec.name);
     return { service: this.describe(spec.name), warnings: validateSpec(input).warnings };
   }
@@ -124,8 +160,10 @@ export class LocalControlPlane implements ControlPlane {
       current && isAsyncService(current.spec)
         ? { input: summary.endpoint, sink: `${summary.endpoint}/sink` }
         : undefined;
+    const group = current?.spec.metadata.group;
     return {
       ...summary,
+      ...(group ? { group: { name: group, endpoint: `${this.deps.gatewayUrl}/api/predict/${group}` } } : {}),
       ...(autoscaler ? { autoscaler } : {}),
       ...(queues ? { queues } : {}),
       token: svc.token,
@@ -162,6 +200,7 @@ export class LocalControlPlane implements ControlPlane {
         errors: [{ path: 'name', message: `is "${spec.name}"; it must stay "${name}". Create a new service instead.` }],
       });
     }
+    this.groupControl.checkNames(spec);
     const { token: newToken, ...stored } = spec;
     if (typeof newToken === 'string' && newToken !== '***' && newToken !== svc.token) {
       store.updateService(name, { token: newToken });
@@ -186,6 +225,7 @@ export class LocalControlPlane implements ControlPlane {
     const rev = store.addRevision(name, stored as ServiceSpec, summarizeChange(current, stored as ServiceSpec));
     store.updateService(name, { revision: rev.number, desiredInstances: initialInstances(stored as ServiceSpec) });
     const inPlace = runsSame(current, stored as ServiceSpec);
+    if (current.metadata.group !== stored.metadata.group) this.groupsChanged();
     reconciler.event(
       name,
       'Normal',
@@ -210,6 +250,7 @@ export class LocalControlPlane implements ControlPlane {
     const done = (async () => {
       await reconciler.waitForNoInstances(name, DELETE_WAIT_MS);
       store.deleteService(name);
+      this.groupsChanged();
       // A state left with instances that would not stop keeps the name refused (see afterDeletion).
       reconciler.forget(name);
       reconciler.enqueue(name);
@@ -307,6 +348,7 @@ export class LocalControlPlane implements ControlPlane {
     store.requireRevision(name, revision);
     if (svc.revision !== revision) {
       store.updateService(name, { revision });
+      this.groupsChanged();
       reconciler.event(
         name,
         'Normal',

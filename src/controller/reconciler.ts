@@ -23,7 +23,7 @@ import {
 import { resolveRollingStrategy } from '../spec/index.js';
 import type { EventType, ServiceRecord, Store } from '../store/index.js';
 import { runsSame } from './equivalence.js';
-import { serviceRoute } from './routes.js';
+import { groupMembership, groupRoutes, serviceRoute } from './routes.js';
 import { computeServiceStatus, type StatusResult } from './status.js';
 
 export interface ReconcilerDeps {
@@ -326,6 +326,7 @@ export class Reconciler {
   publishSnapshot(): void {
     if (this.adopting) return;
     const services: Record<string, ServiceRoute> = {};
+    const members: { name: string; group?: string | undefined }[] = [];
     let incomplete = false;
     for (const svc of this.deps.store.listServices()) {
       if (svc.deleting) continue;
@@ -334,13 +335,21 @@ export class Reconciler {
       const { endpoints, complete } = this.deps.platform.endpoints(svc.name);
       if (!complete) incomplete = true;
       services[svc.name] = serviceRoute(svc, revision.spec, endpoints);
+      members.push({ name: svc.name, group: revision.spec.metadata.group });
     }
-    const json = JSON.stringify({ services, incomplete });
+    const groups = groupRoutes(this.deps.store.groups.list(), groupMembership(members));
+    const hasGroups = Object.keys(groups).length > 0;
+    const json = JSON.stringify({ services, incomplete, groups });
     if (json === this.lastSnapshotJson) return;
     this.lastSnapshotJson = json;
     this.publishedVersion++;
     this.publishedIds = new Set(Object.values(services).flatMap((r) => r.endpoints.map((e) => e.instanceId)));
-    this.deps.publish({ version: this.publishedVersion, services, ...(incomplete ? { incomplete: true } : {}) });
+    this.deps.publish({
+      version: this.publishedVersion,
+      services,
+      ...(hasGroups ? { groups } : {}),
+      ...(incomplete ? { incomplete: true } : {}),
+    });
     this.settleUnpublished((id) => !this.publishedIds.has(id));
   }
 

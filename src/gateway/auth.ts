@@ -95,6 +95,24 @@ export function checkAuthorization(
 }
 
 /**
+ * The first verdict that is not "wrong" over several accepted secrets (a group
+ * call takes the group token, and a call pinned to a member also that member's).
+ */
+export function checkAuthorizationAny(
+  req: AuthRequest,
+  route: Route,
+  secrets: readonly TokenSecret[],
+  policy: SignaturePolicy = NO_POLICY,
+): AuthVerdict {
+  let verdict: AuthVerdict = WRONG;
+  for (const secret of secrets) {
+    verdict = checkAuthorization(req, route, secret, policy);
+    if (verdict.kind !== 'wrong') return verdict;
+  }
+  return verdict;
+}
+
+/**
  * For a request naming no known service: 'ok' only when it carries the raw or
  * Bearer token of some service (every digest compared, no early exit), so a
  * caller without one cannot tell unknown names from known ones.

@@ -9,7 +9,7 @@ import type { GatewayMetrics } from './metrics.js';
 import type { ProxyDeps } from './proxy.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { BodySpool } from './signed-body.js';
-import type { EndpointSnapshot, QueueFront, ServiceRoute } from './types.js';
+import type { EndpointSnapshot, QueueFront } from './types.js';
 import type { Upstreams } from './upstreams.js';
 import type { Board } from './workers/board.js';
 
@@ -30,7 +30,8 @@ export interface GatewayCore {
   proxy: ProxyDeps;
   maxBodyBytes: number;
   serviceStats: Map<string, { requests: number; inflight: number }>;
-  secrets: WeakMap<ServiceRoute, TokenSecret>;
+  /** Per token holder (a service or a group route object of the current snapshot). */
+  secrets: WeakMap<{ token: string }, TokenSecret>;
   /** Checks on `EAS` signatures beyond the HMAC (the opt-in Date skew). */
   eas: SignaturePolicy;
   /** Where signed bodies over the replay buffer wait for their Content-MD5 check. */
@@ -76,7 +77,7 @@ class SharedCount {
   }
 }
 
-export function secretOf(core: GatewayCore, svc: ServiceRoute): TokenSecret {
+export function secretOf(core: GatewayCore, svc: { token: string }): TokenSecret {
   let s = core.secrets.get(svc);
   if (!s) {
     s = tokenSecret(svc.token);
@@ -104,17 +105,21 @@ export interface AccessEntry {
   startedNs: bigint;
   bytesIn: number;
   bytesOut: number;
+  /** Set when the request came through this group's endpoint. */
+  group?: string;
 }
 
 /** Metrics and the one access-log line per request; never credentials. */
 export function recordDone(core: GatewayCore, e: AccessEntry): void {
   const seconds = Number(process.hrtime.bigint() - e.startedNs) / 1e9;
   if (e.service !== '') core.metrics.done(e.service, e.instance, e.status, seconds, e.bytesIn, e.bytesOut, e.method);
+  if (e.group !== undefined) core.metrics.groupDone(e.group, e.service, e.status);
   if (core.logger.isLevelEnabled('info')) {
     core.logger.info(
       {
         method: e.method,
         service: e.service,
+        ...(e.group !== undefined ? { group: e.group } : {}),
         instance: e.instance,
         status: e.status,
         ms: Math.round(seconds * 1e6) / 1e3,

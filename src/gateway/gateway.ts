@@ -264,7 +264,8 @@ export function createLocalGateway(opts: GatewayOptions, board?: Board): Gateway
         services[name] ??= { requests: 0, inflight: 0, instances: {} };
         services[name]!.pending = pending;
       }
-      return { services };
+      const groups = metrics.groupCounts();
+      return Object.keys(groups).length > 0 ? { services, groups } : { services };
     },
     inflight: outstanding,
     waitForIdle: (id, timeoutMs) => upstreams.waitForIdle(id, timeoutMs),

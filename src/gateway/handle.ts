@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUTH_FORMS, type AuthVerdict, checkAnyToken, checkAuthorization, tokenMatches } from './auth.js';
 import { type GatewayCore, type MetricsEndpoint, countRequest, recordDone, secretOf } from './core.js';
-import { type CallDone, ProxyCall, upstreamHeaders } from './proxy.js';
+import { groupOf, handleGroup } from './groups/handle.js';
+import { ProxyCall, upstreamHeaders } from './proxy.js';
+import { type Finish, RequestLog, refused, replyError } from './request-log.js';
 import { discoveryWithoutToken } from './discovery.js';
 import { sendError, sendJson } from './respond.js';
 import { readSignedBody, SpooledBody } from './signed-body.js';
@@ -17,7 +19,12 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
     return;
   }
   const route = parseRoute(req.url ?? '/');
-  const svc = route ? core.snapshot.services[route.service] : undefined;
+  const group = route?.kind === 'predict' ? groupOf(core, route) : undefined;
+  if (group) {
+    handleGroup(core, req, res, route!, group, startedNs, serve);
+    return;
+  }
+  const svc = route && route.member === undefined ? core.snapshot.services[route.service] : undefined;
   if (route?.kind === 'discovery' && answerOpenDiscovery(core, req, res, route, svc, startedNs)) return;
   if (route && !svc && unknownUnauthorized(core, req, res, startedNs)) return;
   if (!route || !svc || (route.kind === 'web' && !svc.enableWebservice)) {
@@ -29,26 +36,24 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
   const entry = new RequestLog(core, req.method ?? 'GET', svc.name, countRequest(core, svc.name), startedNs);
   // No per-request closures on the way to the proxy (tsx wraps each one in __name):
   // the error answers below go through module-level functions.
-
   if (route.kind === 'web' && !webAuthorized(core, req, res, svc, route, entry.finisher())) return;
   const verdict: AuthVerdict =
     route.kind === 'web' ? { kind: 'ok' } : checkAuthorization(req, route, secretOf(core, svc), core.eas);
-  if (verdict.kind === 'missing') {
-    replyError(req, res, entry, 401, 'UNAUTHORIZED', `missing Authorization header; ${AUTH_FORMS}`, {
-      'www-authenticate': 'Bearer realm="pier"',
-    });
-    return;
-  }
-  if (verdict.kind === 'malformed') {
-    replyError(req, res, entry, 400, 'BAD_REQUEST', `malformed Authorization header; ${AUTH_FORMS}`);
-    return;
-  }
-  if (verdict.kind === 'wrong') {
-    replyError(req, res, entry, 401, 'UNAUTHORIZED', verdict.reason ?? 'wrong token or signature', {
-      'www-authenticate': 'Bearer realm="pier"',
-    });
-    return;
-  }
+  if (refused(req, res, entry, verdict)) return;
+  serve(core, req, res, svc, route, verdict, entry, undefined);
+}
+
+/** An authenticated call to one service: discovery, rate limit, queue, body checks, then the proxy. */
+function serve(
+  core: GatewayCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  svc: ServiceRoute,
+  route: Route,
+  verdict: AuthVerdict,
+  entry: RequestLog,
+  affinity: string | undefined,
+): void {
   if (route.kind === 'discovery') {
     res.once('close', () => entry.finish('', 200, 0, 0));
     sendJson(req, res, 200, upstreamsOf(svc));
@@ -94,13 +99,13 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
         const { body } = result;
         if (body instanceof SpooledBody) res.once('close', () => body.dispose());
         if (res.destroyed) return;
-        forward(core, req, res, svc, route, body, entry);
+        forward(core, req, res, svc, route, body, entry, affinity);
       },
       () => entry.finish('', 499, 0, 0),
     );
     return;
   }
-  forward(core, req, res, svc, route, undefined, entry);
+  forward(core, req, res, svc, route, undefined, entry, affinity);
 }
 
 /**
@@ -159,50 +164,6 @@ function answerOpenDiscovery(
   return true;
 }
 
-type Finish = (instance: string, status: number, bytesIn: number, bytesOut: number) => void;
-
-/** One request's stats and access-log entry, written once (a class: no closures per request). */
-class RequestLog implements CallDone {
-  private logged = false;
-
-  constructor(
-    private readonly core: GatewayCore,
-    private readonly method: string,
-    private readonly service: string,
-    private readonly stats: { inflight: number },
-    private readonly startedNs: bigint,
-  ) {}
-
-  finish(instance: string, status: number, bytesIn: number, bytesOut: number): void {
-    if (this.logged) return;
-    this.logged = true;
-    this.stats.inflight--;
-    const { method, service, startedNs } = this;
-    recordDone(this.core, { method, service, instance, status, startedNs, bytesIn, bytesOut });
-  }
-
-  done(call: ProxyCall): void {
-    this.finish(call.instance, call.status, call.bytesIn, call.bytesOut);
-  }
-
-  finisher(): Finish {
-    return (instance, status, bytesIn, bytesOut) => this.finish(instance, status, bytesIn, bytesOut);
-  }
-}
-
-function replyError(
-  req: IncomingMessage,
-  res: ServerResponse,
-  entry: RequestLog,
-  status: number,
-  code: string,
-  message: string,
-  headers?: Record<string, string>,
-): void {
-  res.once('close', () => entry.finish('', status, 0, 0));
-  sendError(req, res, status, code, message, headers);
-}
-
 function forward(
   core: GatewayCore,
   req: IncomingMessage,
@@ -211,8 +172,11 @@ function forward(
   route: Route,
   body: Buffer | SpooledBody | undefined,
   entry: RequestLog,
+  affinity: string | undefined,
 ): void {
-  new ProxyCall(core.proxy, req, res, svc, route, upstreamHeaders(req), body, entry).start();
+  const call = new ProxyCall(core.proxy, req, res, svc, route, upstreamHeaders(req), body, entry);
+  call.affinity = affinity;
+  call.start();
 }
 
 /**
@@ -270,6 +234,7 @@ function log(core: GatewayCore, req: IncomingMessage, service: string, instance:
  */
 function unknownUnauthorized(core: GatewayCore, req: IncomingMessage, res: ServerResponse, startedNs: bigint): boolean {
   const secrets = Object.values(core.snapshot.services).map((s) => secretOf(core, s));
+  for (const g of Object.values(core.snapshot.groups ?? {})) secrets.push(secretOf(core, g));
   const verdict = checkAnyToken(req.headers, secrets);
   if (verdict === 'ok') return false;
   res.once('close', () => log(core, req, '', '', verdict === 'malformed' ? 400 : 401, startedNs));

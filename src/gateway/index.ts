@@ -5,3 +5,4 @@ export { createRoundRobin } from './lb/round-robin.js';
 export { createRemoteEndpointSource, type RemoteEndpointSource, type RemoteSourceOptions } from './remote-source.js';
 export { createEndpointStore, type EndpointStore } from './store.js';
 export { type DiscoveryMode, DISCOVERY_MODES, isDiscoveryMode } from './discovery.js';
+export { groupShares, type Share } from './groups/pick.js';

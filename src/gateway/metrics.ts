@@ -4,6 +4,7 @@ import type { EndpointSnapshot } from './types.js';
 const REQUEST_LABELS = ['service', 'instance', 'code'] as const;
 const INFLIGHT_LABELS = ['service', 'instance'] as const;
 const BYTES_LABELS = ['service', 'direction'] as const;
+const GROUP_LABELS = ['group', 'service', 'code'] as const;
 const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 /** Methods get their own label value; anything else is "other", so a client cannot grow the series. */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -42,6 +43,8 @@ export class GatewayMetrics {
   private readonly requestCells = new Map<string, Map<string, Map<number, Cell>>>();
   private readonly inflightCells = new Map<string, Map<string, Cell>>();
   private readonly byteCells = new Map<string, [Cell, Cell]>();
+  /** Requests through a group endpoint: group → member ('' when none took it) → code. */
+  private readonly groupCells = new Map<string, Map<string, Map<number, Cell>>>();
   private readonly hist = new Map<string, Map<string, { observe(v: number): void }[]>>();
   private live: EndpointSnapshot | undefined;
   private readonly queueWaitHist: Histogram<'service'>;
@@ -99,6 +102,20 @@ export class GatewayMetrics {
         this.reset();
         for (const pair of self.byteCells.values()) {
           for (const c of pair) if (c.value > 0) this.inc(labelsOf(BYTES_LABELS, c), c.value);
+        }
+      },
+    });
+    new Counter({
+      name: 'pier_gateway_group_requests_total',
+      help: 'Requests to a group endpoint, by group, the member that took it (empty when none could) and status code.',
+      labelNames: GROUP_LABELS,
+      registers: [registry],
+      collect() {
+        self.prune();
+        this.reset();
+        for (const byMember of self.groupCells.values()) {
+          for (const byCode of byMember.values())
+            for (const c of byCode.values()) this.inc(labelsOf(GROUP_LABELS, c), c.value);
         }
       },
     });
@@ -227,6 +244,41 @@ export class GatewayMetrics {
     }
   }
 
+  /** A request to a group endpoint ended; `service` is the member that took it ('' when none). */
+  groupDone(group: string, service: string, code: number): void {
+    let byMember = this.groupCells.get(group);
+    if (!byMember) {
+      byMember = new Map();
+      this.groupCells.set(group, byMember);
+    }
+    let byCode = byMember.get(service);
+    if (!byCode) {
+      byCode = new Map();
+      byMember.set(service, byCode);
+    }
+    let cell = byCode.get(code);
+    if (!cell) {
+      cell = { labels: [group, service, String(code)], value: 0 };
+      byCode.set(code, cell);
+    }
+    cell.value++;
+  }
+
+  /** Requests per group and member so far (every status), for `pier group desc` and the console. */
+  groupCounts(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [group, byMember] of this.groupCells) {
+      const row: Record<string, number> = {};
+      for (const [member, byCode] of byMember) {
+        let n = 0;
+        for (const c of byCode.values()) n += c.value;
+        row[member] = n;
+      }
+      out[group] = row;
+    }
+    return out;
+  }
+
   private histogram(service: string, method: string, code: number): { observe(v: number): void } {
     const m = METHODS.has(method) ? method : 'other';
     const k = Math.min(4, Math.max(0, Math.floor(code / 100) - 1));
@@ -252,6 +304,14 @@ export class GatewayMetrics {
       for (const [instance, cell] of byInstance) {
         if (cell.value === 0 && !isLive(service, instance)) byInstance.delete(instance);
       }
+    }
+    // A group's series go with the group; a member's when it leaves the group.
+    for (const [group, byMember] of this.groupCells) {
+      const route = snapshot.groups?.[group];
+      if (!route) this.groupCells.delete(group);
+      else
+        for (const m of byMember.keys())
+          if (m !== '' && !route.members.some((x) => x.service === m)) byMember.delete(m);
     }
     for (const [service, byInstance] of this.requestCells) {
       for (const instance of byInstance.keys()) {

@@ -7,6 +7,7 @@ import { type Deadline, Deadlines, type Expirable } from './deadlines.js';
 import type { Activator } from './activator.js';
 import type { GatewayMetrics } from './metrics.js';
 import { connectionListed, copyResponseHeaders, isHopByHop, sendError } from './respond.js';
+import { pickEndpointByKey } from './groups/pick.js';
 import type { Route } from './route.js';
 import type { Endpoint, LbPolicy, ServiceRoute } from './types.js';
 import type { ConnectionAware, InstanceClient, InstanceState, Upstreams } from './upstreams.js';
@@ -79,6 +80,8 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
   bytesOut = 0;
   /** Set by the undici client that takes the current attempt. */
   connection: InstanceClient | undefined = undefined;
+  /** A group's affinity value: the instance is picked by consistent hashing on it, not by the policy. */
+  affinity: string | undefined = undefined;
   private state: InstanceState | undefined;
   private holding: 'none' | 'queued' | 'active' = 'none';
   /** When the call joined an instance's queue (performance.now), for the queue-wait histogram. */
@@ -168,7 +171,10 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
         return;
       }
       if (healthy.length > 0) open = healthy;
-      ep = this.deps.policy(open, this.deps.outstanding, this.deps.random)!;
+      ep =
+        this.affinity === undefined
+          ? this.deps.policy(open, this.deps.outstanding, this.deps.random)!
+          : pickEndpointByKey(open, this.affinity)!;
     }
     const state = upstreams.state(svc.name, ep);
     this.state = state;

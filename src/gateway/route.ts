@@ -1,6 +1,7 @@
 /**
  * Splits a request target into what the gateway routes on. The service name must
- * be `[A-Za-z][A-Za-z0-9_]*` as written (no percent-decoding), so `..`, `%2F`,
+ * be `[A-Za-z][A-Za-z0-9_]*` as written (no percent-decoding), or two such names
+ * joined by one dot (`<group>.<service>`), so `..`, `%2F`,
  * `%5C` or any escape attempt is simply an unknown route (404), as is any path
  * containing a backslash.
  *
@@ -21,6 +22,11 @@ export interface Route {
   prefix: string;
   /** The sub-path exactly as the client sent it ('' when absent), for signed resources. */
   rawSubPath: string;
+  /**
+   * `/api/predict/<group>.<service>`: `service` is then the group and this the
+   * member it pins (EAS addresses a service of a group that way).
+   */
+  member?: string;
 }
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -52,12 +58,17 @@ export function parseRoute(url: string): Route | undefined {
 
 function split(kind: RouteKind, path: string, start: number, query: string, rawPath: string): Route | undefined {
   const slash = path.indexOf('/', start);
-  const service = slash === -1 ? path.slice(start) : path.slice(start, slash);
-  if (!NAME.test(service)) return undefined;
-  const prefix = path.slice(0, start) + service;
+  const segment = slash === -1 ? path.slice(start) : path.slice(start, slash);
+  const dot = segment.indexOf('.');
+  const service = dot === -1 ? segment : segment.slice(0, dot);
+  const member = dot === -1 ? undefined : segment.slice(dot + 1);
+  if (!NAME.test(service) || (member !== undefined && !NAME.test(member))) return undefined;
+  const prefix = path.slice(0, start) + segment;
   const subPath = slash === -1 ? '/' : path.slice(slash);
   const rawSubPath = rawPath.startsWith(prefix) ? rawPath.slice(prefix.length) : subPath;
-  return { kind, service, subPath, query, prefix, rawSubPath };
+  return member === undefined
+    ? { kind, service, subPath, query, prefix, rawSubPath }
+    : { kind, service, subPath, query, prefix, rawSubPath, member };
 }
 
 function needsNormalising(path: string): boolean {

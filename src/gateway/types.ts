@@ -65,10 +65,41 @@ export interface QueueFront {
   upgrade(svc: ServiceRoute, subPath: string, query: string, req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
+/** How a group shares its traffic: by ready instances (`auto`) or by fixed weights 0–1000 (`custom`). */
+export type TrafficMode = 'auto' | 'custom';
+
+/** One service of a group, as the gateway weighs it. */
+export interface GroupMember {
+  service: string;
+  /** The custom weight (0–1000); ignored in `auto` mode. */
+  weight: number;
+  /** Takes no group traffic (still reachable as `<group>.<service>` and by `X-Pier-Service`). */
+  standalone: boolean;
+}
+
+/** Sticky routing: requests with the same value of this header or cookie go to the same member and instance. */
+export interface Affinity {
+  kind: 'header' | 'cookie';
+  /** Header names are lower case; cookie names as written. */
+  key: string;
+}
+
+/** A service group (EAS `metadata.group`): one endpoint and token over several services. */
+export interface GroupRoute {
+  name: string;
+  /** The group token; compared in constant time, never logged. */
+  token: string;
+  mode: TrafficMode;
+  members: GroupMember[];
+  affinity?: Affinity;
+}
+
 export interface EndpointSnapshot {
   /** Increases with every change; remote gateways acknowledge versions (drain). */
   version: number;
   services: Record<string, ServiceRoute>;
+  /** Service groups by name; absent from control planes that have none (or predate groups). */
+  groups?: Record<string, GroupRoute>;
   /**
    * Set by a control plane that has just started and does not know yet whether
    * some re-adopted instances are ready: remote gateways keep their last
@@ -122,4 +153,10 @@ export interface ServiceStats extends InstanceStats {
 
 export interface GatewayStats {
   services: Record<string, ServiceStats & { /** Requests the activator holds (scale from zero). */ pending?: number }>;
+  /**
+   * Requests through each group endpoint so far, per member ('' for those no member
+   * took), counted by the thread serving them: with `--gateway-workers` > 1 only
+   * the main thread's (the Prometheus series sum every thread).
+   */
+  groups?: Record<string, Record<string, number>>;
 }

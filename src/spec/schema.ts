@@ -6,6 +6,7 @@ import { containersSchema, storageSchema } from './container-schema.js';
 import { checkCron } from './cron.js';
 import { bool, type Ctx, isSet, issue, list, num, obj, oneOf, str } from './fields.js';
 import { describe, fieldName } from './format.js';
+import { NAME_PATTERN } from './prepare.js';
 
 export const SPEC_DEFAULTS = {
   instance: 1,
@@ -113,7 +114,14 @@ export const metadataSchema = obj(
     rpc,
     eas,
     type: str({ nonEmpty: true }),
-    group: str({ nonEmpty: true }),
+    // The gateway addresses a group as /api/predict/<group>[.<service>]: a service name's rule.
+    group: str({
+      nonEmpty: true,
+      check: (v) =>
+        NAME_PATTERN.test(v)
+          ? undefined
+          : 'is not a valid group name; use letters, digits and "_", starting with a letter, e.g. "llm"',
+    }),
   },
   { example: '{"instance": 1}' },
 );

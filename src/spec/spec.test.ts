@@ -587,3 +587,21 @@ describe('all errors at once', () => {
     for (const e of r.errors) expect(e.message.length).toBeGreaterThan(20);
   });
 });
+
+describe('metadata.group (issue 17)', () => {
+  it('takes a group name without a warning', () => {
+    const s = expectOk(spec({ metadata: { group: 'llm' } }));
+    expect(s.metadata.group).toBe('llm');
+    expect(validateSpec(spec({ metadata: { group: 'llm' } })).warnings.map((w) => w.path)).not.toContain(
+      'metadata.group',
+    );
+  });
+
+  it('refuses a name the gateway could not route as /api/predict/<group>', () => {
+    for (const bad of ['my-group', 'a.b', '1st', 'with space']) {
+      expect(messageAt(validateSpec(spec({ metadata: { group: bad } })), 'metadata.group')).toMatch(
+        /not a valid group name/,
+      );
+    }
+  });
+});

@@ -103,12 +103,6 @@ function semanticWarnings(spec: Record<string, unknown>, out: FieldError[]): voi
   if (spec.queue !== undefined && !isAsync) {
     out.push({ path: 'queue', message: `queue applies to asynchronous services (metadata.type "Async"); it ${LOCAL}` });
   }
-  if (metadata.group !== undefined) {
-    out.push({
-      path: 'metadata.group',
-      message: `metadata.group (traffic splitting between services) is not supported yet; it ${LOCAL}`,
-    });
-  }
   if (!Array.isArray(spec.containers)) return;
   spec.containers.forEach((c, i) => {
     if (!isPlainObject(c) || !Array.isArray(c.env)) return;

@@ -11,3 +11,4 @@ export {
   Store,
   type StoreOptions,
 } from './store.js';
+export { DEFAULT_GROUP_WEIGHT, GroupTable, type GroupTrafficPatch } from './groups.js';

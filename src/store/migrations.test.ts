@@ -43,7 +43,16 @@ describe('migrations', () => {
     const db = rawDb();
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     // `instances` stays until the local platform takes it over (src/platform/local/records.ts).
-    expect(tables(db)).toEqual(['component_versions', 'events', 'instances', 'revisions', 'services', 'settings']);
+    expect(tables(db)).toEqual([
+      'component_versions',
+      'events',
+      'group_members',
+      'groups',
+      'instances',
+      'revisions',
+      'services',
+      'settings',
+    ]);
     expect(migrate(db)).toBe(MIGRATIONS.length); // already current: nothing to do
     db.close();
 

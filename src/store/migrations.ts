@@ -81,6 +81,26 @@ export const MIGRATIONS: readonly string[] = [
     version   INTEGER NOT NULL
   ) STRICT, WITHOUT ROWID;
   `,
+  // 4: service groups (metadata.group): the group's token, traffic mode and affinity, and
+  // each member's custom weight and standalone flag. Membership itself is the spec's.
+  `
+  CREATE TABLE groups (
+    name       TEXT    PRIMARY KEY,
+    token      TEXT    NOT NULL,
+    mode       TEXT    NOT NULL DEFAULT 'auto' CHECK (mode IN ('auto', 'custom')),
+    -- 'header:<name>' or 'cookie:<name>'; NULL: no affinity
+    affinity   TEXT,
+    created_at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE group_members (
+    grp        TEXT    NOT NULL REFERENCES groups(name) ON DELETE CASCADE,
+    service    TEXT    NOT NULL REFERENCES services(name) ON DELETE CASCADE,
+    weight     INTEGER NOT NULL CHECK (weight BETWEEN 0 AND 1000),
+    standalone INTEGER NOT NULL DEFAULT 0 CHECK (standalone IN (0, 1)),
+    PRIMARY KEY (grp, service)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];
 
 /** Where a list of steps keeps how many of them a database has. */

@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { type Clock, createRealClock } from '../clock.js';
 import { PierError } from '../errors.js';
 import type { ServiceSpec } from '../spec/index.js';
+import { GroupTable } from './groups.js';
 import { migrate, migrateComponent } from './migrations.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { type EventRow, toEvent, toRevision, toService } from './rows.js';
@@ -80,6 +81,8 @@ function sqliteCode(err: unknown): string | undefined {
 export class Store {
   private readonly stmts: Statements;
   private closed = false;
+  /** Service groups (groups.ts). */
+  readonly groups: GroupTable;
 
   /** Use `openStore`; the constructor expects a migrated connection. */
   constructor(
@@ -88,6 +91,7 @@ export class Store {
     private readonly maxEvents: number,
   ) {
     this.stmts = prepareStatements(db);
+    this.groups = new GroupTable(db, () => clock.now());
   }
 
   private get s(): Statements {

@@ -48,3 +48,21 @@ export interface EventRecord extends Required<Omit<EventInput, 'instance' | 'rev
   instance?: string;
   revision?: number;
 }
+
+/** A service group's own settings; which services belong is each service's `metadata.group`. */
+export interface GroupRecord {
+  name: string;
+  token: string;
+  mode: 'auto' | 'custom';
+  affinity?: { kind: 'header' | 'cookie'; key: string };
+  createdAt: number;
+  /** Traffic settings of members that have any; a member without a row has the defaults. */
+  members: GroupMemberRecord[];
+}
+
+export interface GroupMemberRecord {
+  service: string;
+  /** Custom weight, 0–1000. */
+  weight: number;
+  standalone: boolean;
+}

@@ -226,6 +226,25 @@ describe('the console in Chromium', () => {
     await page.waitForSelector('#instances-body tr[data-state="Running"]', SLOW);
   });
 
+  it('shows a service group: weights, share now and the measured split (issue 17)', async () => {
+    const spec = fixtureSpec('cg_a', {}, {}, { group: 'cg' });
+    expect((await pier.api('POST', '/api/v1/services', spec)).status).toBe(201);
+    await pier.api('PATCH', '/api/v1/groups/cg/traffic', { weights: { cg_a: 700 } });
+    await page.click('nav a:has-text("Groups")');
+    await page.waitForSelector('[data-group="cg"] [data-member="cg_a"] .share:has-text("100%")', SLOW);
+    const token = (await pier.api<{ token: string }>('GET', '/api/v1/groups/cg')).body.token;
+    for (let i = 0; i < 3; i++) {
+      expect(
+        (await fetch(`${pier.gatewayUrl}/api/predict/cg`, { method: 'POST', headers: { authorization: token } }))
+          .status,
+      ).toBe(200);
+    }
+    await page.waitForSelector('[data-group="cg"] [data-member="cg_a"] .requests:has-text("3")', SLOW);
+    expect(await page.textContent('[data-group="cg"] .mode')).toContain('custom');
+    expect(await page.textContent('[data-group="cg"] [data-member="cg_a"] .measured')).toBe('100.0%');
+    await shot('12-groups');
+  });
+
   it('asked no host but Pier', () => {
     const origin = new URL(pier.controlUrl).origin;
     const foreign = requests.filter((u) => new URL(u).origin !== origin);

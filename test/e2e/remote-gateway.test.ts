@@ -141,3 +141,34 @@ it('a standalone gateway serves its own /metrics with the admin token (issue 15)
   expect(text).toMatch(/pier_build_info\{[^}]*role="gateway"\} 1/);
   expect(text).toMatch(/pier_gateway_requests_total\{service="[^"]+",instance="[^"]+",code="200"\} \d+/);
 });
+
+it('serves service groups and follows traffic changes (issue 17)', async () => {
+  const spec = fixtureSpec(
+    'rg_a',
+    {},
+    { readiness_check: { http_get: { path: '/health', port: 8000 }, period_seconds: 1 } },
+    { group: 'rg' },
+  );
+  expect((await pier.api('POST', '/api/v1/services', spec)).status).toBe(201);
+  const token = (await pier.api<{ token: string }>('GET', '/api/v1/groups/rg')).body.token;
+  const status = async () => {
+    const res = await fetch(`${remote.url}/api/predict/rg/work`, { method: 'POST', headers: { authorization: token } });
+    await res.arrayBuffer();
+    return res.status;
+  };
+  await waitFor(async () => (await status()) === 200, {
+    what: 'the remote gateway to route the group',
+    timeoutMs: 120_000,
+  });
+  // Taken out of the group's traffic: the group has no member to send to.
+  expect((await pier.api('PATCH', '/api/v1/groups/rg/traffic', { standalone: { rg_a: true } })).status).toBe(200);
+  await waitFor(async () => (await status()) === 503, {
+    what: 'the remote gateway to follow the change',
+    timeoutMs: 30_000,
+  });
+  const pinned = await fetch(`${remote.url}/api/predict/rg.rg_a/work`, {
+    method: 'POST',
+    headers: { authorization: token },
+  });
+  expect(pinned.status).toBe(200);
+});

@@ -129,6 +129,13 @@ export function createFakeControl(overrides: Partial<ControlPlane> = {}): FakeCo
       get(name);
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     },
+    groups: () => [],
+    group: (name) => {
+      throw new PierError('GROUP_NOT_FOUND', `service group "${name}" not found`);
+    },
+    setGroupTraffic: (name) => {
+      throw new PierError('GROUP_NOT_FOUND', `service group "${name}" not found`);
+    },
     endpoints: createFakeEndpoints(),
     gateways,
     watchOpened(gateway) {

@@ -30,6 +30,7 @@ export function descTable(s: ServiceDescription): string[] {
       ['Input queue', s.queues?.input],
       ['Sink queue', s.queues?.sink],
       ['Token', s.token],
+      ['Group', s.group ? `${s.group.name} (${s.group.endpoint}; "pier group desc ${s.group.name}")` : undefined],
       ['Revision', s.revision],
       ['Instances', `${i.ready}/${s.desired} ready (total ${i.total}, pending ${i.pending}, running ${i.running})`],
       ['Created', isoTime(s.createdAt)],

@@ -1,9 +1,10 @@
 // The console's entry: login, then a hash router (#/, #/s/NAME, #/new,
-// #/edit/NAME). Each view returns a cleanup that ends its streams and timers.
+// #/edit/NAME, #/groups). Each view returns a cleanup that ends its streams and timers.
 
 import { session, tryToken } from './api.js';
 import { h, replace } from './dom.js';
 import { editorView } from './editor.js';
+import { groupsView } from './groups.js';
 import { listView } from './list.js';
 import { serviceView } from './service.js';
 
@@ -65,6 +66,7 @@ function route() {
   const parts = hash.split('/').map(decodeURIComponent);
   if (parts[1] === 's' && parts[2]) cleanup = serviceView(view, parts[2]);
   else if (parts[1] === 'new') cleanup = editorView(view);
+  else if (parts[1] === 'groups') cleanup = groupsView(view);
   else if (parts[1] === 'edit' && parts[2]) cleanup = editorView(view, parts[2]);
   else cleanup = listView(view);
   for (const a of nav.querySelectorAll('a')) {

@@ -242,7 +242,9 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
         services[name] ??= { requests: 0, inflight: 0, instances: {} };
         services[name]!.instances[id] = { requests: board.instanceRequests(slot), inflight: board.inflight(slot) };
       }
-      return { services };
+      // Group counts are per thread (types.ts): this thread's.
+      const groups = local.stats().groups;
+      return groups ? { services, groups } : { services };
     },
     inflight,
     perThread: () => Array.from({ length: threads }, (_, t) => board.threadRequests(t)),

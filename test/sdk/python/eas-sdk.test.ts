@@ -6,6 +6,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GroupDescription } from '../../../src/api/index.js';
 import { createService, fixtureSpec, type SdkService, startSdkPier, type TestPier } from '../harness.js';
 import { hasSdkPython, runPython, sdkPython } from './python.js';
 
@@ -35,6 +36,27 @@ describe('eas-prediction PredictClient', () => {
     expect(answer).toMatchObject({ path: '/', body: 'hello pier' });
     expect(answer.instance).toBeTruthy();
     expect(await echo.gatewayRequests()).toBe(before + 1);
+  });
+
+  it('calls a service group endpoint with the group token, unchanged (signed EAS header)', async () => {
+    sdkPython();
+    const groupSpec = (name: string) => fixtureSpec(name, {}, readiness, { group: 'py_grp' });
+    const members = [
+      await createService(pier, groupSpec('py_grp_a')),
+      await createService(pier, groupSpec('py_grp_b')),
+    ];
+    const group = (await pier.api<GroupDescription>('GET', '/api/v1/groups/py_grp')).body;
+    const ids = new Set<string>();
+    for (const m of members) for (const i of await m.instances()) ids.add(i.id);
+    const { result } = await runPython('eas_sdk.py', ['gateway', pier.gatewayUrl, 'py_grp', group.token]);
+    expect(result.ok).toBe(true);
+    const answer = result.answer as { path: string; body: string; instance: string };
+    expect(answer).toMatchObject({ path: '/', body: 'hello pier' });
+    expect(ids.has(answer.instance)).toBe(true);
+    // And a member pinned through the group: the SDK signs /api/predict/py_grp.py_grp_b.
+    const pinned = await runPython('eas_sdk.py', ['gateway', pier.gatewayUrl, 'py_grp.py_grp_b', group.token]);
+    const pinnedIds = new Set((await members[1]!.instances()).map((i) => i.id));
+    expect(pinnedIds.has((pinned.result.answer as { instance: string }).instance)).toBe(true);
   });
 
   it('surfaces 401 as PredictException for a wrong token', async () => {
