@@ -61,6 +61,21 @@ certs() {
   printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\n' >"$pki/apiserver.ext"
   ossl x509 -req -in "$pki/apiserver.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
     -days 30 -extfile "$pki/apiserver.ext" -out "$pki/apiserver.crt"
+  # kwok's kubelet API (logs, exec, port-forward) serves this one; the apiserver
+  # verifies it against the CA (--kubelet-certificate-authority) at the node's
+  # InternalIP, 127.0.0.1, and shows its own client certificate. kwok asks for
+  # none (its server has no client authentication), as a kubelet with
+  # --anonymous-auth would not.
+  ossl req -newkey rsa:2048 -nodes -subj "/CN=kwok-kubelet" \
+    -keyout "$pki/kwok.key" -out "$pki/kwok.csr"
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$pki/kwok.ext"
+  ossl x509 -req -in "$pki/kwok.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+    -days 30 -extfile "$pki/kwok.ext" -out "$pki/kwok.crt"
+  ossl req -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=kube-apiserver-kubelet-client" \
+    -keyout "$pki/kubelet-client.key" -out "$pki/kubelet-client.csr"
+  printf 'extendedKeyUsage=clientAuth\n' >"$pki/kubelet-client.ext"
+  ossl x509 -req -in "$pki/kubelet-client.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+    -days 30 -extfile "$pki/kubelet-client.ext" -out "$pki/kubelet-client.crt"
   ossl genrsa -out "$pki/sa.key" 2048
   ossl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub"
 }
@@ -91,7 +106,7 @@ start() {
 
 api() {
   curl -sf --max-time 10 --cacert "$dir/pki/ca.crt" -H "Authorization: Bearer $token" \
-    -H 'Content-Type: application/json' "$@"
+    -H "Content-Type: ${content_type:-application/json}" "$@"
 }
 
 nodes_ready() {
@@ -100,6 +115,13 @@ import json, sys
 items = json.load(sys.stdin)["items"]
 ready = [n for n in items if any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"].get("conditions", []))]
 sys.exit(0 if len(ready) == int(sys.argv[1]) else 1)' "$NODES"
+}
+
+logs_crd_established() {
+  api "$server/apis/apiextensions.k8s.io/v1/customresourcedefinitions/logs.kwok.x-k8s.io" | python3 -c '
+import json, sys
+conds = json.load(sys.stdin).get("status", {}).get("conditions", [])
+sys.exit(0 if any(c["type"] == "Established" and c["status"] == "True" for c in conds) else 1)'
 }
 
 create_nodes() {
@@ -136,7 +158,7 @@ up() {
   certs
   token=$(python3 -c 'import secrets; print(secrets.token_hex(24))')
   echo "$token,pier-admin,pier-admin,system:masters" >"$dir/pki/tokens.csv"
-  read -r etcd_port peer_port api_port <<<"$(free_ports 3)"
+  read -r etcd_port peer_port api_port kubelet_port <<<"$(free_ports 4)"
   server="https://127.0.0.1:$api_port"
   kubeconfig "$dir/kubeconfig" "$server" "$token"
 
@@ -155,7 +177,9 @@ up() {
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$dir/pki/sa.pub" --service-account-signing-key-file="$dir/pki/sa.key" \
     --service-cluster-ip-range="$SERVICE_CIDR" --authorization-mode=RBAC \
-    --endpoint-reconciler-type=none --allow-privileged=true --profiling=false
+    --endpoint-reconciler-type=none --allow-privileged=true --profiling=false \
+    --kubelet-preferred-address-types=InternalIP --kubelet-certificate-authority="$dir/pki/ca.crt" \
+    --kubelet-client-certificate="$dir/pki/kubelet-client.crt" --kubelet-client-key="$dir/pki/kubelet-client.key"
   wait_for 180 kube-apiserver api "$server/readyz" || die "kube-apiserver did not become ready; see $dir/logs/kube-apiserver.log"
 
   local comp=$dir/component.kubeconfig
@@ -164,8 +188,21 @@ up() {
     --service-account-private-key-file="$dir/pki/sa.key" --root-ca-file="$dir/pki/ca.crt" \
     --use-service-account-credentials=false --profiling=false
   start kube-scheduler --kubeconfig="$comp" --secure-port=0 --leader-elect=false --profiling=false
+  # The Logs resource (kwok.x-k8s.io/v1alpha1) maps a pod's containers to log
+  # files; kwok watches them (--enable-crds), so the CRD must exist first.
+  content_type=application/yaml api -X POST "$server/apis/apiextensions.k8s.io/v1/customresourcedefinitions" \
+    --data-binary @"$here/kwok-logs-crd.yaml" >/dev/null ||
+    die "creating the Logs CRD failed"
+  wait_for 60 "the Logs CRD" logs_crd_established || die "the Logs CRD was not established"
+  # --server-address: kwok serves the kubelet API for every fake node there
+  # (https://kwok.sigs.k8s.io/docs/user/kwok-in-cluster/); --node-port is what the
+  # nodes advertise (status.daemonEndpoints, stages.yaml), which the apiserver dials.
   start kwok --kubeconfig="$comp" --config="$here/stages.yaml" --manage-all-nodes=true \
-    --cidr="$POD_CIDR" --node-ip=127.0.0.1
+    --cidr="$POD_CIDR" --node-ip=127.0.0.1 \
+    --server-address="127.0.0.1:$kubelet_port" --node-port="$kubelet_port" \
+    --tls-cert-file="$dir/pki/kwok.crt" --tls-private-key-file="$dir/pki/kwok.key" --enable-crds=Logs
+  wait_for 60 "kwok's server" curl -sf --max-time 5 --cacert "$dir/pki/ca.crt" "https://127.0.0.1:$kubelet_port/healthz" ||
+    die "kwok's server did not answer on 127.0.0.1:$kubelet_port; see $dir/logs/kwok.log"
 
   create_nodes
   wait_for 120 "nodes Ready" nodes_ready || die "kwok nodes did not become Ready; see $dir/logs/kwok.log"

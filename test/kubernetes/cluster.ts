@@ -5,11 +5,12 @@
  */
 
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { waitFor } from '../support/wait.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const run = promisify(execFile);
@@ -42,8 +43,8 @@ export interface Node {
   status: { allocatable: Record<string, string>; addresses: { type: string; address: string }[] };
 }
 export interface Pod {
-  metadata: ObjectMeta;
-  spec: { nodeName?: string };
+  metadata: ObjectMeta & { namespace?: string };
+  spec: { nodeName?: string; containers: { name: string }[]; initContainers?: { name: string }[] };
   status?: { phase?: string; podIP?: string; conditions?: { type: string; status: string }[] };
 }
 export interface EndpointSlice {
@@ -138,4 +139,47 @@ export async function kubeOk<T = unknown>(c: Cluster, method: string, route: str
   if (res.status < 200 || res.status > 299)
     throw new Error(`${method} ${route}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
   return res.body;
+}
+
+/**
+ * Gives each container of a pod a log file that the apiserver's pods/{name}/log
+ * reads: DIR/pod-logs/NAMESPACE/POD/CONTAINER.log, mapped by a kwok `Logs`
+ * object named after the pod (https://kwok.sigs.k8s.io/docs/user/logs-configuration/).
+ * kwok has no templated paths, so each pod needs its own. Resolves once the
+ * apiserver serves every container's (empty) log through kwok; returns the files
+ * by container name. Write lines with `appendPodLog`.
+ */
+export async function podLogFiles(c: Cluster, namespace: string, pod: string): Promise<Map<string, string>> {
+  const p = await kubeOk<Pod>(c, 'GET', `/api/v1/namespaces/${namespace}/pods/${pod}`);
+  const names = [...(p.spec.initContainers ?? []), ...p.spec.containers].map((x) => x.name);
+  const files = new Map(names.map((name) => [name, path.join(c.dir, 'pod-logs', namespace, pod, `${name}.log`)]));
+  mkdirSync(path.join(c.dir, 'pod-logs', namespace, pod), { recursive: true });
+  for (const file of files.values()) writeFileSync(file, '', { flag: 'a' });
+  await kubeOk(c, 'POST', `/apis/kwok.x-k8s.io/v1alpha1/namespaces/${namespace}/logs`, {
+    apiVersion: 'kwok.x-k8s.io/v1alpha1',
+    kind: 'Logs',
+    metadata: { name: pod },
+    spec: { logs: [...files].map(([name, logsFile]) => ({ containers: [name], logsFile })) },
+  });
+  // kwok learns of the object through its watch: until then it answers "no logs found".
+  for (const name of names) {
+    await waitFor(
+      async () => {
+        const res = await kube(c, 'GET', `/api/v1/namespaces/${namespace}/pods/${pod}/log?container=${name}`);
+        if (res.status !== 200) throw new Error(`HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+        return true;
+      },
+      { what: `kwok to serve the log of ${namespace}/${pod}/${name}`, timeoutMs: 60_000, intervalMs: 100 },
+    );
+  }
+  return files;
+}
+
+/**
+ * Appends lines to a container's log file in the CRI format the kubelet reads
+ * ("TIMESTAMP STREAM TAG TEXT", k8s.io/cri-client pkg/logs), which kwok serves as is.
+ */
+export function appendPodLog(file: string, lines: string[], stream: 'stdout' | 'stderr' = 'stdout'): void {
+  const at = new Date().toISOString();
+  appendFileSync(file, lines.map((line) => `${at} ${stream} F ${line}\n`).join(''));
 }

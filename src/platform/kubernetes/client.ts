@@ -4,13 +4,14 @@
  * subresource, deletes with foreground propagation, and pod logs.
  */
 
-import { Writable } from 'node:stream';
+import http from 'node:http';
+import https from 'node:https';
 import {
+  ApiException,
   AppsV1Api,
   CoreV1Api,
   DiscoveryV1Api,
   KubeConfig,
-  Log,
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
@@ -113,22 +114,44 @@ export function createKubeClient(o: KubeClientOptions): KubeClient {
     podLog(pod, container, opts) {
       return core.readNamespacedPodLog({ name: pod, namespace: ns, container, ...opts });
     },
+    /**
+     * GET pods/{name}/log?follow=true&tailLines=0 over node:https with the
+     * kubeconfig's credentials, not client-node's Log: that one drops tailLines=0
+     * (it sends only a truthy tailLines, so the whole log came again after the tail
+     * Pier had printed), and once aborted its piped response emits an 'error' that
+     * nothing listens to, which ended the server when a follower hung up.
+     */
     async followPodLog(pod, container, onChunk, signal) {
-      const sink = new Writable({
-        write(chunk: Buffer, _enc, done) {
-          onChunk(chunk.toString('utf8'));
-          done();
-        },
-      });
-      const abort = await new Log(config).log(ns, pod, container, sink, { follow: true, tailLines: 0 });
-      if (signal.aborted) abort.abort();
-      await new Promise<void>((resolve) => {
-        signal.addEventListener('abort', () => {
-          abort.abort();
-          resolve();
+      const cluster = config.getCurrentCluster();
+      if (!cluster) throw new PierError('KUBERNETES_CONFIG', 'the kubeconfig names no current cluster');
+      const url = new URL(
+        `${cluster.server.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod)}/log`,
+      );
+      url.search = new URLSearchParams({ container, follow: 'true', tailLines: '0' }).toString();
+      const opts: https.RequestOptions = {};
+      await config.applyToHTTPSOptions(opts);
+      if (signal.aborted) return;
+      const transport = url.protocol === 'http:' ? http : https;
+      await new Promise<void>((resolve, reject) => {
+        const fail = (err: unknown) => (signal.aborted ? resolve() : reject(err));
+        const req = transport.request(url, { ...opts, method: 'GET', signal }, (res) => {
+          res.setEncoding('utf8');
+          res.on('error', fail);
+          if (res.statusCode !== 200) {
+            let body = '';
+            res.on('data', (text: string) => {
+              body += text;
+            });
+            res.on('end', () => reject(new ApiException(res.statusCode ?? 0, 'pod log', body, {})));
+            return;
+          }
+          res.on('data', (text: string) => onChunk(text));
+          res.on('end', () => resolve());
+          // The apiserver or the node ended the stream (the pod went away, a timeout).
+          res.on('close', () => resolve());
         });
-        sink.on('finish', resolve);
-        sink.on('error', resolve);
+        req.on('error', fail);
+        req.end();
       });
     },
   };

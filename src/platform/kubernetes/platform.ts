@@ -254,15 +254,27 @@ export class KubernetesPlatform implements Platform {
     signal: AbortSignal,
   ): Promise<void> {
     const pods = this.logPods(service, query.instance);
+    // One pod's failure stops the other streams too: the response ends with the first error.
+    const stop = new AbortController();
+    const both = AbortSignal.any([signal, stop.signal]);
     await Promise.all(
-      pods.map((pod) =>
-        this.deps.client.followPodLog(
-          pod,
-          'serving',
-          (text) => onChunk(query.instance ? text : prefixLines(text, pod)),
-          signal,
-        ),
-      ),
+      pods.map(async (pod) => {
+        // Prefixed, only whole lines go out, so that two pods' chunks never meet mid-line.
+        let partial = '';
+        const prefixed = (text: string) => {
+          const whole = partial + text;
+          const end = whole.lastIndexOf('\n') + 1;
+          partial = whole.slice(end);
+          if (end > 0) onChunk(prefixLines(whole.slice(0, end), pod));
+        };
+        try {
+          await this.deps.client.followPodLog(pod, 'serving', query.instance ? onChunk : prefixed, both);
+          if (partial && !signal.aborted) onChunk(prefixLines(`${partial}\n`, pod));
+        } catch (err) {
+          stop.abort();
+          throw new PierError('KUBERNETES_API', `logs of pod ${pod}: ${apiMessage(err)}`, { cause: err });
+        }
+      }),
     );
   }
 
