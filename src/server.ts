@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { createApiServer, type MetricsAuth, metricsAuthFor } from './api/index.js';
+import { type AccessKey, createApiServer, type MetricsAuth, metricsAuthFor, openApiKeyFromEnv } from './api/index.js';
 import { type Clock, createRealClock } from './clock.js';
 import { Autoscaler, type ServiceView } from './autoscaler/index.js';
 import { registerProcessMetrics } from './build-info.js';
@@ -43,6 +43,11 @@ export interface PierOptions {
   gatewayPort: number; // default 8080; 0 picks a free port
   /** Overrides PIER_HOME/admin-token (PIER_ADMIN_TOKEN). */
   adminToken?: string;
+  /**
+   * The AccessKey pair that signs EAS OpenAPI calls (the PAI SDK, docs/pai-sdk.md);
+   * default PIER_OPENAPI_ACCESS_KEY_ID/SECRET, else id `pier` with the admin token as secret.
+   */
+  openApiKey?: AccessKey;
   logLevel?: string;
   /**
    * Which runtime runs instances: 'auto' (default) runs images in containers when
@@ -106,6 +111,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   const registry = new Registry();
   registerProcessMetrics(registry, 'server');
   const adminToken = opts.adminToken ?? ensureAdminToken(opts.home, process.env);
+  const openApiKey = opts.openApiKey ?? openApiKeyFromEnv(process.env);
   const store = openStore({ home: opts.home, clock });
   const config = opts.runtimeConfig
     ? { ...opts.runtimeConfig, home: opts.home }
@@ -241,6 +247,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     registry,
     history,
     metricsAuth: opts.metricsAuth ?? metricsAuthFor(opts.controlHost),
+    ...(openApiKey ? { openApiKey } : {}),
     logger: logger.child({ component: 'api' }),
   });
   const controlPort = await api.listen(opts.controlPort, opts.controlHost);
