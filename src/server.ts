@@ -7,7 +7,14 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { type AccessKey, createApiServer, type MetricsAuth, metricsAuthFor, openApiKeyFromEnv } from './api/index.js';
+import {
+  type AccessKey,
+  createApiServer,
+  DEFAULT_OPENAPI_ACCESS_KEY_ID,
+  type MetricsAuth,
+  metricsAuthFor,
+  openApiKeyFromEnv,
+} from './api/index.js';
 import { type Clock, createRealClock } from './clock.js';
 import { Autoscaler, type ServiceView } from './autoscaler/index.js';
 import { registerProcessMetrics } from './build-info.js';
@@ -99,6 +106,8 @@ export interface RunningPier {
   /** https://… when a certificate was given. */
   gatewayTlsUrl?: string;
   adminToken: string;
+  /** Who signs EAS OpenAPI calls (the PAI SDK): the AccessKey id, and whether its secret is the admin token. */
+  openApi: { accessKeyId: string; secretIsAdminToken: boolean };
   close(): Promise<void>;
 }
 
@@ -259,6 +268,9 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     gatewayUrl,
     ...(tlsPort !== undefined ? { gatewayTlsUrl: `https://${publicHost(opts.gatewayHost)}:${tlsPort}` } : {}),
     adminToken,
+    openApi: openApiKey
+      ? { accessKeyId: openApiKey.accessKeyId, secretIsAdminToken: false }
+      : { accessKeyId: DEFAULT_OPENAPI_ACCESS_KEY_ID, secretIsAdminToken: true },
     close() {
       closing ??= (async () => {
         await api.close();
