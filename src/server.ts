@@ -7,7 +7,14 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { createApiServer, type MetricsAuth, metricsAuthFor } from './api/index.js';
+import {
+  type AccessKey,
+  createApiServer,
+  DEFAULT_OPENAPI_ACCESS_KEY_ID,
+  type MetricsAuth,
+  metricsAuthFor,
+  openApiKeyFromEnv,
+} from './api/index.js';
 import { type Clock, createRealClock } from './clock.js';
 import { Autoscaler, type ServiceView } from './autoscaler/index.js';
 import { registerProcessMetrics } from './build-info.js';
@@ -45,6 +52,11 @@ export interface PierOptions {
   gatewayPort: number; // default 8080; 0 picks a free port
   /** Overrides PIER_HOME/admin-token (PIER_ADMIN_TOKEN). */
   adminToken?: string;
+  /**
+   * The AccessKey pair that signs EAS OpenAPI calls (the PAI SDK, docs/pai-sdk.md);
+   * default PIER_OPENAPI_ACCESS_KEY_ID/SECRET, else id `pier` with the admin token as secret.
+   */
+  openApiKey?: AccessKey;
   logLevel?: string;
   /**
    * Which runtime runs instances: 'auto' (default) runs images in containers when
@@ -98,6 +110,8 @@ export interface RunningPier {
   /** https://… when a certificate was given. */
   gatewayTlsUrl?: string;
   adminToken: string;
+  /** Who signs EAS OpenAPI calls (the PAI SDK): the AccessKey id, and whether its secret is the admin token. */
+  openApi: { accessKeyId: string; secretIsAdminToken: boolean };
   close(): Promise<void>;
 }
 
@@ -110,6 +124,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   const registry = new Registry();
   registerProcessMetrics(registry, 'server');
   const adminToken = opts.adminToken ?? ensureAdminToken(opts.home, process.env);
+  const openApiKey = opts.openApiKey ?? openApiKeyFromEnv(process.env);
   const store = openStore({ home: opts.home, clock });
   const config = opts.runtimeConfig
     ? { ...opts.runtimeConfig, home: opts.home }
@@ -272,6 +287,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     registry,
     history,
     metricsAuth: opts.metricsAuth ?? metricsAuthFor(opts.controlHost),
+    ...(openApiKey ? { openApiKey } : {}),
     logger: logger.child({ component: 'api' }),
   });
   const controlPort = await api.listen(opts.controlPort, opts.controlHost);
@@ -283,6 +299,9 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     gatewayUrl,
     ...(tlsPort !== undefined ? { gatewayTlsUrl: `https://${publicHost(opts.gatewayHost)}:${tlsPort}` } : {}),
     adminToken,
+    openApi: openApiKey
+      ? { accessKeyId: openApiKey.accessKeyId, secretIsAdminToken: false }
+      : { accessKeyId: DEFAULT_OPENAPI_ACCESS_KEY_ID, secretIsAdminToken: true },
     close() {
       closing ??= (async () => {
         await api.close();

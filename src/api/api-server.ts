@@ -15,6 +15,7 @@ import type { ControlPlane } from './control-plane.js';
 import { DEFAULT_BODY_LIMIT, readJsonBody } from './json-body.js';
 import { type Reply, type Route, matchRoute } from './router.js';
 import { createRoutes, type MetricsAuth } from './routes.js';
+import { type AccessKey, DEFAULT_OPENAPI_ACCESS_KEY_ID } from './eas-openapi-auth.js';
 
 export interface ApiServerOptions {
   control: ControlPlane;
@@ -32,6 +33,11 @@ export interface ApiServerOptions {
   /** How often `?watch=true` streams look for changes; default 500 ms. */
   watchPollMs?: number;
   clock?: Clock;
+  /**
+   * The AccessKey pair that EAS OpenAPI calls (the PAI SDK's DescribeService) are
+   * signed with; default: id `pier`, secret the admin token (DEFAULT_OPENAPI_ACCESS_KEY_ID).
+   */
+  openApiKey?: AccessKey;
 }
 
 export interface ApiServer {
@@ -55,6 +61,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     ...(opts.registry ? { registry: opts.registry } : {}),
     ...(opts.history ? { history: opts.history } : {}),
     ...(opts.metricsAuth ? { metricsAuth: opts.metricsAuth } : {}),
+    openApiKey: opts.openApiKey ?? { accessKeyId: DEFAULT_OPENAPI_ACCESS_KEY_ID, accessKeySecret: opts.adminToken },
   });
   const open = new Set<AbortController>();
 

@@ -389,6 +389,32 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    '/api/v2/services/{cluster}/{name}': {
+      get: {
+        summary: "EAS OpenAPI DescribeService (2021-07-01), for the PAI SDK's Predictor and AsyncPredictor",
+        description:
+          'Signed with an AccessKey pair, not the admin token: `Authorization: acs <AccessKeyId>:<ROA signature>` (docs/pai-sdk.md). Any cluster id is accepted (Pier has one) and echoed as `Region`.',
+        security: [],
+        parameters: [
+          {
+            name: 'cluster',
+            in: 'path',
+            required: true,
+            schema: { type: 'string' },
+            description: 'EAS cluster (region) id',
+          },
+          nameParam,
+        ],
+        responses: {
+          '200': json(ref('EasService')),
+          '400': json(
+            ref('EasError'),
+            'OPENAPI_SIGNATURE: the signature is missing, does not match, is stale or replayed',
+          ),
+          '404': json(ref('EasError'), 'SERVICE_NOT_FOUND (Code InvalidService.NotFound)'),
+        },
+      },
+    },
   },
   components: {
     securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
@@ -449,6 +475,53 @@ export const OPENAPI_DOCUMENT = {
           message: { type: 'string' },
           errors: fieldErrors,
           warnings: fieldErrors,
+        },
+      },
+      EasService: {
+        type: 'object',
+        description: "EAS's Service object, from Pier's description of the service",
+        required: [
+          'RequestId',
+          'ServiceName',
+          'Status',
+          'InternetEndpoint',
+          'IntranetEndpoint',
+          'AccessToken',
+          'ServiceConfig',
+        ],
+        properties: {
+          RequestId: { type: 'string' },
+          ServiceName: { type: 'string' },
+          ServiceId: { type: 'string' },
+          Region: { type: 'string' },
+          Status: serviceStatus,
+          Reason: { type: 'string' },
+          Message: { type: 'string' },
+          InternetEndpoint: { type: 'string', description: 'http://gateway/api/predict/<name>' },
+          IntranetEndpoint: { type: 'string', description: 'the same URL' },
+          AccessToken: { type: 'string' },
+          ServiceConfig: { type: 'string', description: 'the current spec as JSON (secrets as ***)' },
+          CurrentVersion: int(1),
+          LatestVersion: int(1),
+          TotalInstance: int(0),
+          RunningInstance: int(0),
+          PendingInstance: int(0),
+          Labels: arrayOf({
+            type: 'object',
+            properties: { LabelKey: { type: 'string' }, LabelValue: { type: 'string' } },
+          }),
+          CreateTime: { type: 'string' },
+          UpdateTime: { type: 'string' },
+        },
+      },
+      EasError: {
+        type: 'object',
+        required: ['RequestId', 'Code', 'Message', 'code'],
+        properties: {
+          RequestId: { type: 'string' },
+          Code: { type: 'string', description: "Alibaba Cloud's error code, e.g. SignatureDoesNotMatch" },
+          Message: { type: 'string' },
+          code: { type: 'string', description: "Pier's stable code, see docs/errors.md" },
         },
       },
       FieldError: {

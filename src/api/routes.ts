@@ -8,6 +8,8 @@ import type { Clock } from '../clock.js';
 import type { ServiceHistory } from '../history/index.js';
 import { PierError } from '../errors.js';
 import type { GroupTrafficRequest, ModifyRequest } from './control-plane.js';
+import type { AccessKey } from './eas-openapi-auth.js';
+import { createEasOpenApiRoutes } from './eas-openapi.js';
 import { parseEndpointAck } from './endpoint-ack.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { flagQuery, intField, intQuery, objectBody } from './params.js';
@@ -30,6 +32,8 @@ export interface RouteDeps {
   heartbeatMs: number;
   /** How often `?watch=true` streams look for changes; default 500 ms. */
   watchPollMs?: number;
+  /** The AccessKey pair that signs EAS OpenAPI calls (eas-openapi.ts); absent: no `/api/v2` routes. */
+  openApiKey?: AccessKey;
 }
 
 const svc = (ctx: RouteContext) => ctx.params.name!;
@@ -156,6 +160,8 @@ export function createRoutes(deps: RouteDeps): Route[] {
       ctx.control.ackEndpoints(parseEndpointAck(await ctx.body()));
       return { empty: true };
     }),
+    // The EAS OpenAPI's DescribeService, for the PAI SDK (docs/pai-sdk.md).
+    ...(deps.openApiKey ? createEasOpenApiRoutes({ key: deps.openApiKey, clock: deps.clock }) : []),
   ];
 }
 

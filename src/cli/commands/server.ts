@@ -115,13 +115,20 @@ function untilShutdown(signal: AbortSignal): Promise<void> {
 function banner(
   ctx: CommandContext,
   home: string,
-  pier: { controlUrl: string; gatewayUrl: string; gatewayTlsUrl?: string },
+  pier: {
+    controlUrl: string;
+    gatewayUrl: string;
+    gatewayTlsUrl?: string;
+    openApi: { accessKeyId: string; secretIsAdminToken: boolean };
+  },
 ): string[] {
   const token = ctx.env.PIER_ADMIN_TOKEN ? 'from PIER_ADMIN_TOKEN' : join(home, 'admin-token');
   const lines = [`Control API: ${pier.controlUrl}`, `Gateway:     ${pier.gatewayUrl}`];
   if (pier.gatewayTlsUrl) lines.push(`Gateway TLS: ${pier.gatewayTlsUrl} (HTTP/2 and HTTP/1.1 by ALPN)`);
   lines.push(`Admin token: ${token}`);
   lines.push(`Console:     ${pier.controlUrl}/ (sign in with the admin token)`);
+  const secret = pier.openApi.secretIsAdminToken ? 'the admin token' : 'PIER_OPENAPI_ACCESS_KEY_SECRET';
+  lines.push(`PAI SDK:     AccessKey id "${pier.openApi.accessKeyId}", secret ${secret} (docs/pai-sdk.md)`);
   if (pier.controlUrl !== DEFAULT_CONTROL_URL) lines.push(`(other shells: export PIER_CONTROL_URL=${pier.controlUrl})`);
   return lines;
 }
