@@ -76,7 +76,9 @@ async function runMode(mode: 'gateway' | 'none'): Promise<Row[]> {
     await step('kill -9 one instance', async (load) => {
       // A stream on a SIGKILLed instance is cut whatever happens: kill another one.
       const victim = (await list()).find((i) => i.id !== load.result.sseInstance)!;
-      process.kill(victim.platform?.pid as number, 'SIGKILL');
+      const pid = victim.platform?.kind === 'local' ? victim.platform.pid : undefined;
+      if (pid === undefined) throw new Error(`instance ${victim.id} has no local pid`);
+      process.kill(pid, 'SIGKILL');
       await running((_d, l) => l.some((i) => i.id === victim.id && i.restarts === 1 && i.ready));
     });
     await step('modify to a crashing revision', async () => {

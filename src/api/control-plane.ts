@@ -85,7 +85,13 @@ export interface ServiceDescription extends ServiceSummary {
  * An instance's platform-specific details. Each platform adds its own member,
  * told apart by `kind`; clients show what they know and skip the rest.
  */
-export type InstancePlatformDetail = LocalInstanceDetail;
+export type InstancePlatformDetail = LocalInstanceDetail | KubernetesInstanceDetail;
+
+export interface KubernetesInstanceDetail {
+  kind: 'kubernetes';
+  /** The node the pod is bound to; absent while unscheduled. */
+  node?: string;
+}
 
 export interface LocalInstanceDetail {
   kind: 'local';

@@ -635,7 +635,7 @@ export const OPENAPI_DOCUMENT = {
           address: { type: ['string', 'null'] },
           platform: {
             description: "Where the instance runs, in its platform's terms (local: runtime and pid); for operators",
-            oneOf: [ref('LocalInstanceDetail')],
+            oneOf: [ref('LocalInstanceDetail'), ref('KubernetesInstanceDetail')],
           },
           startedAt: { type: ['integer', 'null'] },
           reason: { type: 'string' },
@@ -650,6 +650,11 @@ export const OPENAPI_DOCUMENT = {
             },
           },
         },
+      },
+      KubernetesInstanceDetail: {
+        type: 'object',
+        required: ['kind'],
+        properties: { kind: { type: 'string', enum: ['kubernetes'] }, node: { type: 'string' } },
       },
       LocalInstanceDetail: {
         type: 'object',

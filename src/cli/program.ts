@@ -23,9 +23,6 @@ const outputOption = () =>
   new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table');
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-/** What a spec with only a command or a script runs in on Kubernetes (docs/kubernetes.md). */
-const DEFAULT_IMAGE = 'docker.io/library/python:3.11-slim';
-
 function serverFlags(cmd: Command): Command {
   return (
     cmd
@@ -53,7 +50,10 @@ function serverFlags(cmd: Command): Command {
         'kubeconfig for --platform kubernetes (default: in-cluster, $KUBECONFIG, ~/.kube/config)',
       )
       .option('--namespace <ns>', 'namespace of the services with --platform kubernetes', 'default')
-      .option('--default-image <image>', 'image for command-only specs with --platform kubernetes', DEFAULT_IMAGE)
+      .option(
+        '--default-image <image>',
+        'image for command-only specs with --platform kubernetes (default python:3.12-slim)',
+      )
       .addOption(discoveryOption())
       .addOption(easSkewOption())
       // 1 in pier server: its async services' queues are served by the main thread only.

@@ -64,7 +64,10 @@ export async function createService(pier: TestPier, spec: { name: string }, time
   const svc = await waitRunning(pier, spec.name, timeoutMs);
   const name = spec.name;
   const instances = async () => (await pier.api<InstanceView[]>('GET', `/api/v1/services/${name}/instances`)).body;
-  const pids = async () => (await instances()).filter((i) => i.ready && i.platform?.pid !== undefined).map(pidOf);
+  const pids = async () =>
+    (await instances())
+      .filter((i) => i.ready && i.platform?.kind === 'local' && i.platform.pid !== undefined)
+      .map(pidOf);
   return {
     name,
     gatewayUrl: pier.gatewayUrl,

@@ -28,6 +28,7 @@ export function instancesTable(list: InstanceView[], now: number): string[] {
 /** The platform's own words for where the instance runs ("process pid 4242"), for an operator at a shell. */
 function platformDetail(i: InstanceView): string {
   const p = i.platform;
+  if (p?.kind === 'kubernetes') return p.node ? `pod on ${p.node}` : 'pod';
   if (p?.kind !== 'local') return '-';
   return p.pid !== undefined ? `${p.runtime} pid ${p.pid}` : p.runtime;
 }

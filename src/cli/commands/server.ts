@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { isPierError } from '../../errors.js';
 import type { DiscoveryMode } from '../../gateway/index.js';
+import { DEFAULT_IMAGE } from '../../platform/kubernetes/translate/index.js';
 import { createClient, DEFAULT_CONTROL_URL, readAdminToken } from '../client.js';
 import { type CommandContext, writeLines } from '../context.js';
 import { CliError, formatFieldErrors } from '../errors.js';
@@ -68,7 +69,7 @@ function platformOptions(ctx: CommandContext, flags: ServerFlags) {
       kind: 'kubernetes' as const,
       ...(flags.kubeconfig ? { kubeconfig: resolve(ctx.cwd, flags.kubeconfig) } : {}),
       namespace: flags.namespace ?? 'default',
-      defaultImage: flags.defaultImage ?? 'docker.io/library/python:3.11-slim',
+      defaultImage: flags.defaultImage ?? DEFAULT_IMAGE,
     },
   };
 }

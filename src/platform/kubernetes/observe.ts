@@ -93,6 +93,7 @@ export function podInstance(
         }
       : {}),
     probes: {},
+    platform: { kind: 'kubernetes', ...(pod.spec?.nodeName ? { node: pod.spec.nodeName } : {}) },
     terminating,
     replacing,
   };

@@ -189,7 +189,9 @@ async function loadWithKill(svc: SdkService, target: Record<string, string>): Pr
 
 /** Kills the first ready instance, once it has a call in flight if that shows within 10 s. */
 async function killBusyInstance(svc: SdkService): Promise<{ pid: number; busy: boolean }> {
-  const ready = (await svc.instances()).filter((i) => i.ready && i.platform?.pid !== undefined);
+  const ready = (await svc.instances()).filter(
+    (i) => i.ready && i.platform?.kind === 'local' && i.platform.pid !== undefined,
+  );
   const victim = ready[0];
   if (!victim?.address) throw new Error(`${svc.name} has no ready instance: ${JSON.stringify(ready)}`);
   const inflight = async () => {
