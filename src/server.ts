@@ -30,6 +30,7 @@ import {
 import { createInstanceProber } from './probe/index.js';
 import {
   createLocalRuntimes,
+  type ElasticNodes,
   type KubeClient,
   LocalPlatform,
   loadKubernetes,
@@ -102,6 +103,8 @@ export interface KubernetesPlatformOptions {
   namespace: string;
   /** Image for command-only specs (`--default-image`). */
   defaultImage: string;
+  /** How elastic nodes are found and tolerated (`--elastic-node-selector`, `--elastic-toleration`). */
+  elasticNodes?: ElasticNodes;
 }
 
 export interface RunningPier {
@@ -184,6 +187,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
           clock,
           logger: logger.child({ component: 'kubernetes' }),
           defaultImage: where.kubernetes.defaultImage,
+          ...(where.kubernetes.elasticNodes ? { elasticNodes: where.kubernetes.elasticNodes } : {}),
           ...listener,
         })
       : new LocalPlatform({

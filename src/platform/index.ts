@@ -13,6 +13,12 @@ export {
   type RolloutStep,
 } from './local/rollout.js';
 export { createLocalRuntimes, type LocalRuntimesOptions } from './local/runtimes.js';
-export type { KubeClient, KubeObject, KubernetesPlatform, KubernetesPlatformDeps } from './kubernetes/index.js';
+export type {
+  ElasticNodes,
+  KubeClient,
+  KubeObject,
+  KubernetesPlatform,
+  KubernetesPlatformDeps,
+} from './kubernetes/index.js';
 /** The Kubernetes platform, loaded on demand: its client library takes most of a second to load. */
 export const loadKubernetes = () => import('./kubernetes/index.js');

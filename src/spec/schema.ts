@@ -114,6 +114,9 @@ export const metadataSchema = obj(
     rpc,
     eas,
     type: str({ nonEmpty: true }),
+    // Elastic nodes on Kubernetes (docs/kubernetes.md), with the values of ACK's
+    // alibabacloud.com/burst-resource: none, eci (overflow onto them), eci_only.
+    burst_resource: oneOf(['none', 'eci', 'eci_only'] as const),
     // The gateway addresses a group as /api/predict/<group>[.<service>]: a service name's rule.
     group: str({
       nonEmpty: true,

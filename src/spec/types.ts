@@ -109,6 +109,8 @@ export interface Metadata {
   eas: { termination_grace_period: number; [unknown: string]: unknown }; // seconds, default 30
   type?: string;
   group?: string;
+  /** Kubernetes only: whether pods may (eci) or must (eci_only) run on elastic nodes; default none. */
+  burst_resource?: 'none' | 'eci' | 'eci_only';
   [unknown: string]: unknown;
 }
 

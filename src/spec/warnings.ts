@@ -39,6 +39,8 @@ const REASONS: Record<string, string> = {
   'metadata.shm_size':
     'shared memory size is not enforced locally; Pier carries it to Kubernetes as a memory-backed /dev/shm',
   'metadata.qos': 'QoS classes are not enforced locally',
+  'metadata.burst_resource':
+    'elastic nodes exist only on Kubernetes (docs/kubernetes.md); locally every instance runs here',
   'metadata.rpc.batching': 'Pier does no server-side batching',
   'metadata.rpc.max_batch_size': 'Pier does no server-side batching',
   'metadata.rpc.max_batch_timeout': 'Pier does no server-side batching',

@@ -19,6 +19,10 @@ here="$(cd "$(dirname "$0")" && pwd)"
 POD_CIDR=198.18.0.0/16
 SERVICE_CIDR=198.19.0.0/16
 NODES=3
+# Elastic nodes (virtual-kubelet style: labelled type=virtual-kubelet, tainted
+# virtual-kubelet.io/provider:NoSchedule) for Pier's burst_resource; only pods that
+# tolerate the taint land there.
+ELASTIC_NODES=2
 # Components started by `up`, in start order; `down` stops them in reverse.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
@@ -114,7 +118,7 @@ nodes_ready() {
 import json, sys
 items = json.load(sys.stdin)["items"]
 ready = [n for n in items if any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"].get("conditions", []))]
-sys.exit(0 if len(ready) == int(sys.argv[1]) else 1)' "$NODES"
+sys.exit(0 if len(ready) == int(sys.argv[1]) else 1)' "$((NODES + ELASTIC_NODES))"
 }
 
 logs_crd_established() {
@@ -125,16 +129,22 @@ sys.exit(0 if any(c["type"] == "Established" and c["status"] == "True" for c in 
 }
 
 create_nodes() {
-  local i zones=(a b c)
-  for ((i = 0; i < NODES; i++)); do
-    api -X POST "$server/api/v1/nodes" -d @- >/dev/null <<JSON || die "creating node kwok-node-$i failed"
+  local i name type taints zones=(a b c)
+  for ((i = 0; i < NODES + ELASTIC_NODES; i++)); do
+    if ((i < NODES)); then
+      name="kwok-node-$i" type=kwok taints='[]'
+    else
+      name="kwok-elastic-$((i - NODES))" type=virtual-kubelet
+      taints='[{"key": "virtual-kubelet.io/provider", "value": "pier-test", "effect": "NoSchedule"}]'
+    fi
+    api -X POST "$server/api/v1/nodes" -d @- >/dev/null <<JSON || die "creating node $name failed"
 {"apiVersion": "v1", "kind": "Node",
- "metadata": {"name": "kwok-node-$i",
+ "metadata": {"name": "$name",
    "annotations": {"kwok.x-k8s.io/node": "fake"},
-   "labels": {"type": "kwok", "kubernetes.io/hostname": "kwok-node-$i", "kubernetes.io/os": "linux",
+   "labels": {"type": "$type", "kubernetes.io/hostname": "$name", "kubernetes.io/os": "linux",
      "kubernetes.io/arch": "amd64", "node.kubernetes.io/instance-type": "pier-test.gpu4",
      "topology.kubernetes.io/zone": "zone-${zones[$((i % 3))]}", "nvidia.com/gpu.present": "true"}},
- "spec": {"podCIDR": "198.18.$i.0/24", "podCIDRs": ["198.18.$i.0/24"]},
+ "spec": {"podCIDR": "198.18.$i.0/24", "podCIDRs": ["198.18.$i.0/24"], "taints": $taints},
  "status": {
    "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110", "nvidia.com/gpu": "4", "ephemeral-storage": "100Gi"},
    "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110", "nvidia.com/gpu": "4", "ephemeral-storage": "100Gi"}}}

@@ -113,13 +113,23 @@ const isReady = (pod: Pod) =>
   pod.status.conditions?.some((cond) => cond.type === 'Ready' && cond.status === 'True');
 
 describe('test control plane', () => {
-  it('has three fake GPU nodes with capacity and labels', async () => {
+  it('has three fake GPU nodes and two tainted elastic ones, with capacity and labels', async () => {
     const c = cluster();
     const nodes = await kubeOk<KubeList<Node>>(c, 'GET', '/api/v1/nodes');
-    expect(nodes.items.map((n) => n.metadata.name).sort()).toEqual(['kwok-node-0', 'kwok-node-1', 'kwok-node-2']);
+    expect(nodes.items.map((n) => n.metadata.name).sort()).toEqual([
+      'kwok-elastic-0',
+      'kwok-elastic-1',
+      'kwok-node-0',
+      'kwok-node-1',
+      'kwok-node-2',
+    ]);
     for (const node of nodes.items) {
+      const elastic = node.metadata.name.startsWith('kwok-elastic-');
       expect(node.status.allocatable).toMatchObject({ cpu: '8', memory: '32Gi', 'nvidia.com/gpu': '4' });
-      expect(node.metadata.labels).toMatchObject({ type: 'kwok', 'nvidia.com/gpu.present': 'true' });
+      expect(node.metadata.labels).toMatchObject({
+        type: elastic ? 'virtual-kubelet' : 'kwok',
+        'nvidia.com/gpu.present': 'true',
+      });
       expect(node.status.addresses).toContainEqual({ type: 'InternalIP', address: '127.0.0.1' });
     }
   });

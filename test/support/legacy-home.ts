@@ -32,7 +32,9 @@ export function downgradeToLegacyHome(home: string): number {
          FROM local_instances`,
       );
       const moved = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM instances').get()?.n ?? 0;
+      // Tables of later store migrations (3: component versions, 4: groups) did not exist yet.
       db.exec('DROP TABLE local_instances; DROP TABLE component_versions');
+      db.exec('DROP TABLE IF EXISTS group_members; DROP TABLE IF EXISTS groups');
       db.pragma(`user_version = ${LEGACY_VERSION}`);
       return moved;
     });

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { isPierError } from '../../errors.js';
 import type { DiscoveryMode } from '../../gateway/index.js';
-import { DEFAULT_IMAGE } from '../../platform/kubernetes/translate/index.js';
+import { DEFAULT_IMAGE, type ElasticNodes, type Toleration } from '../../platform/kubernetes/translate/index.js';
 import { createClient, DEFAULT_CONTROL_URL, readAdminToken } from '../client.js';
 import { type CommandContext, writeLines } from '../context.js';
 import { CliError, formatFieldErrors } from '../errors.js';
@@ -36,6 +36,8 @@ export interface ServerFlags {
   kubeconfig?: string;
   namespace?: string;
   defaultImage?: string;
+  elasticNodeSelector?: string;
+  elasticToleration?: string[];
   /** Default: none when the control host is loopback, token otherwise. */
   metricsAuth?: 'token' | 'none';
   /** `sqlite` (default) or `redis://host:port[/db]`. */
@@ -70,8 +72,37 @@ function platformOptions(ctx: CommandContext, flags: ServerFlags) {
       ...(flags.kubeconfig ? { kubeconfig: resolve(ctx.cwd, flags.kubeconfig) } : {}),
       namespace: flags.namespace ?? 'default',
       defaultImage: flags.defaultImage ?? DEFAULT_IMAGE,
+      ...elasticNodes(flags),
     },
   };
+}
+
+/** `--elastic-node-selector k=v,…` and `--elastic-toleration key[=value]:Effect` (docs/kubernetes.md). */
+export function elasticNodes(flags: ServerFlags): { elasticNodes?: ElasticNodes } {
+  if (!flags.elasticNodeSelector && !flags.elasticToleration?.length) return {};
+  const nodeSelector: Record<string, string> = {};
+  const selector = flags.elasticNodeSelector ?? 'type=virtual-kubelet';
+  for (const pair of selector.split(',')) {
+    const [k, v, ...rest] = pair.split('=');
+    if (!k || v === undefined || rest.length > 0) {
+      throw new CliError(2, `--elastic-node-selector takes k=v[,k=v], got "${selector}"`);
+    }
+    nodeSelector[k.trim()] = v.trim();
+  }
+  const tolerations = (flags.elasticToleration ?? ['virtual-kubelet.io/provider:NoSchedule']).map((raw) => {
+    const m = /^([^=:\s]+)(?:=([^:\s]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(raw);
+    if (!m) {
+      throw new CliError(
+        2,
+        `--elastic-toleration takes key[=value]:NoSchedule|PreferNoSchedule|NoExecute, got "${raw}"`,
+      );
+    }
+    const [, key = '', value, effect] = m;
+    return value !== undefined
+      ? { key, operator: 'Equal' as const, value, effect: effect as Toleration['effect'] }
+      : { key, operator: 'Exists' as const, effect: effect as Toleration['effect'] };
+  });
+  return { elasticNodes: { nodeSelector, tolerations } };
 }
 
 /** `--eas-max-date-skew <seconds>`: a positive whole number of seconds; absent means no check. */

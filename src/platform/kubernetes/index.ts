@@ -1,6 +1,7 @@
 export { createKubeClient, type KubeClient, type KubeClientOptions, loadKubeConfig } from './client.js';
 export { KubernetesPlatform, type KubernetesPlatformDeps } from './platform.js';
 export {
+  type ElasticNodes,
   type KubeObject,
   kubeName,
   kubernetesUnsupported,

@@ -7,7 +7,16 @@
  * Translation to objects is pure (translate/); this file does the I/O.
  */
 
-import type { CoreV1Event, KubernetesObject, V1Deployment, V1EndpointSlice, V1Pod } from '@kubernetes/client-node';
+import {
+  type CoreV1Event,
+  type KubernetesObject,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Deployment,
+  type V1EndpointSlice,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { LogQuery } from '../../api/index.js';
 import type { Clock } from '../../clock.js';
@@ -23,6 +32,7 @@ import type {
   PlatformListener,
   RevisionLookup,
 } from '../types.js';
+import { burstActions, DELETION_COST, ELASTIC_DELETION_COST } from './burst.js';
 import { apiMessage, type KubeClient, statusCode } from './client.js';
 import {
   PAUSED_ANNOTATION,
@@ -35,6 +45,8 @@ import {
 } from './observe.js';
 import {
   ANNOTATIONS,
+  DEFAULT_ELASTIC_NODES,
+  type ElasticNodes,
   type KubeObject,
   kubeName,
   kubernetesUnsupported,
@@ -50,6 +62,8 @@ export interface KubernetesPlatformDeps extends PlatformListener {
   logger: Logger;
   /** Image for containers that give only a command or a script. */
   defaultImage: string;
+  /** How elastic nodes are found and tolerated (translate/placement.ts); default virtual-kubelet's. */
+  elasticNodes?: ElasticNodes;
 }
 
 interface ServiceState {
@@ -79,10 +93,15 @@ export class KubernetesPlatform implements Platform {
   private pods?: WatchedKind<V1Pod>;
   private slices?: WatchedKind<V1EndpointSlice>;
   private events?: WatchedKind<CoreV1Event>;
+  private nodes?: WatchedKind<V1Node>;
+  /** Pods with a burst patch in flight (burst.ts), so that one pod is patched once. */
+  private readonly patching = new Set<string>();
+  private readonly elastic: ElasticNodes;
   private readonly startedAt: number;
 
   constructor(private readonly deps: KubernetesPlatformDeps) {
     this.startedAt = deps.clock.now();
+    this.elastic = deps.elasticNodes ?? DEFAULT_ELASTIC_NODES;
   }
 
   async start(lookup: RevisionLookup): Promise<void> {
@@ -129,6 +148,20 @@ export class KubernetesPlatform implements Platform {
       list: () => client.core.listNamespacedEvent({ namespace: ns }),
       changed: (e) => (e ? this.kubeEvent(e) : undefined),
     });
+    const elasticSelector = Object.entries(this.elastic.nodeSelector)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    this.nodes = watchKind<V1Node>({
+      ...common,
+      path: '/api/v1/nodes',
+      list: () => client.core.listNode({ labelSelector: elasticSelector }),
+      labelSelector: elasticSelector,
+      changed: () => this.touched(undefined),
+    });
+    // Without the right to list nodes, bursting is off; everything else works.
+    this.nodes.synced.catch((err) =>
+      logger.warn({ err: apiMessage(err) }, 'cannot list nodes: elastic bursting is off'),
+    );
     await Promise.all([this.deployments.synced, this.pods.synced, this.slices.synced]);
     for (const d of this.deployments.list()) {
       const service = d.metadata?.annotations?.[ANNOTATIONS.serviceName];
@@ -280,7 +313,7 @@ export class KubernetesPlatform implements Platform {
 
   /** Stops watching. Pods keep running either way: the cluster, not this process, runs them. */
   async close(_stopInstances: boolean): Promise<void> {
-    await Promise.all([this.deployments, this.pods, this.slices, this.events].map((w) => w?.stop()));
+    await Promise.all([this.deployments, this.pods, this.slices, this.events, this.nodes].map((w) => w?.stop()));
     for (const w of this.removeWaiters) w.resolve();
     this.removeWaiters.clear();
   }
@@ -351,7 +384,7 @@ export class KubernetesPlatform implements Platform {
     const existing = this.deploymentOf(s.name);
     const objects = translateService({
       desired,
-      config: { namespace: client.namespace, defaultImage: this.deps.defaultImage },
+      config: this.translateConfig(),
       ...(existing?.metadata?.uid ? { ownerUid: existing.metadata.uid } : {}),
     });
     const [deployment, ...owned] = objects as [KubeObject, ...KubeObject[]];
@@ -371,7 +404,7 @@ export class KubernetesPlatform implements Platform {
     const withOwner = uid
       ? translateService({
           desired,
-          config: { namespace: client.namespace, defaultImage: this.deps.defaultImage },
+          config: this.translateConfig(),
           ownerUid: uid,
         }).slice(1)
       : owned;
@@ -458,6 +491,44 @@ export class KubernetesPlatform implements Platform {
     }
   }
 
+  private translateConfig() {
+    return { namespace: this.deps.client.namespace, defaultImage: this.deps.defaultImage, elasticNodes: this.elastic };
+  }
+
+  /** Lets unschedulable pods of an `eci` service onto elastic nodes, and marks elastic pods cheap to delete. */
+  private burst(service: string): void {
+    const mode = this.services.get(service)?.desired?.current.spec.metadata.burst_resource ?? 'none';
+    if (mode === 'none' || !this.nodes?.healthy()) return;
+    const elasticNodes = new Set(this.nodes.list().map((n) => n.metadata?.name ?? ''));
+    for (const action of burstActions(this.podsOf(service), mode, this.elastic, elasticNodes)) {
+      if (this.patching.has(action.pod)) continue;
+      this.patching.add(action.pod);
+      const body =
+        action.kind === 'tolerate'
+          ? { spec: { tolerations: action.tolerations } }
+          : { metadata: { annotations: { [DELETION_COST]: ELASTIC_DELETION_COST } } };
+      if (action.kind === 'tolerate') {
+        this.deps.event({
+          service,
+          type: 'Normal',
+          reason: 'BurstToElastic',
+          message: `pod ${action.pod} does not fit the base node pool; letting it onto elastic nodes`,
+          instance: action.pod,
+        });
+      }
+      this.deps.client.core
+        .patchNamespacedPod(
+          { name: action.pod, namespace: this.deps.client.namespace, body },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        )
+        .catch((err) => {
+          if (statusCode(err) !== 404)
+            this.deps.logger.warn({ pod: action.pod, err: apiMessage(err) }, 'burst patch failed');
+        })
+        .finally(() => this.patching.delete(action.pod));
+    }
+  }
+
   /** A watched object changed: tell the controller about its service, and settle removals. */
   private touched(obj: KubernetesObject | undefined): void {
     const services = obj
@@ -469,6 +540,7 @@ export class KubernetesPlatform implements Platform {
         const live = new Set(this.podsOf(service).map((p) => p.metadata?.name));
         for (const id of s.replacing) if (!live.has(id)) s.replacing.delete(id);
       }
+      this.burst(service);
       this.deps.changed(service);
     }
     for (const w of [...this.removeWaiters]) {

@@ -8,6 +8,15 @@ export { DRAIN_SECONDS, SERVING_PORT_NAME } from './container.js';
 export { DEFAULT_IMAGE, desiredFromSpec } from './desired.js';
 export { manifestText } from './manifest.js';
 export { ANNOTATIONS, kubeName, LABELS, MANAGED_BY, pullSecretName, serviceLabels } from './names.js';
+export {
+  type BurstMode,
+  DEFAULT_ELASTIC_NODES,
+  type ElasticNodes,
+  isElasticNode,
+  missingTolerations,
+  templatePlacement,
+  type Toleration,
+} from './placement.js';
 export { registryOf } from './secret.js';
 export {
   type KubeObject,

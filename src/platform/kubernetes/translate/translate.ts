@@ -10,12 +10,15 @@ import { translateContainer } from './container.js';
 import { podExtras } from './extras.js';
 import { ANNOTATIONS, kubeName, LABELS, pullSecretName, serviceLabels } from './names.js';
 import { pullSecret } from './secret.js';
+import { DEFAULT_ELASTIC_NODES, type ElasticNodes, templatePlacement } from './placement.js';
 import { translateVolumes } from './volumes.js';
 
 export interface TranslateConfig {
   namespace: string;
   /** Image for containers with only command/script. */
   defaultImage: string;
+  /** How elastic nodes are found (placement.ts); default virtual-kubelet's label and taint. */
+  elasticNodes?: ElasticNodes;
 }
 
 export interface TranslateInput {
@@ -135,6 +138,7 @@ function deploymentSpec(input: TranslateInput, hasPullSecret: boolean): Record<s
         ...(volumes.volumes.length > 0 ? { volumes: volumes.volumes } : {}),
         ...(hasPullSecret ? { imagePullSecrets: [{ name: pullSecretName(desired.service) }] } : {}),
         terminationGracePeriodSeconds: grace,
+        ...templatePlacement(spec.metadata.burst_resource ?? 'none', config.elasticNodes ?? DEFAULT_ELASTIC_NODES),
         // The env a pod sees is the plan's, as on the local platform, without
         // Docker-link variables for every Service in the namespace.
         enableServiceLinks: false,
