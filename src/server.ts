@@ -275,7 +275,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
             describe: (name) => control.describe(name),
             token: (name) => store.getService(name)?.token,
             revisions: (name) => store.listRevisions(name).map((r) => ({ number: r.number, spec: r.spec })),
-            create: (spec) => control.create(spec),
+            create: (spec, kept) => control.create(spec, kept),
             replace: (name, spec) => control.modify(name, { replace: spec }),
             delete: (name) => control.delete(name),
           },

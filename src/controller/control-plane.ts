@@ -123,7 +123,11 @@ export class LocalControlPlane implements ControlPlane {
     return validateSpec(spec);
   }
 
-  async create(input: unknown) {
+  /**
+   * `kept`: the revision number the spec runs as elsewhere and the older revisions, for a
+   * service rebuilt from PierService objects (its pods keep running as they are).
+   */
+  async create(input: unknown, kept?: { revision: number; history: { number: number; spec: ServiceSpec }[] }) {
     const spec = this.checked(input);
     const { store, reconciler } = this.deps;
     await this.afterDeletion(spec.name);
@@ -135,7 +139,8 @@ export class LocalControlPlane implements ControlPlane {
       token,
       spec: stored as ServiceSpec,
       desiredInstances: initialInstances(spec),
-      summary: 'initial',
+      summary: kept ? 'rebuilt from its PierService' : 'initial',
+      ...(kept ? { revision: kept.revision, history: kept.history } : {}),
     });
     reconciler.state(spec.name).everRunning = false;
     if (spec.metadata.group !== undefined) this.groupsChanged();

@@ -37,6 +37,13 @@ export interface CreateServiceInput {
   spec: ServiceSpec;
   desiredInstances: number;
   summary: string;
+  /**
+   * The number `spec` is stored as (default 1), and the older revisions kept with it:
+   * a service rebuilt from elsewhere (PierService objects and their
+   * ControllerRevisions) keeps its numbers, so its running instances stay current.
+   */
+  revision?: number;
+  history?: { number: number; spec: ServiceSpec }[];
 }
 
 export type ServicePatch = Partial<
@@ -108,10 +115,11 @@ export class Store {
   createService(input: CreateServiceInput): { service: ServiceRecord; revision: RevisionRecord } {
     const s = this.s;
     const now = this.clock.now();
+    const number = input.revision ?? 1;
     const service: ServiceRecord = {
       name: input.name,
       token: input.token,
-      revision: 1,
+      revision: number,
       desiredInstances: input.desiredInstances,
       stopped: false,
       deleting: false,
@@ -121,7 +129,7 @@ export class Store {
     const json = JSON.stringify(input.spec);
     const revision: RevisionRecord = {
       service: input.name,
-      number: 1,
+      number,
       spec: JSON.parse(json) as ServiceSpec, // a copy, as a later read returns
       summary: input.summary,
       createdAt: now,
@@ -135,13 +143,16 @@ export class Store {
         }
         throw err;
       }
-      s.insertRevision.run(input.name, 1, json, input.summary, now);
+      for (const old of input.history ?? []) {
+        if (old.number < number) s.insertRevision.run(input.name, old.number, JSON.stringify(old.spec), 'kept', now);
+      }
+      s.insertRevision.run(input.name, number, json, input.summary, now);
       this.appendEvent({
         service: input.name,
         type: 'Normal',
         reason: 'Created',
-        message: `created service "${input.name}" at revision 1 with ${input.desiredInstances} instance(s)`,
-        revision: 1,
+        message: `created service "${input.name}" at revision ${number} with ${input.desiredInstances} instance(s)`,
+        revision: number,
         time: now,
       });
     });

@@ -278,23 +278,32 @@ describe('PierService objects', () => {
     ).toEqual([1, 2]);
   });
 
-  it('rebuilds a fresh Pier from the objects, tokens included', async () => {
-    const tokens = {
-      applied: (await describeService('applied')).token,
-      made_by_pier: (await describeService('made_by_pier')).token,
+  it('rebuilds a fresh Pier from the objects: tokens, revision numbers, and the running pods untouched', async () => {
+    const before = {
+      applied: await describeService('applied'),
+      made_by_pier: await describeService('made_by_pier'),
     };
+    const podNames = async () =>
+      (await kubeOk<KubeList<{ metadata: { name: string } }>>(cluster(), 'GET', `/api/v1/namespaces/${ns}/pods`)).items
+        .map((p) => p.metadata.name)
+        .sort();
+    const pods = await podNames();
     await running().close();
     pier = undefined;
     pier = await startPierHere(); // a new, empty home
-    for (const [name, token] of Object.entries(tokens)) {
+    for (const [name, old] of Object.entries(before)) {
       const d = await waitUntil(
         () => describeService(name),
         (x) => x.status === 'Running',
         `${name} imported and Running`,
       );
-      expect(d.token).toBe(token);
+      expect(d.token).toBe(old.token);
+      expect(d.revision).toBe(old.revision);
+      expect(d.revisions.map((r) => r.number)).toEqual(old.revisions.map((r) => r.number));
     }
     expect((await describeService('applied')).desired).toBe(3);
+    // Same revision numbers, same templates: the Deployments rolled nothing.
+    expect(await podNames()).toEqual(pods);
   });
 
   it('deletes the service when its object is deleted, and the object when the service is', async () => {

@@ -168,8 +168,10 @@ export class KubernetesPlatform implements Platform {
       const revision = Number(d.metadata?.annotations?.[REVISION_ANNOTATION]);
       if (!service) continue;
       this.byKubeName.set(d.metadata?.name ?? '', service);
-      // Left alone, not deleted: another Pier (or a person) may own it; the store is the truth here.
-      if (!lookup(service, revision)) logger.warn({ deployment: d.metadata?.name }, 'Deployment of an unknown service');
+      // Left alone, never deleted: its PierService is imported next (a new replica), or
+      // another Pier owns it.
+      if (!lookup(service, revision))
+        logger.info({ deployment: d.metadata?.name }, 'Deployment of a service not in the store yet');
     }
   }
 

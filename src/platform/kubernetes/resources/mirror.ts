@@ -10,10 +10,11 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/c
 import type { Logger } from 'pino';
 import type { ServiceDescription } from '../../../api/index.js';
 import type { Clock, TimerHandle } from '../../../clock.js';
-import type { FieldError } from '../../../errors.js';
+import { type FieldError, PierError } from '../../../errors.js';
 import { deepEqual, type ServiceSpec, validateSpec } from '../../../spec/index.js';
 import { apiMessage, type KubeClient, statusCode } from '../client.js';
-import { ANNOTATIONS, type KubeObject, kubeName, serviceLabels } from '../translate/index.js';
+import { rawRequest } from '../raw.js';
+import { ANNOTATIONS, type KubeObject, kubeName, LABELS, serviceLabels } from '../translate/index.js';
 import { type WatchedKind, watchKind } from '../watch.js';
 import { API_VERSION, FINALIZER, GROUP, KIND, PLURAL, pierServiceCrd, VERSION } from './crd.js';
 import { type MirrorAction, objectSpec, planMirror, type ResourceView, type ServiceView } from './plan.js';
@@ -24,7 +25,11 @@ export interface MirrorControl {
   describe(name: string): ServiceDescription;
   token(name: string): string | undefined;
   revisions(name: string): { number: number; spec: ServiceSpec }[];
-  create(spec: ServiceSpec & { token?: string }): Promise<unknown>;
+  /** `kept`: the revision the object's status names and the older ones, so that the numbers carry on. */
+  create(
+    spec: ServiceSpec & { token?: string },
+    kept?: { revision: number; history: { number: number; spec: ServiceSpec }[] },
+  ): Promise<unknown>;
   replace(name: string, spec: ServiceSpec): Promise<unknown>;
   delete(name: string): Promise<void>;
 }
@@ -48,7 +53,7 @@ interface PierServiceObject {
     annotations?: Record<string, string>;
   };
   spec?: unknown;
-  status?: { observedGeneration?: number; [k: string]: unknown };
+  status?: { observedGeneration?: number; revision?: number; [k: string]: unknown };
 }
 
 const TICK_MS = 1000;
@@ -163,7 +168,8 @@ export class ResourceMirror {
         );
       case 'create-service': {
         const token = await this.readToken(a.resource.service);
-        await control.create({ ...a.spec, ...(token ? { token } : {}) });
+        const kept = await this.keptRevisions(a.resource);
+        await control.create({ ...a.spec, ...(token ? { token } : {}) }, kept);
         return;
       }
       case 'update-service':
@@ -193,10 +199,21 @@ export class ResourceMirror {
     try {
       await this.deps.client.apply(pierServiceCrd());
     } catch (err) {
-      // Installed by deploy/kubernetes instead, where Pier has no cluster-wide rights.
+      // Installed beforehand instead, where Pier has no cluster-wide rights.
       if (statusCode(err) !== 403) throw err;
       this.deps.logger.info('no right to install the PierService CRD; expecting it installed');
+      return;
     }
+    // A new CRD serves its objects once Established; watching before that only fails.
+    const crd = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PLURAL}.${GROUP}`;
+    for (let i = 0; i < 60; i++) {
+      const got = (await rawRequest(this.deps.client.config, 'GET', crd, undefined)) as {
+        status?: { conditions?: { type: string; status: string }[] };
+      };
+      if (got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
+      await this.deps.clock.sleep(250);
+    }
+    throw new PierError('KUBERNETES_API', `the PierService CRD ${PLURAL}.${GROUP} did not become Established in 15 s`);
   }
 
   private object(name: string): PierServiceObject | undefined {
@@ -331,6 +348,23 @@ export class ResourceMirror {
       }
       this.written.add(`revision/${name}`);
     }
+  }
+
+  /** The revision an object's status names, with its older ControllerRevisions; none for a new object. */
+  private async keptRevisions(
+    r: ResourceView,
+  ): Promise<{ revision: number; history: { number: number; spec: ServiceSpec }[] } | undefined> {
+    const revision = this.object(r.object)?.status?.revision;
+    if (typeof revision !== 'number' || revision < 1) return undefined;
+    const list = await this.deps.client.apps.listNamespacedControllerRevision({
+      namespace: this.deps.client.namespace,
+      labelSelector: `${LABELS.service}=${kubeName(r.service)}`,
+    });
+    const history = list.items
+      .filter((cr) => cr.metadata?.annotations?.[ANNOTATIONS.serviceName] === r.service && cr.revision < revision)
+      .map((cr) => ({ number: cr.revision, spec: cr.data as ServiceSpec }));
+    for (const h of history) this.written.add(`revision/${kubeName(r.service)}-${h.number}`);
+    return { revision, history };
   }
 
   private async readToken(service: string): Promise<string | undefined> {
