@@ -105,6 +105,12 @@ export interface KubernetesPlatformOptions {
   defaultImage: string;
   /** How elastic nodes are found and tolerated (`--elastic-node-selector`, `--elastic-toleration`). */
   elasticNodes?: ElasticNodes;
+  /**
+   * Run as one of several replicas (`--leader-elect`): start only once this one holds
+   * the Lease; `onLost` is called if it stops holding it (the process should end,
+   * as kube-controller-manager does, and come back as a standby).
+   */
+  leaderElection?: { lease: string; identity: string; onLost(why: string): void };
 }
 
 export interface RunningPier {
@@ -134,9 +140,9 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     : runtimeConfigFromEnv(opts.home, process.env);
   // Pods need no local runtime (nor the podman probe it makes).
   const where:
-    | { kubernetes: KubernetesPlatformOptions; k8s: Kubernetes; client: KubeClient }
+    | { kubernetes: KubernetesPlatformOptions; k8s: Kubernetes; client: KubeClient; elector?: { stop(): void } }
     | { runtime: InstanceRuntime } = opts.platform
-    ? await kubernetesParts(opts.platform)
+    ? await kubernetesParts(opts.platform, clock, logger.child({ component: 'leader' }))
     : { runtime: await createLocalRuntimes({ choice: opts.runtime ?? 'auto', clock, logger, config }) };
   const endpoints = createEndpointStore();
   const history = new ServiceHistory({ clock });
@@ -311,6 +317,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
         await api.close();
         clock.clearInterval(sampler);
         autoscaler.stop();
+        if ('kubernetes' in where) where.elector?.stop();
         await mirror?.close();
         await reconciler.close(opts.stopInstancesOnClose ?? true);
         await gateway.close();
@@ -324,9 +331,17 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
 
 type Kubernetes = Awaited<ReturnType<typeof loadKubernetes>>;
 
-async function kubernetesParts(options: KubernetesPlatformOptions) {
+async function kubernetesParts(options: KubernetesPlatformOptions, clock: Clock, logger: Logger) {
   const k8s: Kubernetes = await loadKubernetes();
-  return { kubernetes: options, k8s, client: k8s.createKubeClient(options) };
+  const client = k8s.createKubeClient(options);
+  const election = options.leaderElection;
+  const elector = election
+    ? new k8s.LeaderElector({ client, lease: election.lease, identity: election.identity, clock, logger })
+    : undefined;
+  // A standby waits here: no API, no gateway, no reconciling until it leads.
+  await elector?.acquire();
+  if (elector && election) elector.keep((why) => election.onLost(why));
+  return { kubernetes: options, k8s, client, elector };
 }
 
 export interface GatewayOnlyOptions {

@@ -54,6 +54,20 @@ function serverFlags(cmd: Command): Command {
         '--default-image <image>',
         'image for command-only specs with --platform kubernetes (default python:3.12-slim)',
       )
+      .option(
+        '--leader-elect',
+        'with --platform kubernetes: one of several replicas; only the holder of the Lease runs',
+      )
+      .option('--leader-lease <name>', 'the Lease for --leader-elect', 'pier-control-plane')
+      .option(
+        '--elastic-node-selector <labels>',
+        'labels of elastic nodes for burst_resource, k=v[,k=v] (default type=virtual-kubelet)',
+      )
+      .option(
+        '--elastic-toleration <key[=value]:effect>',
+        'what lets a pod onto elastic nodes; repeatable (default virtual-kubelet.io/provider:NoSchedule)',
+        (value: string, previous: string[] = []) => [...previous, value],
+      )
       .addOption(discoveryOption())
       .addOption(easSkewOption())
       // 1 in pier server: its async services' queues are served by the main thread only.

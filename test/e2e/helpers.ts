@@ -141,6 +141,7 @@ export async function startPierProcess(
   gatewayPort: number,
   adminToken: string,
   extraArgs: readonly string[] = [],
+  opts: { waitForApi?: boolean } = {},
 ): Promise<PierChild> {
   const child = spawn(
     process.execPath,
@@ -169,10 +170,12 @@ export async function startPierProcess(
     out += c;
   });
   const controlUrl = `http://127.0.0.1:${controlPort}`;
-  await waitFor(async () => (await fetch(`${controlUrl}/healthz`)).ok, {
-    what: 'pier server to answer',
-    timeoutMs: 60_000,
-  });
+  if (opts.waitForApi !== false) {
+    await waitFor(async () => (await fetch(`${controlUrl}/healthz`)).ok, {
+      what: 'pier server to answer',
+      timeoutMs: 60_000,
+    });
+  }
   return { child, controlUrl, gatewayUrl: `http://127.0.0.1:${gatewayPort}`, output: () => out };
 }
 

@@ -5,7 +5,7 @@
  */
 
 import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { isPierError } from '../../errors.js';
 import type { DiscoveryMode } from '../../gateway/index.js';
@@ -37,6 +37,8 @@ export interface ServerFlags {
   namespace?: string;
   defaultImage?: string;
   elasticNodeSelector?: string;
+  leaderElect?: boolean;
+  leaderLease?: string;
   elasticToleration?: string[];
   /** Default: none when the control host is loopback, token otherwise. */
   metricsAuth?: 'token' | 'none';
@@ -44,7 +46,7 @@ export interface ServerFlags {
   queueBackend?: string;
 }
 
-function pierOptions(ctx: CommandContext, flags: ServerFlags) {
+function pierOptions(ctx: CommandContext, flags: ServerFlags, onLost: (why: string) => void = () => undefined) {
   return {
     home: resolve(ctx.cwd, flags.home ?? (ctx.env.PIER_HOME || '.pier')),
     controlHost: flags.controlHost,
@@ -54,7 +56,7 @@ function pierOptions(ctx: CommandContext, flags: ServerFlags) {
     ...(ctx.env.PIER_ADMIN_TOKEN ? { adminToken: ctx.env.PIER_ADMIN_TOKEN } : {}),
     ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
     runtime: runtimeChoice(flags.runtime),
-    ...platformOptions(ctx, flags),
+    ...platformOptions(ctx, flags, onLost),
     ...(flags.discovery ? { discovery: flags.discovery } : {}),
     ...easSkew(flags.easMaxDateSkew),
     gatewayWorkers: gatewayWorkers(flags.gatewayWorkers),
@@ -64,7 +66,10 @@ function pierOptions(ctx: CommandContext, flags: ServerFlags) {
   };
 }
 
-function platformOptions(ctx: CommandContext, flags: ServerFlags) {
+function platformOptions(ctx: CommandContext, flags: ServerFlags, onLost: (why: string) => void) {
+  if (flags.leaderElect && flags.platform !== 'kubernetes') {
+    throw new CliError(2, '--leader-elect needs --platform kubernetes (the Lease lives in the cluster)');
+  }
   if (flags.platform !== 'kubernetes') return {};
   return {
     platform: {
@@ -73,6 +78,16 @@ function platformOptions(ctx: CommandContext, flags: ServerFlags) {
       namespace: flags.namespace ?? 'default',
       defaultImage: flags.defaultImage ?? DEFAULT_IMAGE,
       ...elasticNodes(flags),
+      ...(flags.leaderElect
+        ? {
+            leaderElection: {
+              lease: flags.leaderLease ?? 'pier-control-plane',
+              // The pod's name in a cluster (the downward API), else host and pid.
+              identity: ctx.env.POD_NAME || `${hostname()}-${process.pid}`,
+              onLost,
+            },
+          }
+        : {}),
     },
   };
 }
@@ -166,13 +181,20 @@ function banner(
 }
 
 export async function server(ctx: CommandContext, flags: ServerFlags): Promise<void> {
-  const opts = pierOptions(ctx, flags);
+  let lose: (why: string) => void = () => undefined;
+  const lost = new Promise<string>((resolve) => {
+    lose = resolve;
+  });
+  const opts = pierOptions(ctx, flags, (why) => lose(why));
   const { startPier } = await import('../../server.js');
+  if (flags.leaderElect) writeLines(ctx.err, [`waiting for the lease ${flags.leaderLease ?? 'pier-control-plane'}…`]);
   const pier = await startPier(opts);
   writeLines(ctx.out, [...banner(ctx, opts.home, pier), 'Press Ctrl-C to stop.']);
-  await untilShutdown(ctx.shutdown);
+  const why = await Promise.race([untilShutdown(ctx.shutdown).then(() => undefined), lost]);
   writeLines(ctx.err, ['stopping…']);
   await pier.close();
+  // As kube-controller-manager: a leader that lost its Lease ends, and comes back as a standby.
+  if (why !== undefined) throw new CliError(1, `lost the leadership: ${why}`);
 }
 
 export async function gateway(

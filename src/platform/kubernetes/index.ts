@@ -12,3 +12,4 @@ export {
 } from './translate/index.js';
 export { type MirrorControl, ResourceMirror, type ResourceMirrorDeps, tokenSecretName } from './resources/mirror.js';
 export { pierServiceCrd } from './resources/crd.js';
+export { LeaderElector, type LeaderElectorOptions, leaseStep } from './leader.js';
