@@ -12,11 +12,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceView } from '../../src/api/index.js';
 import { startTestPier, type TestPier } from '../e2e/helpers.js';
-import { waitFor } from '../support/wait.js';
-import { type Cluster, downCluster, type KubeList, kubeOk, type Pod, upCluster } from './cluster.js';
+import { type Cluster, downCluster, type KubeList, kubeOk, type Pod, upCluster, waitOnCluster } from './cluster.js';
 
 const ns = 'pier-burst';
-const slow = { timeoutMs: 120_000, intervalMs: 250 };
 
 let dir: string;
 let c: Cluster;
@@ -27,18 +25,6 @@ function running(): TestPier {
   if (upError) throw upError;
   if (!pier) throw new Error('no Pier running');
   return pier;
-}
-
-async function waitUntil<T>(check: () => Promise<T>, until: (value: T) => boolean, what: string): Promise<T> {
-  const got = await waitFor(
-    async () => {
-      const value = await check();
-      if (!until(value)) throw new Error(`not yet: ${JSON.stringify(value).slice(0, 800)}`);
-      return { value };
-    },
-    { what, ...slow },
-  );
-  return got.value;
 }
 
 beforeAll(async () => {
@@ -91,7 +77,7 @@ const scale = (name: string, n: number) => running().api('POST', `/api/v1/servic
 describe('burst_resource', () => {
   it('eci: fills the base pool first, then overflows onto elastic nodes', async () => {
     expect((await running().api('POST', '/api/v1/services', spec('bursty', 'eci', 3, 8))).status).toBe(201);
-    const first = await waitUntil(
+    const first = await waitOnCluster(
       () => placement('bursty'),
       (p) => p.base.length === 3 && p.ready === 3,
       'three pods on the three base nodes',
@@ -99,13 +85,13 @@ describe('burst_resource', () => {
     expect(first.elastic).toHaveLength(0);
 
     expect((await scale('bursty', 5)).status).toBe(200);
-    const burst = await waitUntil(
+    const burst = await waitOnCluster(
       () => placement('bursty'),
       (p) => p.base.length === 3 && p.elastic.length === 2 && p.ready === 5,
       'the two extra pods on the elastic nodes',
     );
     expect(burst.elastic.map((x) => x.spec.nodeName).sort()).toEqual(['kwok-elastic-0', 'kwok-elastic-1']);
-    await waitUntil(
+    await waitOnCluster(
       async () => (await running().api<{ reason: string }[]>('GET', '/api/v1/services/bursty/events')).body,
       (events) => events.filter((e) => e.reason === 'BurstToElastic').length >= 2,
       'a BurstToElastic event per overflowing pod',
@@ -117,7 +103,7 @@ describe('burst_resource', () => {
   });
 
   it('eci: a scale-in removes the elastic pods first', async () => {
-    await waitUntil(
+    await waitOnCluster(
       async () => {
         const p = await placement('bursty');
         return p.elastic.every(
@@ -128,7 +114,7 @@ describe('burst_resource', () => {
       'the elastic pods marked cheap to delete',
     );
     expect((await scale('bursty', 3)).status).toBe(200);
-    const after = await waitUntil(
+    const after = await waitOnCluster(
       () => placement('bursty'),
       (p) => p.elastic.length === 0 && p.base.length === 3,
       'only the base pods left',
@@ -138,7 +124,7 @@ describe('burst_resource', () => {
 
   it('none: a pod that does not fit the full base pool stays pending, never on an elastic node', async () => {
     expect((await running().api('POST', '/api/v1/services', spec('steady', 'none', 1, 8))).status).toBe(201);
-    const p = await waitUntil(
+    const p = await waitOnCluster(
       async () => (await running().api<InstanceView[]>('GET', '/api/v1/services/steady/instances')).body,
       (v) => v.length === 1 && v[0]?.reason === 'Unschedulable',
       'the pod unschedulable',
@@ -151,14 +137,14 @@ describe('burst_resource', () => {
   it('eci_only: every pod runs on elastic nodes', async () => {
     expect((await running().api('POST', '/api/v1/services', spec('elastic_only', 'eci_only', 2, 1))).status).toBe(201);
     type Deployments = KubeList<{ metadata: { name: string; annotations?: Record<string, string> } }>;
-    const deployments = await waitUntil(
+    const deployments = await waitOnCluster(
       () => kubeOk<Deployments>(c, 'GET', `/apis/apps/v1/namespaces/${ns}/deployments`),
       (l) => l.items.some((d) => d.metadata.annotations?.['pier.dev/service-name'] === 'elastic_only'),
       'the Deployment of elastic_only',
     );
     const name = deployments.items.find((d) => d.metadata.annotations?.['pier.dev/service-name'] === 'elastic_only')
       ?.metadata.name;
-    const p = await waitUntil(
+    const p = await waitOnCluster(
       () => placement(name ?? ''),
       (x) => x.elastic.length === 2 && x.ready === 2,
       'two pods on elastic nodes',

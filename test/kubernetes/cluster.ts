@@ -9,6 +9,7 @@ import { appendFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } f
 import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitUntil } from '../support/wait.js';
 import { promisify } from 'node:util';
 import { waitFor } from '../support/wait.js';
 
@@ -182,4 +183,9 @@ export async function podLogFiles(c: Cluster, namespace: string, pod: string): P
 export function appendPodLog(file: string, lines: string[], stream: 'stdout' | 'stderr' = 'stdout'): void {
   const at = new Date().toISOString();
   appendFileSync(file, lines.map((line) => `${at} ${stream} F ${line}\n`).join(''));
+}
+
+/** `waitUntil` with the bounds of this slow, shared control plane (each wait still ends on its event). */
+export function waitOnCluster<T>(check: () => Promise<T>, until: (value: T) => boolean, what: string): Promise<T> {
+  return waitUntil(check, until, { what, timeoutMs: 120_000, intervalMs: 250 });
 }

@@ -11,12 +11,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceDescription } from '../../src/api/index.js';
 import { callApi, freePort, type PierChild, runCli, startPierProcess } from '../e2e/helpers.js';
-import { waitFor } from '../support/wait.js';
-import { type Cluster, downCluster, type KubeList, kubeOk, upCluster } from './cluster.js';
+import { type Cluster, downCluster, type KubeList, kubeOk, upCluster, waitOnCluster } from './cluster.js';
 
 const ns = 'pier-ha';
 const adminToken = 'k8s-ha-admin-token-0123456789abcdef';
-const slow = { timeoutMs: 120_000, intervalMs: 250 };
 
 interface Replica {
   name: string;
@@ -34,18 +32,6 @@ const replicas: Replica[] = [];
 function cluster(): Cluster {
   if (upError) throw upError;
   return c;
-}
-
-async function waitUntil<T>(check: () => Promise<T>, until: (value: T) => boolean, what: string): Promise<T> {
-  const got = await waitFor(
-    async () => {
-      const value = await check();
-      if (!until(value)) throw new Error(`not yet: ${JSON.stringify(value).slice(0, 800)}`);
-      return { value };
-    },
-    { what, ...slow },
-  );
-  return got.value;
 }
 
 const args = () => [
@@ -111,7 +97,7 @@ describe('leader election', () => {
   it('runs only the Lease holder; the standby waits without an API', async () => {
     const [a, b] = replicas as [Replica, Replica];
     spawnReplica(a);
-    await waitUntil(
+    await waitOnCluster(
       async () => ({ ok: await answers(a), out: a.child?.output().slice(-600) }),
       (x) => x.ok,
       'the first replica to lead and answer',
@@ -132,13 +118,13 @@ describe('leader election', () => {
     expect(created.code, created.stderr).toBe(0);
 
     spawnReplica(b);
-    await waitUntil(
+    await waitOnCluster(
       async () => b.child?.output() ?? '',
       (out) => out.includes('waiting for the lease'),
       'the second replica to wait for the lease',
     );
     // It had the chance: its leader elector has read the Lease and logged that another leads.
-    await waitUntil(
+    await waitOnCluster(
       async () => b.child?.output() ?? '',
       (out) => out.includes('another Pier leads'),
       'the standby to see the leader',
@@ -158,7 +144,7 @@ describe('leader election', () => {
     const transitions = (await lease()).spec.leaseTransitions ?? 0;
     a.child?.child.kill('SIGKILL');
     const started = Date.now();
-    await waitUntil(
+    await waitOnCluster(
       () => answers(b),
       (ok) => ok,
       'the standby to take over and answer',
@@ -167,7 +153,7 @@ describe('leader election', () => {
     const l = await lease();
     expect(l.spec.holderIdentity).toContain(`-${b.child?.child.pid}`);
     expect(l.spec.leaseTransitions).toBe(transitions + 1);
-    const after = await waitUntil(
+    const after = await waitOnCluster(
       async () => (await api<ServiceDescription>(b, 'GET', '/api/v1/services/ha')).body,
       (d) => d.status === 'Running',
       'ha Running under the new leader',

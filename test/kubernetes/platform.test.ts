@@ -13,13 +13,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
 import { callApi, freePort, type PierChild, runCli, startPierProcess } from '../e2e/helpers.js';
-import { waitFor } from '../support/wait.js';
-import { type Cluster, downCluster, type KubeList, kubeOk, type Pod, upCluster } from './cluster.js';
+import { type Cluster, downCluster, type KubeList, kubeOk, type Pod, upCluster, waitOnCluster } from './cluster.js';
 
 const ns = 'pier-e2e';
 const apps = `/apis/apps/v1/namespaces/${ns}`;
 const core = `/api/v1/namespaces/${ns}`;
-const slow = { timeoutMs: 120_000, intervalMs: 250 };
 const adminToken = 'k8s-e2e-admin-token-0123456789abcdef';
 
 interface Deployment {
@@ -44,19 +42,6 @@ let controlPort: number;
 let gatewayPort: number;
 let pier: PierChild | undefined;
 const backends: http.Server[] = [];
-
-/** Waits until `until` holds for what `check` gives; a timeout names the last value seen. */
-async function waitUntil<T>(check: () => Promise<T>, until: (value: T) => boolean, what: string): Promise<T> {
-  const got = await waitFor(
-    async () => {
-      const value = await check();
-      if (!until(value)) throw new Error(`not yet: ${JSON.stringify(value).slice(0, 800)}`);
-      return { value };
-    },
-    { what, ...slow },
-  );
-  return got.value;
-}
 
 function cluster(): Cluster {
   if (upError) throw upError;
@@ -163,7 +148,7 @@ describe('pier server --platform kubernetes', () => {
   it('turns a 3-instance spec into a Deployment and a Service whose pods become Running and Ready', async () => {
     cluster();
     await cliOk(['create', specFile('echo', spec), '--no-wait']);
-    const d = await waitUntil(
+    const d = await waitOnCluster(
       () => deploymentOf('echo'),
       (b) => b.metadata.name === 'echo',
       'the Deployment',
@@ -173,7 +158,7 @@ describe('pier server --platform kubernetes', () => {
     const serving = d.spec.template.spec.containers.find((x) => x.name === 'serving');
     expect(serving?.image).toBe('pier.test/echo:1');
     expect(serving?.resources?.limits).toMatchObject({ cpu: '1', 'nvidia.com/gpu': '1' });
-    const svc = await waitUntil(
+    const svc = await waitOnCluster(
       () =>
         kubeOk<{ metadata: { ownerReferences?: { kind: string; name: string }[] } }>(
           cluster(),
@@ -185,7 +170,7 @@ describe('pier server --platform kubernetes', () => {
     );
     expect(svc.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'Deployment', name: 'echo' })]);
 
-    const desc = await waitUntil(
+    const desc = await waitOnCluster(
       () => describeService('echo'),
       (s) => s.status === 'Running' && s.instances.ready === 3,
       'echo Running with 3 ready instances',
@@ -206,7 +191,7 @@ describe('pier server --platform kubernetes', () => {
 
   it('routes a request through the gateway to a backend at a pod address from an EndpointSlice', async () => {
     type Slices = KubeList<{ endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[] }>;
-    const slices = await waitUntil(
+    const slices = await waitOnCluster(
       () =>
         kubeOk<Slices>(
           cluster(),
@@ -221,7 +206,7 @@ describe('pier server --platform kubernetes', () => {
     for (const ip of ips) await bindBackend(ip, 8000);
     const token = (await describeService('echo')).token;
     const seen = new Set<string>();
-    await waitUntil(
+    await waitOnCluster(
       async () => {
         const res = await fetch(`http://127.0.0.1:${gatewayPort}/api/predict/echo/hello`, {
           method: 'POST',
@@ -251,19 +236,19 @@ describe('pier server --platform kubernetes', () => {
       'metadata.rolling_strategy.max_surge=2',
       '--no-wait',
     ]);
-    const after = await waitUntil(
+    const after = await waitOnCluster(
       () => deploymentOf('echo'),
       (d) => d.metadata.annotations?.['pier.dev/revision'] === '2',
       'the Deployment to get revision 2',
     );
     expect(after.metadata.uid).toBe(before.metadata.uid);
     expect(after.spec.strategy.rollingUpdate).toEqual({ maxSurge: 2, maxUnavailable: 0 });
-    await waitUntil(
+    await waitOnCluster(
       () => describeService('echo'),
       (s) => s.status === 'Running' && s.instances.ready === 3 && s.revision === 2,
       'echo Running on revision 2',
     );
-    await waitUntil(
+    await waitOnCluster(
       () => instancesOf('echo'),
       (v) => v.length === 3 && v.every((i) => i.revision === 2 && i.ready),
       'every instance on revision 2',
@@ -280,7 +265,7 @@ describe('pier server --platform kubernetes', () => {
       'metadata.rolling_strategy.progress_deadline_seconds=5',
       '--no-wait',
     ]);
-    const paused = await waitUntil(
+    const paused = await waitOnCluster(
       () => deploymentOf('echo'),
       (d) => d.spec.paused === true,
       'the Deployment paused',
@@ -292,13 +277,13 @@ describe('pier server --platform kubernetes', () => {
     expect((await describeService('echo')).instances.ready).toBeGreaterThanOrEqual(3);
 
     await cliOk(['version', 'echo', '2']);
-    const back = await waitUntil(
+    const back = await waitOnCluster(
       () => deploymentOf('echo'),
       (d) => d.spec.paused !== true && d.spec.template.spec.containers[0]?.image === 'pier.test/echo:1',
       'the Deployment resumed on the old template',
     );
     expect(back.metadata.annotations?.['pier.dev/paused-revision']).toBeUndefined();
-    await waitUntil(
+    await waitOnCluster(
       () => instancesOf('echo'),
       (v) => v.filter((i) => i.state !== 'Terminating').length === 3 && v.every((i) => i.ready && i.revision !== 3),
       'three ready instances again, none of the bad revision',
@@ -307,19 +292,19 @@ describe('pier server --platform kubernetes', () => {
 
   it('writes the scale subresource on pier scale, and from the autoscaler', async () => {
     await cliOk(['scale', 'echo', '5']);
-    await waitUntil(
+    await waitOnCluster(
       () => kubeOk<{ spec: { replicas: number } }>(cluster(), 'GET', `${apps}/deployments/echo/scale`),
       (s) => s.spec.replicas === 5,
       'scale 5',
     );
-    await waitUntil(
+    await waitOnCluster(
       () => describeService('echo'),
       (s) => s.instances.ready === 5,
       'five ready',
     );
     // An autoscaler with min 2 and no load brings it down to its floor.
     await cliOk(['autoscale', 'echo', '--min', '2', '--max', '4', '--qps', '1000']);
-    await waitUntil(
+    await waitOnCluster(
       () => kubeOk<{ spec: { replicas: number } }>(cluster(), 'GET', `${apps}/deployments/echo/scale`),
       (s) => s.spec.replicas === 2,
       'the autoscaler to write scale 2',
@@ -338,7 +323,7 @@ describe('pier server --platform kubernetes', () => {
       'metadata.rolling_strategy.min_ready_seconds=4',
       '--no-wait',
     ]);
-    const mid = await waitUntil(
+    const mid = await waitOnCluster(
       () => deploymentOf('echo'),
       (d) =>
         d.metadata.annotations?.['pier.dev/revision'] === '5' &&
@@ -350,7 +335,7 @@ describe('pier server --platform kubernetes', () => {
     pier?.child.kill('SIGKILL');
     await new Promise((done) => pier?.child.once('exit', done));
     pier = await startServer();
-    const desc = await waitUntil(
+    const desc = await waitOnCluster(
       () => describeService('echo'),
       (s) => s.status === 'Running' && s.instances.ready === 2 && s.revision === 5,
       'echo Running on revision 5 after the restart',
@@ -364,7 +349,7 @@ describe('pier server --platform kubernetes', () => {
     expect(deployments.items.map((d) => d.metadata.name)).toEqual(['echo']);
     const services = await kubeOk<KubeList<{ metadata: { name: string } }>>(cluster(), 'GET', `${core}/services`);
     expect(services.items.map((s) => s.metadata.name)).toEqual(['echo']);
-    await waitUntil(
+    await waitOnCluster(
       () => podsOf('echo'),
       (p) => p.length === 2 && p.every((x) => x.metadata.labels?.['pier.dev/revision'] === '5'),
       'exactly the desired pods, all of revision 5',
@@ -373,7 +358,7 @@ describe('pier server --platform kubernetes', () => {
 
   it('deletes every object on pier delete', async () => {
     await cliOk(['delete', 'echo', '-y']);
-    await waitUntil(
+    await waitOnCluster(
       async () => {
         const [d, s, rs, pods] = await Promise.all([
           kubeOk<KubeList<unknown>>(cluster(), 'GET', `${apps}/deployments`),

@@ -12,12 +12,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceDescription } from '../../src/api/index.js';
 import { startTestPier, type TestPier } from '../e2e/helpers.js';
-import { waitFor } from '../support/wait.js';
-import { type Cluster, downCluster, type KubeList, kube, kubeOk, upCluster } from './cluster.js';
+import { type Cluster, downCluster, type KubeList, kube, kubeOk, upCluster, waitOnCluster } from './cluster.js';
 
 const ns = 'pier-resources';
 const objects = `/apis/pier.dev/v1alpha1/namespaces/${ns}/pierservices`;
-const slow = { timeoutMs: 120_000, intervalMs: 250 };
 
 interface Condition {
   type: string;
@@ -53,18 +51,6 @@ let pier: TestPier | undefined;
 function cluster(): Cluster {
   if (upError) throw upError;
   return c;
-}
-
-async function waitUntil<T>(check: () => Promise<T>, until: (value: T) => boolean, what: string): Promise<T> {
-  const got = await waitFor(
-    async () => {
-      const value = await check();
-      if (!until(value)) throw new Error(`not yet: ${JSON.stringify(value).slice(0, 800)}`);
-      return { value };
-    },
-    { what, ...slow },
-  );
-  return got.value;
 }
 
 function startPierHere(): Promise<TestPier> {
@@ -134,12 +120,12 @@ describe('PierService objects', () => {
     cluster();
     const res = await apply(applied);
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    const desc = await waitUntil(
+    const desc = await waitOnCluster(
       () => describeService('applied'),
       (d) => d.status === 'Running' && d.instances.ready === 2,
       'the applied service Running',
     );
-    const obj = await waitUntil(
+    const obj = await waitOnCluster(
       () => object('applied'),
       (o) => o.status?.status === 'Running' && o.status.ready === '2/2',
       'the object status Running 2/2',
@@ -190,12 +176,12 @@ describe('PierService objects', () => {
   it('changes the service when the object is edited', async () => {
     const res = await apply({ ...applied, spec: { ...applied.spec, metadata: { instance: 3 } } });
     expect(res.status).toBe(200);
-    await waitUntil(
+    await waitOnCluster(
       () => describeService('applied'),
       (d) => d.desired === 3 && d.instances.ready === 3,
       'three instances after the edit',
     );
-    await waitUntil(
+    await waitOnCluster(
       () => object('applied'),
       (o) => o.status?.observedGeneration === 2 && o.status.ready === '3/3',
       'the edit observed',
@@ -218,7 +204,7 @@ describe('PierService objects', () => {
       },
     };
     expect((await apply(bad)).status).toBe(200);
-    const obj = await waitUntil(
+    const obj = await waitOnCluster(
       () => object('applied'),
       (o) => o.status?.conditions?.some((x) => x.type === 'SpecValid' && x.status === 'False') === true,
       'the invalid edit reported',
@@ -231,7 +217,7 @@ describe('PierService objects', () => {
     expect(desc.instances.ready).toBe(3);
     // Fixed again: the object is back to what runs.
     expect((await apply({ ...applied, spec: { ...applied.spec, metadata: { instance: 3 } } })).status).toBe(200);
-    await waitUntil(
+    await waitOnCluster(
       () => object('applied'),
       (o) => o.status?.conditions?.some((x) => x.type === 'SpecValid' && x.status === 'True') === true,
       'the object valid again',
@@ -246,7 +232,7 @@ describe('PierService objects', () => {
     };
     const created = await running().api<{ service: ServiceDescription }>('POST', '/api/v1/services', spec);
     expect(created.status).toBe(201);
-    const list = await waitUntil(
+    const list = await waitOnCluster(
       () => kubeOk<KubeList<PierServiceObject>>(cluster(), 'GET', objects),
       (l) => l.items.some((o) => o.metadata.annotations?.['pier.dev/service-name'] === 'made_by_pier'),
       'an object for made_by_pier',
@@ -255,12 +241,12 @@ describe('PierService objects', () => {
     expect(obj?.metadata.name).toMatch(/^made-by-pier-[0-9a-f]{6}$/);
     const name = obj?.metadata.name ?? '';
     await running().api('PATCH', '/api/v1/services/made_by_pier', { patch: { metadata: { cpu: 2 } } });
-    await waitUntil(
+    await waitOnCluster(
       () => object(name),
       (o) => (o.spec.metadata as { cpu?: number } | undefined)?.cpu === 2,
       'the object to follow pier modify',
     );
-    const revisions = await waitUntil(
+    const revisions = await waitOnCluster(
       () =>
         kubeOk<KubeList<{ metadata: { name: string }; revision: number }>>(
           cluster(),
@@ -292,7 +278,7 @@ describe('PierService objects', () => {
     pier = undefined;
     pier = await startPierHere(); // a new, empty home
     for (const [name, old] of Object.entries(before)) {
-      const d = await waitUntil(
+      const d = await waitOnCluster(
         () => describeService(name),
         (x) => x.status === 'Running',
         `${name} imported and Running`,
@@ -308,12 +294,12 @@ describe('PierService objects', () => {
 
   it('deletes the service when its object is deleted, and the object when the service is', async () => {
     await kubeOk(cluster(), 'DELETE', `${objects}/applied`);
-    await waitUntil(
+    await waitOnCluster(
       async () => (await running().api('GET', '/api/v1/services/applied')).status,
       (s) => s === 404,
       'the service gone after kubectl delete',
     );
-    await waitUntil(
+    await waitOnCluster(
       () => exists(`${objects}/applied`),
       (e) => !e,
       'the object released and gone',
@@ -322,12 +308,12 @@ describe('PierService objects', () => {
     const list = await kubeOk<KubeList<PierServiceObject>>(cluster(), 'GET', objects);
     const name = list.items[0]?.metadata.name ?? '';
     expect((await running().api('DELETE', '/api/v1/services/made_by_pier')).status).toBeLessThan(300);
-    await waitUntil(
+    await waitOnCluster(
       () => exists(`${objects}/${name}`),
       (e) => !e,
       'the object gone after pier delete',
     );
-    await waitUntil(
+    await waitOnCluster(
       async () =>
         (await kubeOk<KubeList<unknown>>(cluster(), 'GET', `/api/v1/namespaces/${ns}/secrets`)).items.length +
         (await kubeOk<KubeList<unknown>>(cluster(), 'GET', `/apis/apps/v1/namespaces/${ns}/controllerrevisions`)).items

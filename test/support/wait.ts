@@ -43,3 +43,20 @@ function show(value: unknown): string {
     return String(value);
   }
 }
+
+/**
+ * Waits until `until` holds for what `check` gives, and returns that value; the
+ * timeout message shows the last value seen (a check that throws counts as not yet).
+ */
+export async function waitUntil<T>(
+  check: () => T | Promise<T>,
+  until: (value: T) => boolean,
+  opts: WaitOptions = {},
+): Promise<T> {
+  const got = await waitFor(async () => {
+    const value = await check();
+    if (!until(value)) throw new Error(`not yet: ${show(value)}`);
+    return { value };
+  }, opts);
+  return got.value;
+}
