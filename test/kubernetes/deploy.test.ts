@@ -1,0 +1,214 @@
+/**
+ * The install manifests (deploy/kubernetes): every object is valid for its schema,
+ * the CRD is the one the code installs, and the apiserver accepts them all
+ * (server-side apply, strict). Then a Pier runs with nothing but the manifests'
+ * ServiceAccount, Role and ClusterRole, and serves a service end to end: what the
+ * code calls is allowed by the RBAC the manifests grant.
+ */
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import type { ServiceDescription } from '../../src/api/index.js';
+import { pierServiceCrd } from '../../src/platform/kubernetes/resources/crd.js';
+import { repoRoot, startTestPier, type TestPier } from '../e2e/helpers.js';
+import { validateKubeObject } from '../support/kubernetes-schema.js';
+import { type Cluster, downCluster, type KubeList, kube, kubeOk, upCluster, waitOnCluster } from './cluster.js';
+
+const deployDir = path.join(repoRoot, 'deploy/kubernetes');
+const ns = 'pier-system';
+
+interface KubeDoc {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  [k: string]: unknown;
+}
+
+function manifests(): KubeDoc[] {
+  const kustomization = parseAllDocuments(
+    readFileSync(path.join(deployDir, 'kustomization.yaml'), 'utf8'),
+  )[0]?.toJS() as {
+    resources: string[];
+  };
+  return kustomization.resources.flatMap((file) =>
+    parseAllDocuments(readFileSync(path.join(deployDir, file), 'utf8')).map((d) => d.toJS() as KubeDoc),
+  );
+}
+
+let dir: string;
+let c: Cluster;
+let upError: Error | undefined;
+let pier: TestPier | undefined;
+
+function cluster(): Cluster {
+  if (upError) throw upError;
+  return c;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'pier-k8s-deploy-'));
+  try {
+    c = await upCluster(path.join(dir, 'cluster'));
+  } catch (err) {
+    upError = err as Error;
+  }
+}, 600_000);
+
+afterAll(async () => {
+  await pier?.close();
+  if (dir) {
+    await downCluster(path.join(dir, 'cluster')).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);
+
+/** Where an object is written on the apiserver (the kinds the manifests hold). */
+function itemPath(o: KubeDoc): string {
+  const plural: Record<string, string> = {
+    Namespace: 'namespaces',
+    CustomResourceDefinition: 'customresourcedefinitions',
+    ServiceAccount: 'serviceaccounts',
+    Role: 'roles',
+    RoleBinding: 'rolebindings',
+    ClusterRole: 'clusterroles',
+    ClusterRoleBinding: 'clusterrolebindings',
+    Deployment: 'deployments',
+    Service: 'services',
+    PodDisruptionBudget: 'poddisruptionbudgets',
+  };
+  const base = o.apiVersion.includes('/') ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
+  const scope = o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : '';
+  return `${base}${scope}/${plural[o.kind]}/${o.metadata.name}`;
+}
+
+describe('deploy/kubernetes', () => {
+  it('holds valid objects, the CRD the code installs, and a namespace on every namespaced one', () => {
+    const docs = manifests();
+    expect(docs.map((d) => d.kind).sort()).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'CustomResourceDefinition',
+      'Deployment',
+      'Deployment',
+      'Namespace',
+      'PodDisruptionBudget',
+      'PodDisruptionBudget',
+      'Role',
+      'RoleBinding',
+      'Service',
+      'Service',
+      'ServiceAccount',
+    ]);
+    for (const d of docs) validateKubeObject(d);
+    expect(docs.find((d) => d.kind === 'CustomResourceDefinition')).toEqual(pierServiceCrd());
+    const clusterScoped = ['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'];
+    for (const d of docs) {
+      if (!clusterScoped.includes(d.kind)) expect(d.metadata.namespace, `${d.kind} ${d.metadata.name}`).toBe(ns);
+    }
+  });
+
+  it('is accepted by the apiserver, strictly', async () => {
+    for (const d of manifests()) {
+      const res = await kube(
+        cluster(),
+        'PATCH',
+        `${itemPath(d)}?fieldManager=kubectl&force=true&fieldValidation=Strict`,
+        d,
+        'application/apply-patch+yaml',
+      );
+      expect(res.status, `${d.kind} ${d.metadata.name}: ${JSON.stringify(res.body).slice(0, 300)}`).toBeLessThan(300);
+    }
+  });
+
+  it('lets a Pier with only its ServiceAccount run a service end to end', async () => {
+    const token = await kubeOk<{ status: { token: string } }>(
+      cluster(),
+      'POST',
+      `/api/v1/namespaces/${ns}/serviceaccounts/pier/token`,
+      { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+    );
+    const kubeconfig = path.join(dir, 'pier-sa.kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [
+          {
+            name: 'test',
+            cluster: { server: cluster().server, 'certificate-authority-data': cluster().ca.toString('base64') },
+          },
+        ],
+        users: [{ name: 'pier', user: { token: token.status.token } }],
+        contexts: [{ name: 'pier', context: { cluster: 'test', user: 'pier', namespace: ns } }],
+        'current-context': 'pier',
+      }),
+    );
+    // The CRD is installed by the manifests: Pier, without cluster-wide rights, uses it.
+    pier = await startTestPier({
+      platform: {
+        kind: 'kubernetes',
+        kubeconfig,
+        namespace: ns,
+        defaultImage: 'pier.test/runner:1',
+        leaderElection: { lease: 'pier-control-plane', identity: 'deploy-test', onLost: () => undefined },
+      },
+    });
+    const spec = {
+      name: 'rbac',
+      metadata: { instance: 2, burst_resource: 'eci' },
+      containers: [{ image: 'pier.test/echo:1', port: 8000 }],
+    };
+    expect((await pier.api('POST', '/api/v1/services', spec)).status).toBe(201);
+    await waitOnCluster(
+      async () => (await running().api<ServiceDescription>('GET', '/api/v1/services/rbac')).body,
+      (d) => d.status === 'Running' && d.instances.ready === 2,
+      'the service Running under the manifests RBAC',
+    );
+    await waitOnCluster(
+      () =>
+        kubeOk<{ status?: { status?: string } }>(
+          cluster(),
+          'GET',
+          `/apis/pier.dev/v1alpha1/namespaces/${ns}/pierservices/rbac`,
+        ),
+      (o) => o.status?.status === 'Running',
+      'its PierService status written',
+    );
+    expect((await running().api('POST', '/api/v1/services/rbac/scale', { instances: 3 })).status).toBe(200);
+    await waitOnCluster(
+      () =>
+        kubeOk<{ spec: { replicas: number } }>(
+          cluster(),
+          'GET',
+          `/apis/apps/v1/namespaces/${ns}/deployments/rbac/scale`,
+        ),
+      (s) => s.spec.replicas === 3,
+      'the scale subresource written',
+    );
+    expect((await running().api('DELETE', '/api/v1/services/rbac')).status).toBe(200);
+    await waitOnCluster(
+      async () =>
+        (await kubeOk<KubeList<unknown>>(cluster(), 'GET', `/apis/pier.dev/v1alpha1/namespaces/${ns}/pierservices`))
+          .items.length +
+        (
+          await kubeOk<KubeList<{ metadata: { name: string } }>>(
+            cluster(),
+            'GET',
+            `/apis/apps/v1/namespaces/${ns}/deployments`,
+          )
+        ).items.filter((d) => d.metadata.name === 'rbac').length,
+      (n) => n === 0,
+      'the service and its objects gone',
+    );
+  });
+});
+
+function running(): TestPier {
+  if (!pier) throw new Error('no Pier running');
+  return pier;
+}
