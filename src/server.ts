@@ -18,7 +18,7 @@ import {
 import { type Clock, createRealClock } from './clock.js';
 import { Autoscaler, type ServiceView } from './autoscaler/index.js';
 import { registerProcessMetrics } from './build-info.js';
-import { ControllerMetrics, GatewayRegistry, LocalControlPlane, Reconciler } from './controller/index.js';
+import { ControllerMetrics, GatewayRegistry, LocalControlPlane, Reconciler, serviceRoute } from './controller/index.js';
 import { createTokenCheck } from './api/auth.js';
 import {
   createEndpointStore,
@@ -357,22 +357,52 @@ export interface GatewayOnlyOptions {
   easMaxDateSkewSeconds?: number;
   /** As PierOptions.gatewayWorkers. */
   gatewayWorkers?: number;
+  /**
+   * Follow the cluster instead of a control plane (`pier gateway --kubernetes`):
+   * PierServices, their token Secrets and EndpointSlices, so that traffic and auth
+   * keep working while no control plane runs (docs/kubernetes.md).
+   */
+  kubernetes?: { kubeconfig?: string; namespace: string };
+}
+
+/** The gateway's snapshots from the cluster itself (GatewayOnlyOptions.kubernetes). */
+async function clusterEndpointSource(
+  options: { kubeconfig?: string; namespace: string },
+  clock: Clock,
+  logger: Logger,
+): Promise<{ source: ReturnType<typeof createEndpointStore>; close(): Promise<void> }> {
+  const k8s = await loadKubernetes();
+  const store = createEndpointStore();
+  const watcher = new k8s.KubernetesEndpointSource({
+    client: k8s.createKubeClient(options),
+    clock,
+    logger: logger.child({ component: 'kubernetes' }),
+    route: (svc, spec, endpoints) => serviceRoute({ ...svc, revision: 0, createdAt: 0, updatedAt: 0 }, spec, endpoints),
+    publish: (snapshot) => store.set(snapshot),
+  });
+  await watcher.start();
+  return { source: store, close: () => watcher.stop() };
 }
 
 export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url: string; close(): Promise<void> }> {
   const clock = createRealClock();
   const logger = pino({ level: opts.logLevel ?? 'info', base: undefined });
   let gateway: Gateway | undefined;
-  const source = createRemoteEndpointSource({
-    controlUrl: opts.controlUrl,
-    adminToken: opts.adminToken,
-    clock,
-    logger,
-    ...(opts.gatewayId ? { gatewayId: opts.gatewayId } : {}),
-    // Reported for drained instances, so the control plane signals them only once these finish.
-    inflight: (instanceId) => gateway?.inflight(instanceId) ?? 0,
-  });
-  await source.ready;
+  const cluster = opts.kubernetes ? await clusterEndpointSource(opts.kubernetes, clock, logger) : undefined;
+  const remote = cluster
+    ? undefined
+    : createRemoteEndpointSource({
+        controlUrl: opts.controlUrl,
+        adminToken: opts.adminToken,
+        clock,
+        logger,
+        ...(opts.gatewayId ? { gatewayId: opts.gatewayId } : {}),
+        // Reported for drained instances, so the control plane signals them only once these finish.
+        inflight: (instanceId) => gateway?.inflight(instanceId) ?? 0,
+      });
+  await remote?.ready;
+  const source = cluster?.source ?? remote;
+  if (!source) throw new Error('unreachable: a gateway without a source');
   const registry = new Registry();
   registerProcessMetrics(registry, 'gateway');
   const adminCheck = createTokenCheck(opts.adminToken);
@@ -402,7 +432,8 @@ export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url:
   return {
     url: `http://${publicHost(opts.host)}:${port}`,
     async close() {
-      source.close();
+      remote?.close();
+      await cluster?.close();
       await gateway.close();
     },
   };

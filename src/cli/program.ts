@@ -133,6 +133,12 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
     .command('gateway')
     .description('run a gateway that follows a remote control plane')
     .option('--control <url>', 'control API URL (default: $PIER_CONTROL_URL or http://127.0.0.1:9090)')
+    .option(
+      '--kubernetes',
+      'follow the cluster (PierServices, token Secrets, EndpointSlices) instead of a control plane',
+    )
+    .option('--kubeconfig <file>', 'kubeconfig for --kubernetes (default: in-cluster, $KUBECONFIG, ~/.kube/config)')
+    .option('--namespace <ns>', 'namespace of the services with --kubernetes', 'default')
     .option('--host <host>', 'listen address', '0.0.0.0')
     .option('--port <port>', 'listen port', '8080')
     .option('--log-level <level>', 'trace, debug, info, warn, error')

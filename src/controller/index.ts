@@ -7,6 +7,7 @@ export {
   remoteDrainPending,
 } from './gateways.js';
 export { Reconciler, type ReconcilerDeps, type ServiceRuntimeState } from './reconciler.js';
+export { serviceRoute } from './routes.js';
 export {
   planRolloutStep,
   removalOrder,

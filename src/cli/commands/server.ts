@@ -207,6 +207,9 @@ export async function gateway(
     discovery?: DiscoveryMode;
     easMaxDateSkew?: string;
     gatewayWorkers?: string;
+    kubernetes?: boolean;
+    kubeconfig?: string;
+    namespace?: string;
   },
 ): Promise<void> {
   const controlUrl = (flags.control ?? (ctx.env.PIER_CONTROL_URL || DEFAULT_CONTROL_URL)).replace(/\/+$/, '');
@@ -224,8 +227,17 @@ export async function gateway(
     ...(flags.discovery ? { discovery: flags.discovery } : {}),
     ...easSkew(flags.easMaxDateSkew),
     gatewayWorkers: gatewayWorkers(flags.gatewayWorkers),
+    ...(flags.kubernetes
+      ? {
+          kubernetes: {
+            ...(flags.kubeconfig ? { kubeconfig: resolve(ctx.cwd, flags.kubeconfig) } : {}),
+            namespace: flags.namespace ?? 'default',
+          },
+        }
+      : {}),
   });
-  writeLines(ctx.out, [`Gateway: ${gw.url} (following ${controlUrl})`, 'Press Ctrl-C to stop.']);
+  const following = flags.kubernetes ? `the cluster, namespace ${flags.namespace ?? 'default'}` : controlUrl;
+  writeLines(ctx.out, [`Gateway: ${gw.url} (following ${following})`, 'Press Ctrl-C to stop.']);
   await untilShutdown(ctx.shutdown);
   await gw.close();
 }

@@ -13,3 +13,4 @@ export {
 export { type MirrorControl, ResourceMirror, type ResourceMirrorDeps, tokenSecretName } from './resources/mirror.js';
 export { pierServiceCrd } from './resources/crd.js';
 export { LeaderElector, type LeaderElectorOptions, leaseStep } from './leader.js';
+export { KubernetesEndpointSource, type KubernetesEndpointSourceOptions } from './gateway-source.js';
