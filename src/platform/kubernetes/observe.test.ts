@@ -1,6 +1,6 @@
 import type { V1Deployment, V1EndpointSlice, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { podInstance, podRevision, rolloutState, sliceEndpoints } from './observe.js';
+import { pauseDecision, podInstance, podRevision, rolloutState, sliceEndpoints } from './observe.js';
 
 const deployment = (revision: number, templateRevision: number, status: V1Deployment['status'] = {}): V1Deployment => ({
   metadata: { name: 'svc', generation: 2, annotations: { 'pier.dev/revision': String(revision) } },
@@ -145,5 +145,35 @@ describe('rolloutState', () => {
     ],
   ])('%s', (_why, status, want) => {
     expect(rolloutState(deployment(2, 2, status))).toMatchObject(want);
+  });
+});
+
+describe('pauseDecision', () => {
+  const exceeded = { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' };
+  const status = (observedGeneration: number) =>
+    ({ observedGeneration, replicas: 4, updatedReplicas: 1, availableReplicas: 3, conditions: [exceeded] }) as never;
+  const paused = (d: V1Deployment) => {
+    d.metadata = { ...d.metadata, annotations: { ...d.metadata?.annotations, 'pier.dev/paused-revision': '3' } };
+    return d;
+  };
+  it.each<[string, V1Deployment | undefined, number, ReturnType<typeof pauseDecision>]>([
+    ['no Deployment yet', undefined, 3, 'run'],
+    ['its rollout is past the deadline: pause', deployment(3, 3, status(2)), 3, 'pause'],
+    ['already paused for this revision', paused(deployment(3, 3, status(2))), 3, 'paused'],
+    [
+      'paused for another revision, and the rollback progressing: run',
+      paused(
+        deployment(2, 2, {
+          observedGeneration: 2,
+          conditions: [{ type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated' }],
+        } as never),
+      ),
+      2,
+      'run',
+    ],
+    ['the Deployment does not run this revision yet: run', deployment(2, 2, status(2)), 3, 'run'],
+    ['a stale deadline the controller has not re-read (a rollback): run', deployment(2, 2, status(1)), 2, 'run'],
+  ])('%s', (_why, d, current, want) => {
+    expect(pauseDecision(d, current)).toBe(want);
   });
 });

@@ -169,3 +169,18 @@ export function rolloutState(d: V1Deployment): RolloutState {
     available,
   };
 }
+
+/**
+ * Whether the Deployment of revision `current` stays paused, is to be paused now
+ * (its rollout is past its progress deadline), or runs. Only a status of this very
+ * spec counts: right after a rollback the controller has not seen the new template
+ * yet, and the old revision's ProgressDeadlineExceeded still shows.
+ * https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#failed-deployment
+ */
+export function pauseDecision(d: V1Deployment | undefined, current: number): 'paused' | 'pause' | 'run' {
+  const annotations = d?.metadata?.annotations ?? {};
+  if (annotations[PAUSED_ANNOTATION] === String(current)) return 'paused';
+  if (!d || annotations[REVISION_ANNOTATION] !== String(current)) return 'run';
+  const rollout = rolloutState(d);
+  return rollout.observed && rollout.deadlineExceeded && !rollout.complete ? 'pause' : 'run';
+}

@@ -36,6 +36,7 @@ import { burstActions, DELETION_COST, ELASTIC_DELETION_COST } from './burst.js';
 import { apiMessage, type KubeClient, statusCode } from './client.js';
 import {
   PAUSED_ANNOTATION,
+  pauseDecision,
   podInstance,
   podRevision,
   RESTARTED_ANNOTATION,
@@ -430,20 +431,18 @@ export class KubernetesPlatform implements Platform {
       };
     }
     const current = String(desired.current.revision);
-    let paused = existing?.metadata?.annotations?.[PAUSED_ANNOTATION] === current;
-    if (!paused && existing && existing.metadata?.annotations?.[REVISION_ANNOTATION] === current) {
+    const decision = pauseDecision(existing, desired.current.revision);
+    if (decision === 'pause' && existing) {
       const rollout = rolloutState(existing);
-      if (rollout.deadlineExceeded && !rollout.complete) {
-        paused = true;
-        this.deps.event({
-          service: s.name,
-          type: 'Warning',
-          reason: 'DeploymentPaused',
-          message: `Deployment ${existing.metadata?.name} paused: revision ${current} exceeded its progress deadline (${rollout.updated} updated, ${rollout.available} available)`,
-          revision: desired.current.revision,
-        });
-      }
+      this.deps.event({
+        service: s.name,
+        type: 'Warning',
+        reason: 'DeploymentPaused',
+        message: `Deployment ${existing.metadata?.name} paused: revision ${current} exceeded its progress deadline (${rollout.updated} updated, ${rollout.available} available)`,
+        revision: desired.current.revision,
+      });
     }
+    const paused = decision !== 'run';
     if (paused) {
       spec.paused = true;
       obj.metadata.annotations = { ...obj.metadata.annotations, [PAUSED_ANNOTATION]: current };
