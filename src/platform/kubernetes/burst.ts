@@ -8,7 +8,10 @@
  * elastic pods first (https://kubernetes.io/docs/concepts/workloads/controllers/replicaset/#pod-deletion-cost).
  */
 
-import type { V1Pod } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { PlatformEvent } from '../types.js';
+import { apiMessage, type KubeClient, statusCode } from './client.js';
 import { type BurstMode, type ElasticNodes, missingTolerations, type Toleration } from './translate/index.js';
 
 export const DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
@@ -49,4 +52,46 @@ export function burstActions(
     }
   }
   return out;
+}
+
+/** Patches the pods `burstActions` names, each once at a time. */
+export class BurstPatcher {
+  /** Pods with a patch in flight. */
+  private readonly patching = new Set<string>();
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly logger: Logger,
+    private readonly event: (e: PlatformEvent) => void,
+  ) {}
+
+  carryOut(service: string, actions: BurstAction[]): void {
+    for (const action of actions) {
+      if (this.patching.has(action.pod)) continue;
+      this.patching.add(action.pod);
+      const body =
+        action.kind === 'tolerate'
+          ? { spec: { tolerations: action.tolerations } }
+          : { metadata: { annotations: { [DELETION_COST]: ELASTIC_DELETION_COST } } };
+      if (action.kind === 'tolerate') {
+        this.event({
+          service,
+          type: 'Normal',
+          reason: 'BurstToElastic',
+          message: `pod ${action.pod} does not fit the base node pool; letting it onto elastic nodes`,
+          instance: action.pod,
+        });
+      }
+      this.client.core
+        .patchNamespacedPod(
+          { name: action.pod, namespace: this.client.namespace, body },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        )
+        .catch((err) => {
+          if (statusCode(err) !== 404)
+            this.logger.warn({ pod: action.pod, err: apiMessage(err) }, 'burst patch failed');
+        })
+        .finally(() => this.patching.delete(action.pod));
+    }
+  }
 }

@@ -7,15 +7,13 @@
  * Translation to objects is pure (translate/); this file does the I/O.
  */
 
-import {
-  type CoreV1Event,
-  type KubernetesObject,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Deployment,
-  type V1EndpointSlice,
-  type V1Node,
-  type V1Pod,
+import type {
+  CoreV1Event,
+  KubernetesObject,
+  V1Deployment,
+  V1EndpointSlice,
+  V1Node,
+  V1Pod,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { LogQuery } from '../../api/index.js';
@@ -32,8 +30,9 @@ import type {
   PlatformListener,
   RevisionLookup,
 } from '../types.js';
-import { burstActions, DELETION_COST, ELASTIC_DELETION_COST } from './burst.js';
+import { BurstPatcher, burstActions } from './burst.js';
 import { apiMessage, type KubeClient, statusCode } from './client.js';
+import { eventKey, platformEvent } from './events.js';
 import {
   PAUSED_ANNOTATION,
   pauseDecision,
@@ -95,14 +94,14 @@ export class KubernetesPlatform implements Platform {
   private slices?: WatchedKind<V1EndpointSlice>;
   private events?: WatchedKind<CoreV1Event>;
   private nodes?: WatchedKind<V1Node>;
-  /** Pods with a burst patch in flight (burst.ts), so that one pod is patched once. */
-  private readonly patching = new Set<string>();
   private readonly elastic: ElasticNodes;
+  private readonly burster: BurstPatcher;
   private readonly startedAt: number;
 
   constructor(private readonly deps: KubernetesPlatformDeps) {
     this.startedAt = deps.clock.now();
     this.elastic = deps.elasticNodes ?? DEFAULT_ELASTIC_NODES;
+    this.burster = new BurstPatcher(deps.client, deps.logger, (e) => deps.event(e));
   }
 
   async start(lookup: RevisionLookup): Promise<void> {
@@ -501,33 +500,7 @@ export class KubernetesPlatform implements Platform {
     const mode = this.services.get(service)?.desired?.current.spec.metadata.burst_resource ?? 'none';
     if (mode === 'none' || !this.nodes?.healthy()) return;
     const elasticNodes = new Set(this.nodes.list().map((n) => n.metadata?.name ?? ''));
-    for (const action of burstActions(this.podsOf(service), mode, this.elastic, elasticNodes)) {
-      if (this.patching.has(action.pod)) continue;
-      this.patching.add(action.pod);
-      const body =
-        action.kind === 'tolerate'
-          ? { spec: { tolerations: action.tolerations } }
-          : { metadata: { annotations: { [DELETION_COST]: ELASTIC_DELETION_COST } } };
-      if (action.kind === 'tolerate') {
-        this.deps.event({
-          service,
-          type: 'Normal',
-          reason: 'BurstToElastic',
-          message: `pod ${action.pod} does not fit the base node pool; letting it onto elastic nodes`,
-          instance: action.pod,
-        });
-      }
-      this.deps.client.core
-        .patchNamespacedPod(
-          { name: action.pod, namespace: this.deps.client.namespace, body },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        )
-        .catch((err) => {
-          if (statusCode(err) !== 404)
-            this.deps.logger.warn({ pod: action.pod, err: apiMessage(err) }, 'burst patch failed');
-        })
-        .finally(() => this.patching.delete(action.pod));
-    }
+    this.burster.carryOut(service, burstActions(this.podsOf(service), mode, this.elastic, elasticNodes));
   }
 
   /** A watched object changed: tell the controller about its service, and settle removals. */
@@ -556,43 +529,25 @@ export class KubernetesPlatform implements Platform {
     return label ? this.byKubeName.get(label) : undefined;
   }
 
-  /**
-   * Kubernetes Events about a service's Deployment, ReplicaSets and pods become
-   * Pier events (FailedScheduling, BackOff, Killing, ScalingReplicaSet…), each once;
-   * those from before this Pier started were recorded by the one before.
-   */
+  /** A Kubernetes Event about one of the services becomes a Pier event, each occurrence once (events.ts). */
   private kubeEvent(e: CoreV1Event): void {
-    const involved = e.involvedObject;
-    const seen = `${e.metadata?.uid}:${e.count ?? e.series?.count ?? 1}`;
-    if (this.seenEvents.has(seen)) return;
-    const at = new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? 0).getTime();
-    if (at < this.startedAt - 1000) return;
-    const service = this.eventService(involved.kind, involved.name);
-    if (!service) return;
-    this.seenEvents.add(seen);
+    const key = eventKey(e);
+    if (this.seenEvents.has(key)) return;
+    const event = platformEvent(
+      e,
+      {
+        podService: (pod) => {
+          const found = this.pods?.list().find((p) => p.metadata?.name === pod);
+          return found ? this.serviceOf(found) : undefined;
+        },
+        deploymentService: (name) => this.byKubeName.get(name),
+      },
+      this.startedAt,
+    );
+    if (!event) return;
+    this.seenEvents.add(key);
     if (this.seenEvents.size > 10_000) this.seenEvents.clear();
-    this.deps.event({
-      service,
-      type: e.type === 'Warning' ? 'Warning' : 'Normal',
-      reason: e.reason ?? 'Unknown',
-      message: `${involved.kind}/${involved.name}: ${e.message ?? ''}`,
-      ...(involved.kind === 'Pod' && involved.name ? { instance: involved.name } : {}),
-    });
-  }
-
-  private eventService(kind: string | undefined, name: string | undefined): string | undefined {
-    if (!name) return undefined;
-    if (kind === 'Pod') {
-      const pod = this.pods?.list().find((p) => p.metadata?.name === name);
-      return pod ? this.serviceOf(pod) : undefined;
-    }
-    if (kind === 'Deployment') return this.byKubeName.get(name);
-    if (kind === 'ReplicaSet') {
-      // <deployment>-<pod-template-hash>
-      const dash = name.lastIndexOf('-');
-      return dash > 0 ? this.byKubeName.get(name.slice(0, dash)) : undefined;
-    }
-    return undefined;
+    this.deps.event(event);
   }
 }
 

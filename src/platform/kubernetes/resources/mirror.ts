@@ -72,6 +72,12 @@ export class ResourceMirror {
   private readonly statuses = new Map<string, string>();
   /** ControllerRevisions and token Secrets known to exist. */
   private readonly written = new Set<string>();
+  /**
+   * The generation of each object's spec as this mirror last wrote it. The watch and
+   * our own status writes lag behind our writes; without this, a change made through
+   * Pier meanwhile would be taken for an edit of the object and undone (plan.ts).
+   */
+  private readonly ownWrites = new Map<string, number>();
 
   constructor(private readonly deps: ResourceMirrorDeps) {
     this.custom = deps.client.config.makeApiClient(CustomObjectsApi);
@@ -116,7 +122,9 @@ export class ResourceMirror {
     try {
       do {
         this.again = false;
-        const resources = (this.watch?.list() ?? []).map(resourceView);
+        const resources = (this.watch?.list() ?? []).map((o) =>
+          resourceView(o, this.ownWrites.get(o.metadata?.name ?? '')),
+        );
         const services = this.deps.control.services();
         const actions = planMirror({
           resources,
@@ -250,7 +258,10 @@ export class ResourceMirror {
       spec: objectSpec(svc),
     };
     if (!this.object(name)) (obj.metadata as { finalizers?: string[] }).finalizers = [FINALIZER];
-    await this.deps.client.apply(obj);
+    const written = await this.deps.client.apply(obj);
+    // Our own write: its generation is not an edit to apply back, even before our status says so.
+    const generation = (written.metadata as { generation?: number }).generation;
+    if (typeof generation === 'number') this.ownWrites.set(name, generation);
   }
 
   private async writeInvalid(r: ResourceView, errors: FieldError[]): Promise<void> {
@@ -396,7 +407,7 @@ function condition(type: string, status: 'True' | 'False', reason: string, messa
   };
 }
 
-function resourceView(o: PierServiceObject): ResourceView {
+function resourceView(o: PierServiceObject, ownWrite: number | undefined): ResourceView {
   const spec = o.spec;
   const named = spec as { name?: unknown; metadata?: { name?: unknown } } | null | undefined;
   const given = typeof named === 'object' && named !== null ? (named.name ?? named.metadata?.name) : undefined;
@@ -406,9 +417,15 @@ function resourceView(o: PierServiceObject): ResourceView {
     object: name,
     service: specName ?? o.metadata?.annotations?.[ANNOTATIONS.serviceName] ?? name,
     generation: o.metadata?.generation ?? 0,
-    ...(o.status?.observedGeneration !== undefined ? { observedGeneration: o.status.observedGeneration } : {}),
+    ...observed(o.status?.observedGeneration, ownWrite),
     deleting: o.metadata?.deletionTimestamp !== undefined,
     finalized: (o.metadata?.finalizers ?? []).includes(FINALIZER),
     spec,
   };
+}
+
+/** What this Pier has taken in of an object: what its status says, or a later write of ours. */
+function observed(status: number | undefined, ownWrite: number | undefined): { observedGeneration?: number } {
+  const n = Math.max(status ?? -1, ownWrite ?? -1);
+  return n >= 0 ? { observedGeneration: n } : {};
 }
