@@ -68,6 +68,8 @@ export interface GatewayOptions {
   workers?: number;
   /** Serves async services' queues (src/queue); without it their calls answer 503. */
   queues?: QueueFront;
+  /** Where large signed bodies are spooled while their Content-MD5 is checked; default the system's temporary directory. */
+  tempDir?: string;
 }
 
 export interface Gateway {
@@ -150,7 +152,7 @@ export function createLocalGateway(opts: GatewayOptions, board?: Board): Gateway
     serviceStats: new Map(),
     secrets: new WeakMap(),
     eas: { maxDateSkewMs: skew * 1000, now: () => clock.now() },
-    spool: new BodySpool(),
+    spool: new BodySpool(opts.tempDir),
     discovery: { mode: opts.discovery ?? 'private', networks: privateNetworks() },
     ...(board ? { board } : {}),
     ...(opts.metricsEndpoint ? { metricsEndpoint: opts.metricsEndpoint } : {}),

@@ -48,8 +48,11 @@ export class BodySpool {
   private dir: string | undefined;
   private next = 0;
 
+  /** `parent`: where the private directory is made (the system's temporary directory by default). */
+  constructor(private readonly parent: string = tmpdir()) {}
+
   file(): string {
-    this.dir ??= mkdtempSync(join(tmpdir(), 'pier-gateway-bodies-'));
+    this.dir ??= mkdtempSync(join(this.parent, 'pier-gateway-bodies-'));
     return join(this.dir, `body-${process.pid}-${++this.next}`);
   }
 

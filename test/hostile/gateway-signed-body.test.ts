@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,13 +69,12 @@ function signedUpload(port: number, size: number, seed: number, contentMd5: stri
   });
 }
 
-const spoolDirs = () => new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('pier-gateway-bodies-')));
-
 describe('issue 12 #5: signed bodies are verified without holding them in memory', () => {
   let backend: Backend;
   let h: Harness;
   const received: { md5: string; bytes: number }[] = [];
-  let before: Set<string>;
+  // The gateway's own temporary directory: other suites running meanwhile spool in the system's.
+  let temp: string;
   beforeAll(async () => {
     // The instance hashes what it gets as it streams (it keeps nothing).
     backend = await startBackend((req, res) => {
@@ -90,14 +89,16 @@ describe('issue 12 #5: signed bodies are verified without holding them in memory
         res.end('ok');
       });
     });
-    before = spoolDirs();
-    h = await startGateway([
-      service('svc', [backend.endpoint()], { rpc: { keepalive: 0, worker_threads: 5, max_queue_size: 8 } }),
-    ]);
+    temp = mkdtempSync(join(tmpdir(), 'pier-signed-body-test-'));
+    h = await startGateway(
+      [service('svc', [backend.endpoint()], { rpc: { keepalive: 0, worker_threads: 5, max_queue_size: 8 } })],
+      { tempDir: temp },
+    );
   });
   afterAll(async () => {
     await h.gw.close();
     await backend.close();
+    rmSync(temp, { recursive: true, force: true });
   });
 
   it('two concurrent 48 MiB signed uploads arrive intact; retained buffers stay far below the bodies', async () => {
@@ -142,7 +143,7 @@ describe('issue 12 #5: signed bodies are verified without holding them in memory
     expect(await signedUpload(h.port, SIZE / 4, 3, wrong)).toBe(401);
     expect(received).toEqual([]);
     // Files are unlinked asynchronously: poll (bounded) until none is left.
-    const left = () => [...spoolDirs()].filter((d) => !before.has(d)).flatMap((d) => readdirSync(join(tmpdir(), d)));
+    const left = () => readdirSync(temp).flatMap((d) => readdirSync(join(temp, d)));
     for (let i = 0; i < 200 && left().length > 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(left()).toEqual([]);
   });
