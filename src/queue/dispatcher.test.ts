@@ -9,6 +9,7 @@ import {
   startQueueGateway,
 } from '../../test/support/queue.js';
 import { waitFor } from '../../test/support/wait.js';
+import { type Clock, createRealClock } from '../clock.js';
 import { decodeFrameList, PROTOBUF } from './index.js';
 
 const auth = { authorization: TOKEN };
@@ -203,3 +204,23 @@ for (const store of queueBackends()) {
     });
   });
 }
+
+describe('timers that fire before the clock says they are due', () => {
+  it('a backed-off instance is asked again when its pause is over, not at the next put', async () => {
+    // Node's timers run on a monotonic clock and may fire a millisecond before
+    // Date.now() reaches their due time; this clock makes every timer 20 ms early.
+    const real = createRealClock();
+    const early: Clock = { ...real, setTimeout: (fn, ms) => real.setTimeout(fn, Math.max(1, ms - 20)) };
+    let calls = 0;
+    const dropper = await backend((req) => {
+      calls++;
+      req.socket.destroy();
+    });
+    h = await startQueueGateway('jobs', { maxDelivery: 2 }, [], undefined, undefined, early);
+    const id = await put(h.port, 'doomed');
+    h.store.set({ version: 2, services: { jobs: h.route([dropper.endpoint()]) } });
+    await waitFor(async () => (await sink(h!.port)).length === 1, { what: 'the failed item in the sink' });
+    expect((await sink(h.port))[0]!.tags.requestId).toBe(id);
+    expect(calls).toBe(2);
+  });
+});

@@ -203,7 +203,15 @@ class InstanceWorker implements Consumer {
   }
 
   slots(): number {
-    if (this.stopped || this.owner.clock.now() < this.pausedUntil) return 0;
+    if (this.stopped) return 0;
+    const wait = this.pausedUntil - this.owner.clock.now();
+    if (wait > 0) {
+      // A timer may fire a millisecond before the wall clock says it is due (Node's
+      // timers run on a monotonic clock): ask again when the pause is really over,
+      // or the item would wait for the next put.
+      this.owner.retryLater(wait);
+      return 0;
+    }
     return this.owner.slotsFor(this);
   }
 

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Clock } from '../../src/clock.js';
 import type { AsyncRoute, Endpoint, ServiceRoute } from '../../src/gateway/types.js';
 import {
   createQueueService,
@@ -33,6 +34,7 @@ export async function startQueueGateway(
   endpoints: Endpoint[] = [],
   home = mkdtempSync(path.join(tmpdir(), 'pier-queue-')),
   backend?: QueueBackend,
+  clock?: Clock,
 ): Promise<QueueHarness> {
   const route = (eps: Endpoint[], over: Partial<ServiceRoute> = {}) =>
     service(name, eps, { queue: { ...ASYNC, ...queue }, ...over });
@@ -44,7 +46,7 @@ export async function startQueueGateway(
     },
   });
   const storage = await backend?.storage(home);
-  queues = createQueueService({ home, source: h.store, ...(storage ? { storage } : {}) });
+  queues = createQueueService({ home, source: h.store, ...(storage ? { storage } : {}), ...(clock ? { clock } : {}) });
   return {
     ...h,
     queues,
