@@ -109,6 +109,25 @@ describe('GET /api/v1/services/{name}/logs?follow=1', () => {
     expect(aborted).toBe(true);
   });
 
+  it('ends the stream with a line naming the error when following fails after the 200', async () => {
+    const control = createFakeControl({
+      logs: async () => 'old line\n',
+      followLogs: async (_name, _query, onChunk) => {
+        onChunk('new line\n');
+        throw new Error('the instance log file went away');
+      },
+    });
+    api = createApiServer({ control, adminToken: TOKEN });
+    const port = await api.listen(0, '127.0.0.1');
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/services/demo/logs?follow=1`, {
+      headers: { authorization: TOKEN },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(
+      'old line\nnew line\n\npier: following the logs stopped: the instance log file went away (INTERNAL)\n',
+    );
+  });
+
   it('answers 404 before streaming for an unknown service', async () => {
     api = createApiServer({ control: createFakeControl(), adminToken: TOKEN });
     const port = await api.listen(0, '127.0.0.1');

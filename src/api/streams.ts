@@ -5,6 +5,7 @@
  */
 
 import type { Clock } from '../clock.js';
+import { toPierError } from '../errors.js';
 import type { LogQuery } from './control-plane.js';
 import { gatewayQuery } from './endpoint-ack.js';
 import type { Reply, RouteContext } from './router.js';
@@ -22,6 +23,13 @@ export async function followLogs(ctx: RouteContext, name: string, query: LogQuer
   if (tail) res.write(tail.endsWith('\n') ? tail : `${tail}\n`);
   try {
     await ctx.control.followLogs(name, query, (text) => res.write(text), signal);
+  } catch (err) {
+    // The 200 is out, so the error can only travel in the stream: as its last line
+    // (kubectl logs -f prints the apiserver's error the same way), never a silent cut.
+    if (!signal.aborted) {
+      const error = toPierError(err);
+      res.write(`\npier: following the logs stopped: ${error.message} (${error.code})\n`);
+    }
   } finally {
     res.end();
   }
