@@ -27,7 +27,14 @@ afterEach(async () => {
   modified = undefined;
 });
 
-async function send(method: string, path: string, body: unknown): Promise<{ status: number; json: any }> {
+async function send(
+  method: string,
+  path: string,
+  body: unknown,
+): Promise<{
+  status: number;
+  json: Record<string, unknown> & { traffic?: unknown; revision?: number; code?: string };
+}> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
@@ -49,8 +56,14 @@ describe('PATCH /api/v1/services/{name}/traffic', () => {
 
   it.each([
     [{ traffic: { '1': 50, '2': 40 } }, [{ path: 'traffic', message: 'percents must sum to 100, they sum to 90' }]],
-    [{ traffic: { '1': 50, '3': 50 } }, [{ path: 'traffic.3', message: expect.stringContaining('revision 3 does not exist') }]],
-    [{ traffic: { '1': 50, '2': 'half' } }, [{ path: 'traffic.2', message: expect.stringContaining('whole percent 0–100') }]],
+    [
+      { traffic: { '1': 50, '3': 50 } },
+      [{ path: 'traffic.3', message: expect.stringContaining('revision 3 does not exist') }],
+    ],
+    [
+      { traffic: { '1': 50, '2': 'half' } },
+      [{ path: 'traffic.2', message: expect.stringContaining('whole percent 0–100') }],
+    ],
     [{ traffic: { '1': 101, '2': -1 } }, [{ path: 'traffic.1' }, { path: 'traffic.2' }]],
   ])('refuses %j with BAD_REQUEST and paths', async (body, errors) => {
     await start();

@@ -228,7 +228,9 @@ export class LocalControlPlane implements ControlPlane {
     const scaleOnly = isScaleOnlyChange(base as ServiceSpec, stored as ServiceSpec) || sameSpec(base, stored);
     if (scaleOnly && canary !== undefined) {
       throw new PierError('BAD_REQUEST', `a canary needs a new revision, but the spec of ${name} did not change`, {
-        errors: [{ path: 'traffic', message: 'the spec runs the same as now; change it, or leave --traffic out to scale' }],
+        errors: [
+          { path: 'traffic', message: 'the spec runs the same as now; change it, or leave --traffic out to scale' },
+        ],
       });
     }
     if (scaleOnly) {

@@ -242,7 +242,8 @@ export class Reconciler {
       pausedReason: s.pausedReason,
       instances: this.instances(name).map((v) => ({
         id: v.id,
-        revision: v.replacing ? REPLACED : inSplit.has(v.revision) ? svc.revision : v.revision,
+        // With a split, its revisions count as current and any other (the current one too) as old.
+        revision: v.replacing || !inSplit.has(v.revision) ? REPLACED : svc.revision,
         state: v.state,
         ready: v.ready,
         terminating: v.terminating,

@@ -33,7 +33,9 @@ export function serviceRoute(
     // Scaled to zero on purpose: the gateway holds requests while instances start.
     activate: spec.autoscaler?.min === 0 && !svc.stopped,
     ...(queue ? { queue } : {}),
-    ...(traffic && traffic.length > 0 ? { traffic: traffic.map((t) => ({ revision: t.revision, percent: t.percent })) } : {}),
+    ...(traffic && traffic.length > 0
+      ? { traffic: traffic.map((t) => ({ revision: t.revision, percent: t.percent })) }
+      : {}),
   };
 }
 

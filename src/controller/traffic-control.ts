@@ -56,7 +56,13 @@ export class TrafficControl {
   clear(name: string, revision: number): void {
     if (this.deps.store.traffic.get(name).length === 0) return;
     this.deps.store.traffic.set(name, []);
-    this.deps.reconciler.event(name, 'Normal', 'TrafficSplit', `the traffic split ends: revision ${revision} takes 100%`, revision);
+    this.deps.reconciler.event(
+      name,
+      'Normal',
+      'TrafficSplit',
+      `the traffic split ends: revision ${revision} takes 100%`,
+      revision,
+    );
   }
 
   set(name: string, input: Record<string, unknown>): void {

@@ -26,21 +26,30 @@ describe('revisionCandidates', () => {
     { name: 'empty split: every candidate', traffic: [], candidates: two, random: 0.5, want: ['a', 'b', 'c'] },
     {
       name: 'a draw in the first 90% takes revision 2',
-      traffic: [{ revision: 2, percent: 90 }, { revision: 3, percent: 10 }],
+      traffic: [
+        { revision: 2, percent: 90 },
+        { revision: 3, percent: 10 },
+      ],
       candidates: two,
       random: 0.89,
       want: ['a', 'b'],
     },
     {
       name: 'a draw in the last 10% takes revision 3',
-      traffic: [{ revision: 2, percent: 90 }, { revision: 3, percent: 10 }],
+      traffic: [
+        { revision: 2, percent: 90 },
+        { revision: 3, percent: 10 },
+      ],
       candidates: two,
       random: 0.9,
       want: ['c'],
     },
     {
       name: 'a revision with no ready instance gives its share to the others',
-      traffic: [{ revision: 2, percent: 10 }, { revision: 3, percent: 90 }],
+      traffic: [
+        { revision: 2, percent: 10 },
+        { revision: 3, percent: 90 },
+      ],
       candidates: [ep('a', 2)],
       random: 0.99,
       want: ['a'],
@@ -55,7 +64,10 @@ describe('revisionCandidates', () => {
     { name: 'no candidates: none', traffic: [{ revision: 2, percent: 100 }], candidates: [], random: 0.3, want: [] },
     {
       name: 'random() of 1 stays in range',
-      traffic: [{ revision: 2, percent: 50 }, { revision: 3, percent: 50 }],
+      traffic: [
+        { revision: 2, percent: 50 },
+        { revision: 3, percent: 50 },
+      ],
       candidates: two,
       random: 1,
       want: ['c'],

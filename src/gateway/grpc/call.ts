@@ -102,7 +102,11 @@ export class GrpcCall {
       return;
     }
     // A revision split picks the revision first; the policy then picks within it.
-    const ep = policy(revisionCandidates(svc.traffic, healthy.length > 0 ? healthy : open, random), outstanding, random)!;
+    const ep = policy(
+      revisionCandidates(svc.traffic, healthy.length > 0 ? healthy : open, random),
+      outstanding,
+      random,
+    )!;
     const state = upstreams.state(svc.name, ep);
     this.state = state;
     this.instance = ep.instanceId;

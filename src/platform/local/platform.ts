@@ -149,7 +149,8 @@ export class LocalPlatform implements Platform {
         const plan = tracks.find((t) => t.revision.revision === step.revision)!.revision;
         for (let n = 0; n < step.count; n++) this.addInstance(desired.service, plan);
       } else if (step.kind === 'remove') {
-        const why = step.reason === 'scale-down' ? 'scaled down (traffic split)' : 'its revision left the traffic split';
+        const why =
+          step.reason === 'scale-down' ? 'scaled down (traffic split)' : 'its revision left the traffic split';
         for (const id of step.ids) void this.retire(desired.service, id, why);
       }
     }

@@ -25,19 +25,28 @@ describe('planTrackSteps', () => {
   }[] = [
     {
       name: 'a canary next to the current revision: only the new one starts, nothing goes',
-      tracks: [[1, 2], [2, 1]],
+      tracks: [
+        [1, 2],
+        [2, 1],
+      ],
       instances: ['a:1', 'b:1'],
       want: [{ kind: 'create', count: 1, revision: 2 }],
     },
     {
       name: 'every revision at its count and available: nothing to do',
-      tracks: [[1, 2], [2, 1]],
+      tracks: [
+        [1, 2],
+        [2, 1],
+      ],
       instances: ['a:1', 'b:1', 'c:2'],
       want: [],
     },
     {
       name: 'both revisions short: both start theirs',
-      tracks: [[1, 2], [2, 2]],
+      tracks: [
+        [1, 2],
+        [2, 2],
+      ],
       instances: [],
       want: [
         { kind: 'create', count: 2, revision: 1 },
@@ -46,19 +55,28 @@ describe('planTrackSteps', () => {
     },
     {
       name: 'a shift 90/10 → 10/90: the grown revision starts first, the shrunk one keeps its instances meanwhile',
-      tracks: [[1, 1], [2, 3]],
+      tracks: [
+        [1, 1],
+        [2, 3],
+      ],
       instances: ['a:1', 'b:1', 'c:1', 'd:2'],
       want: [{ kind: 'create', count: 2, revision: 2 }],
     },
     {
       name: 'the grown revision not available yet: still nothing goes',
-      tracks: [[1, 1], [2, 3]],
+      tracks: [
+        [1, 1],
+        [2, 3],
+      ],
       instances: ['a:1', 'b:1', 'c:1', 'd:2', 'e:2:r', 'f:2:s'],
       want: [],
     },
     {
       name: 'then the shrunk revision scales down, most recently ready first',
-      tracks: [[1, 1], [2, 3]],
+      tracks: [
+        [1, 1],
+        [2, 3],
+      ],
       instances: ['a:1', 'b:1', 'c:1', 'd:2', 'e:2', 'f:2'],
       want: [{ kind: 'remove', ids: ['c', 'b'], reason: 'scale-down' }],
     },
@@ -85,7 +103,10 @@ describe('planTrackSteps', () => {
     },
     {
       name: 'replaced instances (revision -1, a restart) are surged over, then go',
-      tracks: [[1, 1], [2, 1]],
+      tracks: [
+        [1, 1],
+        [2, 1],
+      ],
       instances: ['a:-1', 'b:-1'],
       want: [
         { kind: 'create', count: 1, revision: 1 },
@@ -94,7 +115,10 @@ describe('planTrackSteps', () => {
     },
     {
       name: 'a stopped service (every count 0) stops everything',
-      tracks: [[1, 0], [2, 0]],
+      tracks: [
+        [1, 0],
+        [2, 0],
+      ],
       instances: ['a:1', 'b:2:s'],
       want: [{ kind: 'remove', ids: ['a', 'b'], reason: 'scale-down' }],
     },
