@@ -2,6 +2,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModifyRequest } from '../api/index.js';
 import { type Harness, startHarness } from '../../test/support/cli.js';
+import { fakeDescription } from '../../test/support/fake-control.js';
+import { descTable } from './commands/services.js';
 import { parseCanaryPercent, parseTrafficAssignments } from './commands/traffic.js';
 import { CliError } from './errors.js';
 
@@ -88,5 +90,25 @@ describe('the verbs', () => {
     expect(req).toEqual({ patch: { containers: [{ command: 'python3 app2.py', port: 8000 }] }, traffic: 10 });
     expect(r.stdout).toContain('new revision 2 starts next to revision 1 with 10% of the traffic');
     expect(r.stdout).toContain('pier promote demo 2');
+  });
+});
+
+describe('pier desc', () => {
+  const base = fakeDescription('demo', { revision: 2 });
+  it.each([
+    ['no split', [{ revision: 2, percent: 100, readyInstances: 1 }], false],
+    [
+      'two revisions',
+      [
+        { revision: 2, percent: 90, readyInstances: 2 },
+        { revision: 3, percent: 10, readyInstances: 1 },
+      ],
+      true,
+    ],
+    ['all to a revision that is not current', [{ revision: 3, percent: 100, readyInstances: 1 }], true],
+  ])('lists the split only when there is one: %s', (_name, traffic, shown) => {
+    const lines = descTable({ ...base, traffic }).join('\n');
+    expect(lines.includes('Traffic:')).toBe(shown);
+    if (shown) expect(lines).toMatch(/^ {2}3 +\d+% +1$/m);
   });
 });

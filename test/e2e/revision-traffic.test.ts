@@ -1,8 +1,9 @@
 /**
  * Revision traffic inside a service (issue 17, item 4): under 16 concurrent
  * clients, `pier modify NAME -s new.json --traffic 10` starts revision 2 next to
- * revision 1 with about 10% of the requests, `pier promote NAME 2` sends it
- * everything; no request fails, and revision 1's instances drain and are gone.
+ * revision 1 with about 10% of the requests, `pier traffic NAME 1=50 2=50` evens
+ * it out, `pier promote NAME 2` sends it everything; no request fails, and
+ * revision 1's instances drain and are gone.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -107,8 +108,26 @@ describe('revision traffic', () => {
     expect(share).toBeGreaterThan(5);
     expect(share).toBeLessThan(18);
 
-    // Promote: revision 2 takes everything; revision 1's instances drain and go.
+    // 50/50: ceil(2 × 50%) = 1 instance each, so revision 1 scales down under load.
     const old = both.filter((i) => i.revision === 1);
+    const halves = await pier.cli(['traffic', name, '1=50', '2=50']);
+    expect(halves.stderr).toBe('');
+    expect(halves.code).toBe(0);
+    await waitFor(
+      async () => {
+        const list = await instances();
+        const one = (r: number) => list.filter((i) => i.revision === r && i.ready).length === 1;
+        return list.length === 2 && one(1) && one(2) ? list : undefined;
+      },
+      { what: 'one instance of each revision', timeoutMs: 120_000 },
+    );
+    const evenBefore = await moreAnswers(600);
+    const even = answersSince(load.result, evenBefore);
+    const evenShare = ((even.get(2) ?? 0) / ((even.get(1) ?? 0) + (even.get(2) ?? 0))) * 100;
+    expect(evenShare).toBeGreaterThan(30);
+    expect(evenShare).toBeLessThan(70);
+
+    // Promote: revision 2 takes everything; revision 1's instances drain and go.
     const promoted = await pier.cli(['promote', name, '2']);
     expect(promoted.stderr).toBe('');
     expect(promoted.code).toBe(0);

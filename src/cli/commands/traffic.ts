@@ -42,6 +42,12 @@ export function promote(ctx: CommandContext, name: string, raw: string): Promise
   return ctx.client.promote(name, Number(raw));
 }
 
+/** The service splits its traffic (older servers send no `traffic`: the current revision takes it all). */
+export function isSplit(s: ServiceDescription): boolean {
+  const t = s.traffic ?? [];
+  return t.length > 1 || (t.length === 1 && t[0]!.revision !== s.revision);
+}
+
 /** The split as `desc` and `traffic` print it. */
 export function trafficTable(traffic: readonly RevisionTrafficView[]): string[] {
   return table(

@@ -288,7 +288,8 @@ export function revisionsPanel(name, actions) {
       known = key;
       const revs = desc.revisions;
       // A split between revisions (Knative-style): each revision's percent, and promote instead of roll back.
-      const split = (desc.traffic ?? []).length > 1 ? desc.traffic : [];
+      const traffic = desc.traffic ?? [];
+      const split = traffic.length > 1 || traffic[0]?.revision !== desc.revision ? traffic : [];
       const share = (n) => split.find((t) => t.revision === n);
       replace(
         body,
