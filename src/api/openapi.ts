@@ -591,7 +591,7 @@ export const OPENAPI_DOCUMENT = {
       },
       ServiceDescription: {
         type: 'object',
-        required: [...summaryRequired, 'token', 'spec', 'revisions'],
+        required: [...summaryRequired, 'token', 'spec', 'revisions', 'traffic'],
         properties: {
           ...summaryProperties,
           token: { type: 'string' },

@@ -307,7 +307,7 @@ export class Reconciler {
     const crashing = all.find((i) => inSplit.has(i.revision) && i.state === 'CrashLoopBackOff');
     const deadline = revision.spec.metadata.rolling_strategy.progress_deadline_seconds * 1000;
     let reason: string | undefined;
-    if (crashing) reason = `revision ${svc.revision} is crash-looping (${crashing.id}: ${crashing.message ?? ''})`;
+    if (crashing) reason = `revision ${crashing.revision} is crash-looping (${crashing.id}: ${crashing.message ?? ''})`;
     else if (s.rolloutStartedAt !== undefined && now - s.rolloutStartedAt > deadline) {
       reason = `revision ${svc.revision} made no progress for ${deadline / 1000}s (ProgressDeadlineExceeded)`;
     }
