@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   CONFLICT: 409,
   BODY_TOO_LARGE: 413,
   RUNTIME_UNSUPPORTED: 422,
+  TRAFFIC_UNSUPPORTED: 422,
   KUBERNETES_CONFIG: 400,
   KUBERNETES_API: 502,
   UNAVAILABLE: 503,
@@ -73,3 +74,7 @@ export function toPierError(err: unknown): PierError {
   const message = err instanceof Error ? err.message : String(err);
   return new PierError('INTERNAL', message, { cause: err });
 }
+
+/** Why a traffic split between revisions is refused on a platform that cannot run one. */
+export const TRAFFIC_SPLIT_UNSUPPORTED =
+  'traffic splitting between revisions needs the local platform for now (the Kubernetes platform runs one Deployment per service); use "pier modify NAME" for a rolling update';

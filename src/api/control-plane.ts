@@ -79,6 +79,17 @@ export interface ServiceDescription extends ServiceSummary {
   hint?: string;
   /** The autoscaler's state: metric values, desired count, last decision and why, burst mode. */
   autoscaler?: Record<string, unknown>;
+  /**
+   * How traffic is split between revisions (Knative-style): without a split, the
+   * current revision alone at 100%. `readyInstances`: its ready instances now.
+   */
+  traffic: RevisionTrafficView[];
+}
+
+export interface RevisionTrafficView {
+  revision: number;
+  percent: number;
+  readyInstances: number;
 }
 
 /**
@@ -126,6 +137,11 @@ export interface ModifyRequest {
   replace?: unknown;
   /** Dotted-path sets (`-D metadata.instance=3`); values already parsed (JSON where it parses, else string). */
   set?: Record<string, unknown>;
+  /**
+   * A canary (`--traffic N`): the new revision starts next to the current one and
+   * takes N% (1–99) of the traffic, instead of a rolling replacement.
+   */
+  traffic?: number;
 }
 
 export interface ModifyResult {
@@ -220,6 +236,14 @@ export interface ControlPlane {
   stop(name: string): Promise<ServiceDescription>;
   start(name: string): Promise<ServiceDescription>;
   scale(name: string, instances: number): Promise<ServiceDescription>;
+  /**
+   * Sets the traffic split between revisions (revision → whole percent, summing to
+   * 100; 0% drops a revision). Throws BAD_REQUEST with paths `traffic.<revision>`,
+   * or TRAFFIC_UNSUPPORTED on a platform that cannot run a split.
+   */
+  setTraffic(name: string, traffic: Record<string, unknown>): ServiceDescription;
+  /** 100% to revision N, which becomes the current one; every other revision's instances drain and go. */
+  promote(name: string, revision: number): ServiceDescription;
   /** Rolls revision N out again (`pier version NAME N`); throws REVISION_NOT_FOUND. */
   rollback(name: string, revision: number): Promise<ServiceDescription>;
   /**

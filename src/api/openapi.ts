@@ -226,6 +226,33 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    '/api/v1/services/{name}/traffic': {
+      parameters: [nameParam],
+      patch: {
+        summary: 'Set the traffic split between revisions (Knative-style): revision → whole percent, summing to 100',
+        requestBody: body(ref('TrafficRequest')),
+        responses: {
+          '200': json(ref('ServiceDescription')),
+          '400': errorResponse(
+            'BAD_REQUEST: a percent not a whole number 0–100, a revision the service lacks, or a sum other than 100 (errors[].path traffic.<revision>)',
+          ),
+          '422': errorResponse('TRAFFIC_UNSUPPORTED: the platform cannot run a split (Kubernetes)'),
+          ...withService,
+        },
+      },
+    },
+    '/api/v1/services/{name}/promote': {
+      parameters: [nameParam],
+      post: {
+        summary: "Promote revision N: 100% of the traffic, the current revision; the other revisions' instances drain",
+        requestBody: body({ type: 'object', required: ['revision'], properties: { revision: int(1) } }),
+        responses: {
+          '200': json(ref('ServiceDescription')),
+          '400': errorResponse('revision is not an integer ≥ 1'),
+          ...withService,
+        },
+      },
+    },
     '/api/v1/services/{name}/restart': {
       parameters: [nameParam],
       post: {
@@ -564,7 +591,7 @@ export const OPENAPI_DOCUMENT = {
       },
       ServiceDescription: {
         type: 'object',
-        required: [...summaryRequired, 'token', 'spec', 'revisions'],
+        required: [...summaryRequired, 'token', 'spec', 'revisions', 'traffic'],
         properties: {
           ...summaryProperties,
           token: { type: 'string' },
@@ -576,6 +603,26 @@ export const OPENAPI_DOCUMENT = {
           spec: ref('ServiceSpec'),
           revisions: arrayOf(ref('RevisionSummary')),
           hint: { type: 'string' },
+          traffic: {
+            ...arrayOf({
+              type: 'object',
+              required: ['revision', 'percent', 'readyInstances'],
+              properties: { revision: int(1), percent: int(1), readyInstances: int(0) },
+            }),
+            description: 'The split between revisions; without one, the current revision alone at 100%',
+          },
+        },
+      },
+      TrafficRequest: {
+        type: 'object',
+        required: ['traffic'],
+        properties: {
+          traffic: {
+            type: 'object',
+            additionalProperties: { type: 'integer', minimum: 0, maximum: 100 },
+            description: 'Revision number → whole percent; the percents sum to 100, and a revision at 0 is dropped',
+            example: { '2': 50, '3': 50 },
+          },
         },
       },
       ModifyRequest: {
@@ -585,6 +632,13 @@ export const OPENAPI_DOCUMENT = {
           patch: { type: 'object', description: 'Partial spec: objects merge by key, lists replace' },
           replace: { type: 'object', description: 'Whole spec replacing the current one' },
           set: { type: 'object', additionalProperties: true, description: 'Dotted path → value' },
+          traffic: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 99,
+            description:
+              'A canary: the new revision starts next to the current one with this percent of the traffic, instead of a rolling replacement',
+          },
         },
       },
       ModifyResult: {

@@ -81,6 +81,7 @@ export function createRoutes(deps: RouteDeps): Route[] {
       if (body.patch !== undefined) req.patch = body.patch;
       if (body.replace !== undefined) req.replace = body.replace;
       if (body.set !== undefined) req.set = objectBody(body.set, '"set"');
+      if (body.traffic !== undefined) req.traffic = body.traffic as number; // checked by the control plane
       if (req.patch === undefined && req.replace === undefined && req.set === undefined) {
         throw new PierError('BAD_REQUEST', 'a modify request needs at least one of "patch", "replace" or "set"');
       }
@@ -100,6 +101,15 @@ export function createRoutes(deps: RouteDeps): Route[] {
     v1('POST', '/services/{name}/rollback', async (ctx) => {
       const revision = intField(await ctx.body(), 'revision', 1);
       return { json: await ctx.control.rollback(svc(ctx), revision) };
+    }),
+    v1('PATCH', '/services/{name}/traffic', async (ctx) => {
+      const body = objectBody(await ctx.body(), 'a traffic split');
+      const traffic = objectBody(body.traffic, '"traffic" (revision → percent, e.g. {"2": 50, "3": 50})');
+      return { json: ctx.control.setTraffic(svc(ctx), traffic) };
+    }),
+    v1('POST', '/services/{name}/promote', async (ctx) => {
+      const revision = intField(await ctx.body(), 'revision', 1);
+      return { json: ctx.control.promote(svc(ctx), revision) };
     }),
     v1('POST', '/services/{name}/restart', async (ctx) => {
       const body = objectBody((await ctx.body()) ?? {}, 'a restart request');

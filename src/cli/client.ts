@@ -127,6 +127,9 @@ export function createClient(opts: ClientOptions) {
     scale: (name: string, instances: number) => json<ServiceDescription>('POST', `${svc(name)}/scale`, { instances }),
     rollback: (name: string, revision: number) =>
       json<ServiceDescription>('POST', `${svc(name)}/rollback`, { revision }),
+    setTraffic: (name: string, traffic: Record<string, number>) =>
+      json<ServiceDescription>('PATCH', `${svc(name)}/traffic`, { traffic }),
+    promote: (name: string, revision: number) => json<ServiceDescription>('POST', `${svc(name)}/promote`, { revision }),
     restart: (name: string, instance?: string) =>
       json<ServiceDescription>('POST', `${svc(name)}/restart`, instance ? { instance } : {}),
     diff: (name: string, from: number, to: number) =>

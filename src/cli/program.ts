@@ -11,6 +11,7 @@ import * as observe from './commands/observe.js';
 import { registerGroupCommands } from './commands/groups.js';
 import * as foreground from './commands/server.js';
 import * as services from './commands/services.js';
+import * as traffic from './commands/traffic.js';
 import * as check from './commands/validate.js';
 import { type CommandContext, type OutputFormat, writeLines } from './context.js';
 import { CliError } from './errors.js';
@@ -206,6 +207,10 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
       collect,
       [],
     )
+    .option(
+      '--traffic <percent>',
+      'start the new revision next to the current one with this % of the traffic (a canary) instead of a rolling update',
+    )
     .addOption(outputOption())
     .action(async (name: string, o: Opts) => {
       const machine = o.output !== 'table';
@@ -216,6 +221,7 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
         set: o.set as string[],
         ...(o.spec ? { spec: o.spec as string } : {}),
         ...(o.replace ? { replace: true } : {}),
+        ...(o.traffic !== undefined ? { traffic: o.traffic as string } : {}),
       };
       const result = await create.modify(ctx, name, flags);
       if (machine) print(out, o.output!, result, () => []);
@@ -299,6 +305,27 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
     .description('roll revision N out again')
     .argument('<name>')
     .argument('<revision>');
+
+  program
+    .command('traffic')
+    .description('split traffic between revisions: pier traffic NAME 2=90 3=10 (whole percents summing to 100)')
+    .argument('<name>')
+    .argument('<split...>', 'REVISION=PERCENT pairs')
+    .addOption(outputOption())
+    .action(async (name: string, split: string[], o: Opts) => {
+      const s = await traffic.setTraffic(ctx, name, split);
+      print(out, o.output!, s, () => traffic.trafficLines(s));
+    });
+  program
+    .command('promote')
+    .description("send 100% of the traffic to revision N and make it current; the other revisions' instances drain")
+    .argument('<name>')
+    .argument('<revision>')
+    .addOption(outputOption())
+    .action(async (name: string, revision: string, o: Opts) => {
+      const s = await traffic.promote(ctx, name, revision);
+      print(out, o.output!, s, () => traffic.trafficLines(s));
+    });
 
   program
     .command('autoscale')

@@ -41,6 +41,8 @@ import { type EventRecord, generateToken, type RevisionRecord, type Store } from
 import { canonicalJson, runsSame } from './equivalence.js';
 import type { GatewayRegistry } from './gateways.js';
 import { GroupControl } from './groups.js';
+import { TrafficControl } from './traffic-control.js';
+import { checkCanaryPercent } from './traffic.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface ControlPlaneDeps {
@@ -74,6 +76,7 @@ export class LocalControlPlane implements ControlPlane {
   /** Deletes in progress, by service name. */
   private readonly deletions = new Map<string, Promise<void>>();
   private readonly groupControl: GroupControl;
+  private readonly trafficControl: TrafficControl;
 
   constructor(private readonly deps: ControlPlaneDeps) {
     this.endpoints = deps.endpoints;
@@ -84,6 +87,12 @@ export class LocalControlPlane implements ControlPlane {
       publish: () => deps.reconciler.publishSnapshot(),
       gatewayUrl: deps.gatewayUrl,
       ...(deps.groupCounts ? { groupCounts: deps.groupCounts } : {}),
+    });
+    this.trafficControl = new TrafficControl({
+      store: deps.store,
+      reconciler: deps.reconciler,
+      platform: deps.platform,
+      revisionChanged: () => this.groupsChanged(),
     });
     // Groups named by specs stored before this Pier (or before a crash) exist from the start.
     this.groupControl.sync();
@@ -161,6 +170,7 @@ export class LocalControlPlane implements ControlPlane {
     const paused = this.deps.reconciler.states.get(name)?.pausedReason;
     const previous = revisions.filter((r) => r.number !== svc.revision).at(-1)?.number;
     const autoscaler = this.deps.autoscalerStatus?.(name);
+    const traffic = this.trafficControl.view(name, svc.revision, this.deps.reconciler.instances(name));
     const queues =
       current && isAsyncService(current.spec)
         ? { input: summary.endpoint, sink: `${summary.endpoint}/sink` }
@@ -172,6 +182,7 @@ export class LocalControlPlane implements ControlPlane {
       ...(autoscaler ? { autoscaler } : {}),
       ...(queues ? { queues } : {}),
       token: svc.token,
+      traffic,
       spec: current ? redactSpec(current.spec) : ({} as ServiceSpec),
       revisions: revisions.map((r) => ({
         number: r.number,
@@ -191,6 +202,8 @@ export class LocalControlPlane implements ControlPlane {
     const { store, reconciler } = this.deps;
     const svc = store.requireService(name);
     const current = store.requireRevision(name, svc.revision).spec;
+    const canary = req.traffic === undefined ? undefined : checkCanaryPercent(req.traffic);
+    if (canary !== undefined) this.trafficControl.checkSupported();
     // The scaled count is the running truth; a patch that leaves it out keeps it.
     let next: unknown =
       req.replace ??
@@ -212,7 +225,15 @@ export class LocalControlPlane implements ControlPlane {
     }
     const warnings = validateSpec(next).warnings;
     const base = { ...current, metadata: { ...current.metadata, instance: svc.desiredInstances } };
-    if (isScaleOnlyChange(base as ServiceSpec, stored as ServiceSpec) || sameSpec(base, stored)) {
+    const scaleOnly = isScaleOnlyChange(base as ServiceSpec, stored as ServiceSpec) || sameSpec(base, stored);
+    if (scaleOnly && canary !== undefined) {
+      throw new PierError('BAD_REQUEST', `a canary needs a new revision, but the spec of ${name} did not change`, {
+        errors: [
+          { path: 'traffic', message: 'the spec runs the same as now; change it, or leave --traffic out to scale' },
+        ],
+      });
+    }
+    if (scaleOnly) {
       const scaled = stored.metadata.instance !== svc.desiredInstances;
       if (scaled) {
         store.updateService(name, { desiredInstances: stored.metadata.instance });
@@ -228,6 +249,15 @@ export class LocalControlPlane implements ControlPlane {
       return { service: this.describe(name), newRevision: false, scaled, warnings };
     }
     const rev = store.addRevision(name, stored as ServiceSpec, summarizeChange(current, stored as ServiceSpec));
+    if (canary !== undefined) {
+      // Knative-style: the new revision runs beside the current one, which stays current until promoted.
+      store.updateService(name, { desiredInstances: initialInstances(stored as ServiceSpec) });
+      this.trafficControl.canary(name, svc.revision, rev.number, canary);
+      reconciler.enqueue(name);
+      reconciler.publishSnapshot();
+      return { service: this.describe(name), newRevision: true, scaled: false, warnings };
+    }
+    this.trafficControl.clear(name, rev.number);
     store.updateService(name, { revision: rev.number, desiredInstances: initialInstances(stored as ServiceSpec) });
     const inPlace = runsSame(current, stored as ServiceSpec);
     if (current.metadata.group !== stored.metadata.group) this.groupsChanged();
@@ -352,6 +382,7 @@ export class LocalControlPlane implements ControlPlane {
     const svc = store.requireService(name);
     store.requireRevision(name, revision);
     if (svc.revision !== revision) {
+      this.trafficControl.clear(name, revision);
       store.updateService(name, { revision });
       this.groupsChanged();
       reconciler.event(
@@ -363,6 +394,16 @@ export class LocalControlPlane implements ControlPlane {
       );
       reconciler.enqueue(name);
     }
+    return this.describe(name);
+  }
+
+  setTraffic(name: string, traffic: Record<string, unknown>): ServiceDescription {
+    this.trafficControl.set(name, traffic);
+    return this.describe(name);
+  }
+
+  promote(name: string, revision: number): ServiceDescription {
+    this.trafficControl.promote(name, revision);
     return this.describe(name);
   }
 

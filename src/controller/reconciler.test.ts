@@ -13,7 +13,7 @@ import { ManualClock } from '../clock.js';
 import type { EndpointSnapshot } from '../gateway/index.js';
 import type { InstanceView } from '../platform/index.js';
 import type { ServiceSpec } from '../spec/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { openStore, type Store, type TrafficTarget } from '../store/index.js';
 import { Reconciler } from './reconciler.js';
 
 interface Row {
@@ -27,6 +27,8 @@ interface Row {
   /** The service was deleted from the store after the controller knew it. */
   deletedFromStore?: boolean;
   observed?: InstanceView[];
+  /** The service's traffic split between revisions. */
+  traffic?: TrafficTarget[];
   unsupported?: string;
   applyThrows?: string;
   /** Reconciles once, advances the clock by this much, reconciles again. */
@@ -48,6 +50,17 @@ const apply = (revision: number, replicas: number, equivalent: number[] = []): F
   replicas,
   strategy: strategy1,
   equivalent,
+});
+
+/** An apply with a traffic split: revision 1 stays current, each track at its own count. */
+const split = (replicas: number, tracks: [number, number][]): FakeCall => ({
+  op: 'apply',
+  service: 'svc',
+  revision: 1,
+  replicas,
+  strategy: strategy1,
+  equivalent: [],
+  tracks,
 });
 
 const rows: Row[] = [
@@ -123,6 +136,63 @@ const rows: Row[] = [
     wantPaused: /ProgressDeadlineExceeded/,
   },
   {
+    name: 'a canary at 10%: each revision of the split at its own count, revision 1 still current',
+    revisions: [v1, v2cmd],
+    current: 1,
+    desired: 2,
+    traffic: [
+      { revision: 1, percent: 90 },
+      { revision: 2, percent: 10 },
+    ],
+    observed: [observed({ id: 'a', revision: 1 }), observed({ id: 'b', revision: 1 })],
+    wantCalls: [
+      split(3, [
+        [1, 2],
+        [2, 1],
+      ]),
+    ],
+    wantStatus: { status: 'Creating' },
+  },
+  {
+    name: 'every revision of the split at its count and ready: Running, no rollout',
+    revisions: [v1, v2cmd],
+    current: 1,
+    desired: 2,
+    traffic: [
+      { revision: 1, percent: 90 },
+      { revision: 2, percent: 10 },
+    ],
+    observed: [
+      observed({ id: 'a', revision: 1 }),
+      observed({ id: 'b', revision: 1 }),
+      observed({ id: 'c', revision: 2 }),
+    ],
+    advanceMs: 601_000,
+    wantCalls: [
+      split(3, [
+        [1, 2],
+        [2, 1],
+      ]),
+      split(3, [
+        [1, 2],
+        [2, 1],
+      ]),
+    ],
+    wantStatus: { status: 'Running' },
+    wantEvents: ['ServiceRunning'],
+  },
+  {
+    name: 'a revision left out of the split is an update in progress',
+    revisions: [v1, v2cmd],
+    current: 1,
+    desired: 2,
+    traffic: [{ revision: 2, percent: 100 }],
+    observed: [observed({ id: 'a', revision: 1 }), observed({ id: 'c', revision: 2 })],
+    wantCalls: [split(2, [[2, 2]])],
+    wantStatus: { status: 'Updating', reason: 'RollingUpdate' },
+    wantEvents: ['ServiceUpdating'],
+  },
+  {
     name: 'a spec the platform cannot run is not applied and fails',
     desired: 1,
     unsupported: 'containers[0].image needs a container runtime',
@@ -181,6 +251,7 @@ describe('Reconciler.reconcile', () => {
     reconciler.state('svc');
     if (row.deletedFromStore) store.deleteService('svc');
     if (row.observed) platform.observed.set('svc', row.observed);
+    if (row.traffic) store.traffic.set('svc', row.traffic);
     platform.unsupported = row.unsupported ?? null;
     if (row.applyThrows) platform.applyError = new Error(row.applyThrows);
     const eventsBefore = row.deletedFromStore ? 0 : store.listEvents('svc').length;
@@ -226,5 +297,37 @@ describe('Reconciler endpoints and restarts', () => {
     expect(reconciler.markForReplacement('svc')).toEqual(['a', 'b']);
     expect(platform.calls).toContainEqual({ op: 'replace', service: 'svc' });
     expect(reconciler.instances('svc').every((v) => v.replacing)).toBe(true);
+  });
+
+  it('publishes the traffic split with the route, and endpoints keep their revision', () => {
+    const home = tempDir('pier-reconciler-');
+    dir = home;
+    store = openStore({ home: home.path });
+    const platform = new FakePlatform();
+    const published: EndpointSnapshot[] = [];
+    const reconciler = new Reconciler({ store, platform, clock: new ManualClock(), publish: (s) => published.push(s) });
+    running = reconciler;
+    store.createService({ name: 'svc', token: 't', spec: v1, desiredInstances: 2, summary: 'initial' });
+    store.addRevision('svc', v2cmd, 'changed');
+    platform.observed.set('svc', [
+      observed({ id: 'a', revision: 1, address: '127.0.0.1:40001' }),
+      observed({ id: 'c', revision: 2, address: '127.0.0.1:40002' }),
+    ]);
+    reconciler.publishSnapshot();
+    expect(published.at(-1)?.services.svc?.traffic).toBeUndefined();
+    store.traffic.set('svc', [
+      { revision: 1, percent: 90 },
+      { revision: 2, percent: 10 },
+    ]);
+    reconciler.publishSnapshot();
+    const route = published.at(-1)?.services.svc;
+    expect(route?.traffic).toEqual([
+      { revision: 1, percent: 90 },
+      { revision: 2, percent: 10 },
+    ]);
+    expect(route?.endpoints.map((e) => [e.instanceId, e.revision])).toEqual([
+      ['a', 1],
+      ['c', 2],
+    ]);
   });
 });

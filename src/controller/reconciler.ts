@@ -19,12 +19,14 @@ import {
   makeInstancePlan,
   type Platform,
   type RevisionPlan,
+  type RevisionTrack,
 } from '../platform/index.js';
 import { resolveRollingStrategy } from '../spec/index.js';
 import type { EventType, ServiceRecord, Store } from '../store/index.js';
 import { runsSame } from './equivalence.js';
 import { groupMembership, groupRoutes, serviceRoute } from './routes.js';
 import { computeServiceStatus, type StatusResult } from './status.js';
+import { revisionReplicas } from './traffic.js';
 
 export interface ReconcilerDeps {
   store: Store;
@@ -200,10 +202,14 @@ export class Reconciler {
     }
     const current = this.revisionPlan(name, svc.revision);
     if (!current) return;
-    const desired = svc.stopped || svc.deleting ? 0 : svc.desiredInstances;
+    const serviceDesired = svc.stopped || svc.deleting ? 0 : svc.desiredInstances;
+    const tracks = this.tracks(name, serviceDesired);
+    // With a split, every revision of it counts as current, at the sum of their counts.
+    const desired = tracks ? tracks.reduce((n, t) => n + t.replicas, 0) : serviceDesired;
+    const inSplit = new Set(tracks?.map((t) => t.revision.revision) ?? [svc.revision]);
     const unsupported = platform.unsupportedReason(current.spec);
     const strategy = current.spec.metadata.rolling_strategy;
-    this.trackRollout(name, svc, s);
+    this.trackRollout(name, svc, s, inSplit);
 
     if (!unsupported) {
       const { maxSurge, maxUnavailable } = resolveRollingStrategy(strategy, desired);
@@ -213,7 +219,8 @@ export class Reconciler {
           current,
           replicas: desired,
           strategy: { maxSurge, maxUnavailable, minReadySeconds: strategy.min_ready_seconds },
-          equivalent: this.equivalentRevisions(name, current),
+          equivalent: tracks ? [] : this.equivalentRevisions(name, current),
+          ...(tracks ? { tracks } : {}),
         });
         s.applyError = undefined;
       } catch (err) {
@@ -235,7 +242,8 @@ export class Reconciler {
       pausedReason: s.pausedReason,
       instances: this.instances(name).map((v) => ({
         id: v.id,
-        revision: v.replacing ? REPLACED : v.revision,
+        // With a split, its revisions count as current and any other (the current one too) as old.
+        revision: v.replacing || !inSplit.has(v.revision) ? REPLACED : svc.revision,
         state: v.state,
         ready: v.ready,
         terminating: v.terminating,
@@ -245,6 +253,21 @@ export class Reconciler {
     if (status.status === 'Running') s.everRunning = true;
     if (status.status !== s.status.status) this.statusEvent(name, svc.revision, s.status.status, status);
     s.status = status;
+  }
+
+  /**
+   * The service's traffic split as per-revision counts (traffic.ts, revisionReplicas),
+   * or undefined when it has none and the current revision takes everything.
+   */
+  private tracks(name: string, desired: number): RevisionTrack[] | undefined {
+    const split = this.deps.store.traffic.get(name);
+    if (split.length === 0) return undefined;
+    const tracks: RevisionTrack[] = [];
+    for (const r of revisionReplicas(desired, split)) {
+      const revision = this.revisionPlan(name, r.revision);
+      if (revision) tracks.push({ revision, replicas: r.replicas });
+    }
+    return tracks.length > 0 ? tracks : undefined;
   }
 
   private revisionPlan(service: string, revision: number): RevisionPlan | undefined {
@@ -265,7 +288,8 @@ export class Reconciler {
     });
   }
 
-  private trackRollout(name: string, svc: ServiceRecord, s: ServiceRuntimeState): void {
+  /** `inSplit`: the revisions instances should run (the current one, or those of the traffic split). */
+  private trackRollout(name: string, svc: ServiceRecord, s: ServiceRuntimeState, inSplit: ReadonlySet<number>): void {
     const now = this.deps.clock.now();
     if (s.rolloutRevision !== svc.revision) {
       s.rolloutRevision = svc.revision;
@@ -275,15 +299,15 @@ export class Reconciler {
     const revision = this.deps.store.getRevision(name, svc.revision);
     if (!revision) return;
     const all = this.liveInstances(name);
-    const old = all.filter((i) => i.revision !== svc.revision || i.replacing);
+    const old = all.filter((i) => !inSplit.has(i.revision) || i.replacing);
     if (old.length === 0) {
       s.pausedReason = undefined;
       return;
     }
-    const crashing = all.find((i) => i.revision === svc.revision && i.state === 'CrashLoopBackOff');
+    const crashing = all.find((i) => inSplit.has(i.revision) && i.state === 'CrashLoopBackOff');
     const deadline = revision.spec.metadata.rolling_strategy.progress_deadline_seconds * 1000;
     let reason: string | undefined;
-    if (crashing) reason = `revision ${svc.revision} is crash-looping (${crashing.id}: ${crashing.message ?? ''})`;
+    if (crashing) reason = `revision ${crashing.revision} is crash-looping (${crashing.id}: ${crashing.message ?? ''})`;
     else if (s.rolloutStartedAt !== undefined && now - s.rolloutStartedAt > deadline) {
       reason = `revision ${svc.revision} made no progress for ${deadline / 1000}s (ProgressDeadlineExceeded)`;
     }
@@ -328,13 +352,14 @@ export class Reconciler {
     const services: Record<string, ServiceRoute> = {};
     const members: { name: string; group?: string | undefined }[] = [];
     let incomplete = false;
+    const splits = this.deps.store.traffic.all();
     for (const svc of this.deps.store.listServices()) {
       if (svc.deleting) continue;
       const revision = this.deps.store.getRevision(svc.name, svc.revision);
       if (!revision) continue;
       const { endpoints, complete } = this.deps.platform.endpoints(svc.name);
       if (!complete) incomplete = true;
-      services[svc.name] = serviceRoute(svc, revision.spec, endpoints);
+      services[svc.name] = serviceRoute(svc, revision.spec, endpoints, splits.get(svc.name));
       members.push({ name: svc.name, group: revision.spec.metadata.group });
     }
     const groups = groupRoutes(this.deps.store.groups.list(), groupMembership(members));

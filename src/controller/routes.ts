@@ -5,10 +5,16 @@
 
 import type { Endpoint, GroupRoute, ServiceRoute } from '../gateway/index.js';
 import type { ServiceSpec } from '../spec/index.js';
-import { DEFAULT_GROUP_WEIGHT, type GroupRecord, type ServiceRecord } from '../store/index.js';
+import { DEFAULT_GROUP_WEIGHT, type GroupRecord, type ServiceRecord, type TrafficTarget } from '../store/index.js';
 import { asyncRoute } from '../queue/index.js';
 
-export function serviceRoute(svc: ServiceRecord, spec: ServiceSpec, endpoints: Endpoint[]): ServiceRoute {
+/** `traffic`: the service's split between revisions, when it has one (store/traffic.ts). */
+export function serviceRoute(
+  svc: ServiceRecord,
+  spec: ServiceSpec,
+  endpoints: Endpoint[],
+  traffic?: readonly TrafficTarget[],
+): ServiceRoute {
   const rpc = spec.metadata.rpc;
   const queue = asyncRoute(spec);
   return {
@@ -27,6 +33,9 @@ export function serviceRoute(svc: ServiceRecord, spec: ServiceSpec, endpoints: E
     // Scaled to zero on purpose: the gateway holds requests while instances start.
     activate: spec.autoscaler?.min === 0 && !svc.stopped,
     ...(queue ? { queue } : {}),
+    ...(traffic && traffic.length > 0
+      ? { traffic: traffic.map((t) => ({ revision: t.revision, percent: t.percent })) }
+      : {}),
   };
 }
 

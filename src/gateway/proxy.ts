@@ -10,6 +10,7 @@ import { connectionListed, copyResponseHeaders, isHopByHop, sendError } from './
 import { pickEndpointByKey } from './groups/pick.js';
 import type { Route } from './route.js';
 import type { Endpoint, LbPolicy, ServiceRoute } from './types.js';
+import { revisionCandidates } from './revisions.js';
 import type { ConnectionAware, InstanceClient, InstanceState, Upstreams } from './upstreams.js';
 
 /**
@@ -171,6 +172,8 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
         return;
       }
       if (healthy.length > 0) open = healthy;
+      // A revision split picks the revision first; the policy then picks within it.
+      if (svc.traffic) open = [...revisionCandidates(svc.traffic, open, this.deps.random)];
       ep =
         this.affinity === undefined
           ? this.deps.policy(open, this.deps.outstanding, this.deps.random)!

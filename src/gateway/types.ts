@@ -37,6 +37,17 @@ export interface ServiceRoute {
   activate?: boolean;
   /** Set for asynchronous services: requests go to the queue service, not to an instance. */
   queue?: AsyncRoute;
+  /**
+   * Revision traffic (a Knative-style split, percents summing to 100): each request
+   * picks a revision by weight, then an instance of it. Absent: any ready endpoint.
+   */
+  traffic?: RevisionTraffic[];
+}
+
+/** One revision's share of a service's traffic. */
+export interface RevisionTraffic {
+  revision: number;
+  percent: number;
 }
 
 /** The bounds of one queue of an asynchronous service. */

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { AUTH_FORMS, checkAnyToken, checkAuthorization } from './auth.js';
 import { countRequest, type GatewayCore, recordDone, secretOf } from './core.js';
 import { connectionListed, filterRawHeaders } from './respond.js';
+import { revisionCandidates } from './revisions.js';
 import { parseRoute } from './route.js';
 import type { Endpoint } from './types.js';
 import { hasValidCookie } from './webapp.js';
@@ -93,7 +94,9 @@ export function handleUpgrade(
   const list = candidates.length > 0 ? candidates : svc.endpoints;
   const tried = new Set<string>();
   const attempt = (): void => {
-    const open = list.filter((e) => !tried.has(e.instanceId));
+    const untried = list.filter((e) => !tried.has(e.instanceId));
+    // A revision split picks the revision first; the policy then picks within it.
+    const open = revisionCandidates(svc.traffic, untried, core.proxy.random);
     const ep = core.proxy.policy(open, core.proxy.outstanding, core.proxy.random);
     if (!ep || tried.size > core.proxy.retries) {
       refuse(503, 'Service Unavailable; no healthy upstream');

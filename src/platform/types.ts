@@ -28,6 +28,20 @@ export interface DesiredState {
   strategy: { maxSurge: number; maxUnavailable: number; minReadySeconds: number };
   /** Older revisions that run the same thing as `current`: their instances join it in place. */
   equivalent: number[];
+  /**
+   * Set while the service splits its traffic between revisions (Knative-style):
+   * each revision of the split runs its own `replicas`, `replicas` above is
+   * their sum, and instances of every other revision are drained and stopped
+   * once each revision has its count available. Absent: `current` × `replicas`
+   * with a rolling update.
+   */
+  tracks?: RevisionTrack[];
+}
+
+/** One revision of a traffic split and the instances it runs. */
+export interface RevisionTrack {
+  revision: RevisionPlan;
+  replicas: number;
 }
 
 /** An instance as every platform reports it (a process, a container or a pod). */

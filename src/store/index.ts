@@ -12,3 +12,4 @@ export {
   type StoreOptions,
 } from './store.js';
 export { DEFAULT_GROUP_WEIGHT, GroupTable, type GroupTrafficPatch } from './groups.js';
+export { TrafficTable } from './traffic.js';

@@ -50,6 +50,7 @@ describe('migrations', () => {
       'groups',
       'instances',
       'revisions',
+      'service_traffic',
       'services',
       'settings',
     ]);

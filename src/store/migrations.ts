@@ -101,6 +101,17 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (grp, service)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 5: revision traffic inside a service (Knative-style): each revision's percent of the
+  // service's traffic. No row: 100% to the current revision (a rolling update on modify).
+  `
+  CREATE TABLE service_traffic (
+    service  TEXT    NOT NULL REFERENCES services(name) ON DELETE CASCADE,
+    revision INTEGER NOT NULL,
+    percent  INTEGER NOT NULL CHECK (percent BETWEEN 1 AND 100),
+    PRIMARY KEY (service, revision),
+    FOREIGN KEY (service, revision) REFERENCES revisions(service, number) ON DELETE CASCADE
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];
 
 /** Where a list of steps keeps how many of them a database has. */

@@ -13,6 +13,7 @@ import { type Clock, createRealClock } from '../clock.js';
 import { PierError } from '../errors.js';
 import type { ServiceSpec } from '../spec/index.js';
 import { GroupTable } from './groups.js';
+import { TrafficTable } from './traffic.js';
 import { migrate, migrateComponent } from './migrations.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { type EventRow, toEvent, toRevision, toService } from './rows.js';
@@ -90,6 +91,8 @@ export class Store {
   private closed = false;
   /** Service groups (groups.ts). */
   readonly groups: GroupTable;
+  /** Revision traffic splits inside services (traffic.ts). */
+  readonly traffic: TrafficTable;
 
   /** Use `openStore`; the constructor expects a migrated connection. */
   constructor(
@@ -99,6 +102,7 @@ export class Store {
   ) {
     this.stmts = prepareStatements(db);
     this.groups = new GroupTable(db, () => clock.now());
+    this.traffic = new TrafficTable(db);
   }
 
   private get s(): Statements {

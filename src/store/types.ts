@@ -66,3 +66,10 @@ export interface GroupMemberRecord {
   weight: number;
   standalone: boolean;
 }
+
+/** One revision's share of its service's traffic (a Knative traffic target). */
+export interface TrafficTarget {
+  revision: number;
+  /** Whole percent, 1–100; a split's percents sum to 100. */
+  percent: number;
+}

@@ -3,6 +3,7 @@
  * and any method can be replaced. Not used outside tests.
  */
 
+import { checkTraffic } from '../../src/controller/traffic.js';
 import { PierError } from '../../src/errors.js';
 import type { EndpointSnapshot } from '../../src/gateway/index.js';
 import type { ControlPlane, EndpointAck, ServiceDescription } from '../../src/api/control-plane.js';
@@ -44,6 +45,7 @@ export function fakeDescription(name: string, extra: Partial<ServiceDescription>
     token: `token-of-${name}`,
     spec: { name } as ServiceDescription['spec'],
     revisions: [{ number: 1, createdAt: 1_700_000_000_000, summary: 'initial', current: true }],
+    traffic: [{ revision: 1, percent: 100, readyInstances: 1 }],
     ...extra,
   };
 }
@@ -95,6 +97,14 @@ export function createFakeControl(overrides: Partial<ControlPlane> = {}): FakeCo
       return get(name);
     },
     restart: async (name) => get(name),
+    setTraffic: (name, traffic) => {
+      const split = checkTraffic(traffic, new Set([1, 2]));
+      return { ...get(name), traffic: split.map((t) => ({ ...t, readyInstances: 0 })) };
+    },
+    promote: (name, revision) => {
+      if (revision > 2) throw new PierError('REVISION_NOT_FOUND', `revision ${revision} of ${name} not found`);
+      return { ...get(name), revision };
+    },
     activate: (name) => {
       get(name);
     },

@@ -19,6 +19,8 @@ export type FakeCall =
       replicas: number;
       strategy: DesiredState['strategy'];
       equivalent: number[];
+      /** [revision, replicas] of each track of a traffic split. */
+      tracks?: [number, number][];
     }
   | { op: 'remove'; service: string; reason: string }
   | { op: 'replace'; service: string; instanceId?: string };
@@ -57,6 +59,7 @@ export class FakePlatform implements Platform {
       replicas: d.replicas,
       strategy: d.strategy,
       equivalent: d.equivalent,
+      ...(d.tracks ? { tracks: d.tracks.map((t): [number, number] => [t.revision.revision, t.replicas]) } : {}),
     });
     if (this.applyError) throw this.applyError;
   }

@@ -34,6 +34,8 @@ export interface LoadResult {
   /** The instance serving the SSE stream now (from the gateway's X-Pier-Instance). */
   sseInstance?: string;
   latenciesMs: number[];
+  /** Ordinary requests answered 200, by the instance that answered (X-Pier-Instance). */
+  byInstance: Record<string, number>;
 }
 
 export interface RunningLoad {
@@ -43,7 +45,15 @@ export interface RunningLoad {
 }
 
 export function startLoad(opts: LoadOptions): RunningLoad {
-  const result: LoadResult = { ok: 0, failed: 0, failures: [], sseEvents: 0, sseStreams: 0, latenciesMs: [] };
+  const result: LoadResult = {
+    ok: 0,
+    failed: 0,
+    failures: [],
+    sseEvents: 0,
+    sseStreams: 0,
+    latenciesMs: [],
+    byInstance: {},
+  };
   const keepAlive = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
   let stopped = false;
   const fail = (what: string) => {
@@ -83,6 +93,8 @@ export function startLoad(opts: LoadOptions): RunningLoad {
             else if (res.statusCode === 200) {
               result.ok++;
               result.latenciesMs.push(performance.now() - started);
+              const via = String(res.headers['x-pier-instance'] ?? '');
+              result.byInstance[via] = (result.byInstance[via] ?? 0) + 1;
             } else fail(`HTTP ${res.statusCode} on ${path}`);
             resolve();
           });

@@ -7,6 +7,7 @@ import { type CommandContext, writeLines } from '../context.js';
 import { CliError, formatFieldErrors } from '../errors.js';
 import { parseSpecFile } from '../spec-file.js';
 import { waitForService } from '../wait.js';
+import { parseCanaryPercent } from './traffic.js';
 
 export interface WaitFlags {
   wait: boolean;
@@ -56,6 +57,8 @@ export interface ModifyFlags extends WaitFlags {
   spec?: string;
   replace?: boolean;
   set: string[];
+  /** `--traffic N`: a canary at N% next to the current revision instead of a rolling update. */
+  traffic?: string;
 }
 
 /** `-D key=value` → {key: parsed value}; the value parses as JSON where it does, else stays a string. */
@@ -81,6 +84,7 @@ export async function modify(ctx: CommandContext, name: string, flags: ModifyFla
     else req.patch = value;
   }
   if (flags.set.length > 0) req.set = parseSets(flags.set);
+  if (flags.traffic !== undefined) req.traffic = parseCanaryPercent(flags.traffic);
   if (!req.patch && !req.replace && !req.set) {
     throw new CliError(2, 'nothing to change: pass -s FILE (a partial spec) and/or -D key=value');
   }
@@ -96,6 +100,10 @@ export async function modify(ctx: CommandContext, name: string, flags: ModifyFla
 
 export function modifySummary(r: ModifyResult): string {
   const s = r.service;
+  const canary = s.traffic?.find((t) => t.revision > s.revision);
+  if (r.newRevision && s.traffic && s.traffic.length > 1 && canary) {
+    return `Service ${s.name}: new revision ${canary.revision} starts next to revision ${s.revision} with ${canary.percent}% of the traffic; promote it with "pier promote ${s.name} ${canary.revision}".`;
+  }
   if (r.newRevision) return `Service ${s.name}: new revision ${s.revision} is rolling out.`;
   if (r.scaled)
     return `Service ${s.name}: scaled to ${s.desired} instance${s.desired === 1 ? '' : 's'} (no new revision).`;

@@ -6,6 +6,7 @@ import type { RevisionRecord } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { isoTime, keyValues, table } from '../output.js';
+import { isSplit, trafficTable } from './traffic.js';
 
 export const list = (ctx: CommandContext): Promise<ServiceSummary[]> => ctx.client.list();
 
@@ -43,6 +44,8 @@ export function descTable(s: ServiceDescription): string[] {
       ['  REVISION', 'CREATED', 'SUMMARY'],
       s.revisions.map((r) => [`  ${r.number}${r.current ? '*' : ''}`, isoTime(r.createdAt), r.summary]),
     ),
+    // Listed when revisions share the traffic, or it all goes to another than the current one.
+    ...(isSplit(s) ? ['Traffic:', ...trafficTable(s.traffic)] : []),
   ];
 }
 

@@ -1,5 +1,5 @@
 // The service page's live panels: instances and events (?watch=true streams),
-// logs (logs?follow=1), and revisions with rollback and a diff of any two.
+// logs (logs?follow=1), and revisions with rollback (promote, and each one's percent, under a traffic split) and a diff of any two.
 
 import { api, follow, keepWatching, svcPath } from './api.js';
 import { age, badge, h, replace, time } from './dom.js';
@@ -283,10 +283,14 @@ export function revisionsPanel(name, actions) {
   return {
     el,
     update(desc) {
-      const key = JSON.stringify(desc.revisions);
+      const key = JSON.stringify([desc.revisions, desc.traffic]);
       if (key === known) return;
       known = key;
       const revs = desc.revisions;
+      // A split between revisions (Knative-style): each revision's percent, and promote instead of roll back.
+      const traffic = desc.traffic ?? [];
+      const split = traffic.length > 1 || traffic[0]?.revision !== desc.revision ? traffic : [];
+      const share = (n) => split.find((t) => t.revision === n);
       replace(
         body,
         [...revs]
@@ -295,19 +299,31 @@ export function revisionsPanel(name, actions) {
             h(
               'tr',
               { dataset: { revision: String(r.number) } },
-              h('td', {}, String(r.number), r.current ? h('span', { class: 'badge ok' }, 'current') : null),
+              h(
+                'td',
+                {},
+                String(r.number),
+                r.current ? h('span', { class: 'badge ok' }, 'current') : null,
+                share(r.number) ? h('span', { class: 'badge' }, `${share(r.number).percent}% traffic`) : null,
+              ),
               h('td', {}, new Date(r.createdAt).toLocaleString()),
               h('td', {}, r.summary),
               h(
                 'td',
                 {},
-                r.current
-                  ? ''
-                  : h(
+                share(r.number) && !r.current
+                  ? h(
                       'button',
-                      { type: 'button', class: 'small', onclick: () => actions.rollback(r.number) },
-                      `Roll back to ${r.number}`,
-                    ),
+                      { type: 'button', class: 'small', onclick: () => actions.promote(r.number) },
+                      `Promote ${r.number}`,
+                    )
+                  : r.current
+                    ? ''
+                    : h(
+                        'button',
+                        { type: 'button', class: 'small', onclick: () => actions.rollback(r.number) },
+                        `Roll back to ${r.number}`,
+                      ),
               ),
             ),
           ),

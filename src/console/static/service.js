@@ -58,6 +58,12 @@ export function serviceView(root, name) {
         () => api('POST', `${svcPath(name)}/rollback`, { revision: n }),
         (d) => d !== null && d.revision === n && running(d) && d.instances.ready === d.desired,
       ),
+    promote: (n) =>
+      act(
+        `Promoting revision ${n}`,
+        () => api('POST', `${svcPath(name)}/promote`, { revision: n }),
+        (d) => d !== null && d.revision === n && running(d) && d.instances.ready === d.desired,
+      ),
   };
   let lastIds = [];
 

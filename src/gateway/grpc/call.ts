@@ -7,6 +7,7 @@ import {
 } from 'node:http2';
 import type { TimerHandle } from '../../clock.js';
 import type { GatewayCore } from '../core.js';
+import { revisionCandidates } from '../revisions.js';
 import type { Endpoint, ServiceRoute } from '../types.js';
 import type { InstanceState } from '../upstreams.js';
 import { downstreamHeaders, upstreamRequestHeaders } from './headers.js';
@@ -100,7 +101,12 @@ export class GrpcCall {
       this.fail(GrpcStatus.RESOURCE_EXHAUSTED, `every instance of "${svc.name}" is busy and its queue is full`);
       return;
     }
-    const ep = policy(healthy.length > 0 ? healthy : open, outstanding, random)!;
+    // A revision split picks the revision first; the policy then picks within it.
+    const ep = policy(
+      revisionCandidates(svc.traffic, healthy.length > 0 ? healthy : open, random),
+      outstanding,
+      random,
+    )!;
     const state = upstreams.state(svc.name, ep);
     this.state = state;
     this.instance = ep.instanceId;

@@ -18,7 +18,7 @@ import type {
 import type { Logger } from 'pino';
 import type { LogQuery } from '../../api/index.js';
 import type { Clock } from '../../clock.js';
-import { PierError } from '../../errors.js';
+import { PierError, TRAFFIC_SPLIT_UNSUPPORTED } from '../../errors.js';
 import type { ServiceSpec } from '../../spec/index.js';
 import { prefixLines } from '../local/logs.js';
 import type {
@@ -176,6 +176,9 @@ export class KubernetesPlatform implements Platform {
   }
 
   apply(desired: DesiredState): void {
+    // One Deployment per service runs one revision: a split between revisions would need
+    // a Deployment per revision. Refused rather than half done (the control plane refuses it first).
+    if (desired.tracks) throw new PierError('TRAFFIC_UNSUPPORTED', TRAFFIC_SPLIT_UNSUPPORTED);
     const s = this.state(desired.service);
     s.desired = desired;
     s.removing = false;

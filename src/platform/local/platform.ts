@@ -20,11 +20,13 @@ import type {
   PlatformListener,
   RevisionLookup,
   RevisionPlan,
+  RevisionTrack,
 } from '../types.js';
 import { type CreateProber, type InstanceInit, LocalInstance } from './instance.js';
 import { ServiceLogs } from './logs.js';
 import type { LocalRecords } from './records.js';
 import { planRolloutStep } from './rollout.js';
+import { planTrackSteps } from './tracks.js';
 
 export interface LocalPlatformDeps extends PlatformListener {
   runtime: InstanceRuntime;
@@ -91,6 +93,10 @@ export class LocalPlatform implements Platform {
   }
 
   apply(desired: DesiredState): void {
+    if (desired.tracks) {
+      this.applyTracks(desired, desired.tracks);
+      return;
+    }
     const s = this.service(desired.service);
     const { current, strategy } = desired;
     for (const i of s.instances.values()) {
@@ -118,6 +124,35 @@ export class LocalPlatform implements Platform {
     } else if (step.kind === 'remove') {
       const why = step.reason === 'scale-down' ? 'scaled down' : `replaced by revision ${current.revision}`;
       for (const id of step.ids) void this.retire(desired.service, id, why);
+    }
+  }
+
+  /** A traffic split: every revision of it kept at its own count (tracks.ts). */
+  private applyTracks(desired: DesiredState, tracks: RevisionTrack[]): void {
+    const s = this.service(desired.service);
+    const { minReadySeconds } = desired.strategy;
+    const live = [...s.instances.values()].filter((i) => !i.terminating);
+    const steps = planTrackSteps({
+      tracks: tracks.map((t) => ({ revision: t.revision.revision, desired: t.replicas })),
+      instances: live.map((i) => ({
+        id: i.id,
+        revision: s.replace.has(i.id) ? REPLACED : i.revision,
+        scheduled: i.isScheduled(),
+        ready: i.isReady(),
+        available: i.isAvailable(minReadySeconds),
+        readySince: i.readySinceMs,
+        createdAt: i.createdAt,
+      })),
+    });
+    for (const step of steps) {
+      if (step.kind === 'create') {
+        const plan = tracks.find((t) => t.revision.revision === step.revision)!.revision;
+        for (let n = 0; n < step.count; n++) this.addInstance(desired.service, plan);
+      } else if (step.kind === 'remove') {
+        const why =
+          step.reason === 'scale-down' ? 'scaled down (traffic split)' : 'its revision left the traffic split';
+        for (const id of step.ids) void this.retire(desired.service, id, why);
+      }
     }
   }
 
