@@ -23,6 +23,8 @@ import {
   ControllerMetrics,
   GatewayRegistry,
   GatewayStatsBoard,
+  groupMembership,
+  groupRoutes,
   LocalControlPlane,
   Reconciler,
   serviceRoute,
@@ -297,6 +299,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
             create: (spec, kept) => control.create(spec, kept),
             replace: (name, spec) => control.modify(name, { replace: spec }),
             delete: (name) => control.delete(name),
+            groups: () => store.groups.list(),
           },
         })
       : undefined;
@@ -391,6 +394,7 @@ async function clusterEndpointSource(
     clock,
     logger: logger.child({ component: 'kubernetes' }),
     route: (svc, spec, endpoints) => serviceRoute({ ...svc, revision: 0, createdAt: 0, updatedAt: 0 }, spec, endpoints),
+    groups: (groups, members) => groupRoutes(groups, groupMembership(members)),
     publish: (snapshot) => store.set(snapshot),
   });
   await watcher.start();

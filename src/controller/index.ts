@@ -14,7 +14,7 @@ export {
   mergeGatewayStats,
 } from './gateway-stats.js';
 export { Reconciler, type ReconcilerDeps, type ServiceRuntimeState } from './reconciler.js';
-export { serviceRoute } from './routes.js';
+export { groupMembership, groupRoutes, serviceRoute } from './routes.js';
 export {
   planRolloutStep,
   removalOrder,
