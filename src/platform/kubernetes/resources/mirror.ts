@@ -141,13 +141,24 @@ export class ResourceMirror {
         });
         for (const action of actions) await this.carryOut(action);
         this.remember(resources, services, actions);
-        const groups = this.deps.control.groups?.() ?? [];
-        await this.groupSecrets.sync(groups, services, (name) => this.object(name)?.metadata?.uid);
+        if (!this.closed) await this.writeGroups(services);
         this.starting = false;
       } while (this.again && !this.closed);
     } finally {
       this.running = false;
     }
+  }
+
+  /** The groups' Secrets (group-secrets.ts); a pass still running while Pier closes writes none. */
+  private async writeGroups(services: ServiceView[]): Promise<void> {
+    let groups: GroupRecord[];
+    try {
+      groups = this.deps.control.groups?.() ?? [];
+    } catch (err) {
+      this.deps.logger.warn({ err: apiMessage(err) }, 'could not read the service groups');
+      return;
+    }
+    await this.groupSecrets.sync(groups, services, (name) => this.object(name)?.metadata?.uid);
   }
 
   /** Both sides had the service and nothing removed it in this pass: from now on a missing side means deleted. */
