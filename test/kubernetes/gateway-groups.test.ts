@@ -177,6 +177,7 @@ describe('groups on pier gateway --kubernetes (issue #18)', () => {
         }
       }),
     );
+    process.stdout.write(`group split over 400 calls: ${JSON.stringify(counts)}, failed ${failed}\n`);
     expect(failed).toBe(0);
     // 400 draws at p = 0.8: the mean is 320, the standard deviation 8; 280–360 is 5 of them.
     expect(counts.ga).toBeGreaterThanOrEqual(280);
