@@ -266,7 +266,11 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     gateways,
     home: opts.home,
     gatewayUrl,
-    autoscalerStatus: (name) => autoscaler.status(name) as Record<string, unknown> | undefined,
+    autoscalerStatus: (name) => {
+      const status = autoscaler.status(name);
+      // With the gateway replicas whose counters are in the sum (src/controller/gateway-stats.ts).
+      return status && { ...status, gateways: allGateways().gateways };
+    },
     queueStatus: (name) => queues.status(name),
     groupCounts: () => allGateways().groups,
     gatewayStats,

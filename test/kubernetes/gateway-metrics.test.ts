@@ -104,6 +104,8 @@ const call = (g: RunningGateway | undefined, token: string, body = 'x') =>
 
 interface Status {
   desired?: number;
+  /** The gateway replicas whose counters are in the sum. */
+  gateways?: string[];
   metrics?: { panic?: { concurrency?: number } };
 }
 const autoscaler = async () =>
@@ -166,6 +168,7 @@ describe('autoscaler metrics from every gateway replica (issue #18)', () => {
     );
     const seen = await waitOnCluster(autoscaler, (s) => (s.desired ?? 0) >= 6, 'the autoscaler asks for 6');
     expect(seen.desired).toBe(6);
+    expect(seen.gateways).toEqual(['replica-0', 'replica-1']);
     expect(seen.metrics?.panic?.concurrency).toBeLessThanOrEqual(6);
     await waitOnCluster(
       async () =>
@@ -192,6 +195,7 @@ describe('autoscaler metrics from every gateway replica (issue #18)', () => {
       'the stopped replica’s requests out of the sum',
     );
     expect(s.metrics?.panic?.concurrency).toBeGreaterThan(0);
+    expect(s.gateways).toEqual(['replica-0']);
     release();
   });
 });
