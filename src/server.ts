@@ -3,6 +3,7 @@
  * them in one process (`pier server`), or a gateway alone (`pier gateway`).
  */
 
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -18,12 +19,22 @@ import {
 import { type Clock, createRealClock } from './clock.js';
 import { Autoscaler, type ServiceView } from './autoscaler/index.js';
 import { registerProcessMetrics } from './build-info.js';
-import { ControllerMetrics, GatewayRegistry, LocalControlPlane, Reconciler, serviceRoute } from './controller/index.js';
+import {
+  ControllerMetrics,
+  GatewayRegistry,
+  GatewayStatsBoard,
+  groupMembership,
+  groupRoutes,
+  LocalControlPlane,
+  Reconciler,
+  serviceRoute,
+} from './controller/index.js';
 import { createTokenCheck } from './api/auth.js';
 import {
   createEndpointStore,
   createGateway,
   createRemoteEndpointSource,
+  createStatsReporter,
   type DiscoveryMode,
   type Gateway,
 } from './gateway/index.js';
@@ -180,6 +191,9 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   const gatewayUrl = `http://${publicHost(opts.gatewayHost)}:${gatewayPort}`;
   const tlsPort = opts.tls ? await gateway.listenTls(opts.tls.port, opts.gatewayHost) : undefined;
   const gateways = new GatewayRegistry({ clock });
+  // The autoscaler counts every gateway replica's requests, not only this process's.
+  const gatewayStats = new GatewayStatsBoard({ clock });
+  const allGateways = () => gatewayStats.merged(gateway.stats());
   const drainLogger = logger.child({ component: 'drain' });
 
   const listener = {
@@ -232,7 +246,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
   });
   const autoscaler = new Autoscaler({
     clock,
-    readStats: () => gateway.stats(),
+    readStats: allGateways,
     readInstances: (name) => {
       const cpu = new Map(reconciler.metrics(name).map((m) => [m.id, m.cpuSeconds]));
       return reconciler.liveInstances(name).map((i) => {
@@ -240,7 +254,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
         return { id: i.id, ready: i.ready, ...(cpuSeconds !== undefined ? { cpuSeconds } : {}) };
       });
     },
-    services: () => autoscaledServices(store, reconciler, gateway, queues),
+    services: () => autoscaledServices(store, reconciler, allGateways().services, queues),
     setDesired: (name, desired, reason) => control.applyAutoscale(name, desired, reason),
     logger: logger.child({ component: 'autoscaler' }),
   });
@@ -252,9 +266,14 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
     gateways,
     home: opts.home,
     gatewayUrl,
-    autoscalerStatus: (name) => autoscaler.status(name) as Record<string, unknown> | undefined,
+    autoscalerStatus: (name) => {
+      const status = autoscaler.status(name);
+      // With the gateway replicas whose counters are in the sum (src/controller/gateway-stats.ts).
+      return status && { ...status, gateways: allGateways().gateways };
+    },
     queueStatus: (name) => queues.status(name),
-    groupCounts: () => gateway.stats().groups ?? {},
+    groupCounts: () => allGateways().groups,
+    gatewayStats,
     clock,
   });
   function autoscalerDesired(name: string): { autoscalerDesired?: number } {
@@ -284,6 +303,7 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
             create: (spec, kept) => control.create(spec, kept),
             replace: (name, spec) => control.modify(name, { replace: spec }),
             delete: (name) => control.delete(name),
+            groups: () => store.groups.list(),
           },
         })
       : undefined;
@@ -378,6 +398,7 @@ async function clusterEndpointSource(
     clock,
     logger: logger.child({ component: 'kubernetes' }),
     route: (svc, spec, endpoints) => serviceRoute({ ...svc, revision: 0, createdAt: 0, updatedAt: 0 }, spec, endpoints),
+    groups: (groups, members) => groupRoutes(groups, groupMembership(members)),
     publish: (snapshot) => store.set(snapshot),
   });
   await watcher.start();
@@ -429,9 +450,20 @@ export async function startGatewayOnly(opts: GatewayOnlyOptions): Promise<{ url:
     },
   });
   const port = await gateway.listen(opts.port, opts.host);
+  const served = gateway;
+  // Counters for the control plane's autoscaler, which sums the replicas (src/controller/gateway-stats.ts).
+  const reporter = createStatsReporter({
+    controlUrl: opts.controlUrl,
+    adminToken: opts.adminToken,
+    gatewayId: remote?.gatewayId ?? opts.gatewayId ?? `gateway-${randomBytes(6).toString('hex')}`,
+    stats: () => served.stats(),
+    clock,
+    logger,
+  });
   return {
     url: `http://${publicHost(opts.host)}:${port}`,
     async close() {
+      reporter.close();
       remote?.close();
       await cluster?.close();
       await gateway.close();
@@ -501,11 +533,10 @@ function sampleInstances(history: ServiceHistory, store: Store, reconciler: Reco
 function autoscaledServices(
   store: Store,
   reconciler: Reconciler,
-  gateway: Gateway,
+  stats: Record<string, { pending: number } | undefined>,
   queues: QueueService,
 ): ServiceView[] {
   const out: ServiceView[] = [];
-  const stats = gateway.stats().services;
   for (const svc of store.listServices()) {
     if (svc.stopped || svc.deleting) continue;
     const spec = store.getRevision(svc.name, svc.revision)?.spec;

@@ -176,6 +176,18 @@ export interface EndpointAck {
   inflight: Record<string, number>;
 }
 
+/**
+ * What a gateway replica counted so far (`POST /api/v1/gateways/stats`, about once a
+ * second): per service, its cumulative requests and the requests in flight now to each
+ * instance, the requests its activator holds, and its group counts. The control plane's
+ * autoscaler sums the replicas' reports (src/controller/gateway-stats.ts).
+ */
+export interface GatewayStatsReport {
+  gateway: string;
+  services: Record<string, { pending?: number; instances: Record<string, { requests: number; inflight: number }> }>;
+  groups?: Record<string, Record<string, number>>;
+}
+
 /** One member of a service group as `pier group desc` shows it. */
 export interface GroupMemberView {
   service: string;
@@ -277,4 +289,6 @@ export interface ControlPlane {
   watchClosed(gateway: string): void;
   /** Records a remote gateway's acknowledgement; acks of gateways not watching are ignored. */
   ackEndpoints(ack: EndpointAck): void;
+  /** Records a gateway replica's counters for the autoscaler (`pier gateway`, either mode). */
+  reportGatewayStats(report: GatewayStatsReport): void;
 }

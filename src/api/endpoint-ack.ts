@@ -1,11 +1,11 @@
 /**
  * Checks for what remote gateways send: the `?gateway=<id>` of the endpoint
- * watch and the body of `POST /api/v1/endpoints/ack`. Every problem is reported
+ * watch, the body of `POST /api/v1/endpoints/ack` and of `POST /api/v1/gateways/stats`. Every problem is reported
  * with its path, all at once.
  */
 
 import { type FieldError, PierError } from '../errors.js';
-import type { EndpointAck } from './control-plane.js';
+import type { EndpointAck, GatewayStatsReport } from './control-plane.js';
 
 const GATEWAY_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ID_RULE = '1–128 letters, digits, ".", "_", ":" or "-"';
@@ -53,4 +53,55 @@ export function parseEndpointAck(body: unknown): EndpointAck {
 
 function show(value: unknown): string {
   return value === undefined ? 'nothing' : JSON.stringify(value);
+}
+
+/** The body of `POST /api/v1/gateways/stats` (a gateway replica's counters); problems come with paths. */
+export function parseGatewayStats(body: unknown): GatewayStatsReport {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new PierError('BAD_REQUEST', 'gateway stats must be a JSON object {gateway, services, groups?}');
+  }
+  const { gateway, services, groups } = body as Record<string, unknown>;
+  const errors: FieldError[] = [];
+  if (typeof gateway !== 'string' || !GATEWAY_ID.test(gateway)) {
+    errors.push({ path: 'gateway', message: `must be a string of ${ID_RULE}, got ${show(gateway)}` });
+  }
+  const count = (path: string, n: unknown): number => {
+    if (typeof n === 'number' && Number.isInteger(n) && n >= 0) return n;
+    errors.push({ path, message: `must be an integer ≥ 0, got ${show(n)}` });
+    return 0;
+  };
+  const out: GatewayStatsReport['services'] = {};
+  for (const [name, st] of entriesOf(services, 'services', errors)) {
+    const s = (st ?? {}) as { pending?: unknown; instances?: unknown };
+    const instances: Record<string, { requests: number; inflight: number }> = {};
+    for (const [id, c] of entriesOf(s.instances, `services.${name}.instances`, errors)) {
+      const x = (c ?? {}) as { requests?: unknown; inflight?: unknown };
+      const at = `services.${name}.instances.${id}`;
+      instances[id] = { requests: count(`${at}.requests`, x.requests), inflight: count(`${at}.inflight`, x.inflight) };
+    }
+    out[name] = {
+      instances,
+      ...(s.pending !== undefined ? { pending: count(`services.${name}.pending`, s.pending) } : {}),
+    };
+  }
+  const groupCounts: Record<string, Record<string, number>> = {};
+  if (groups !== undefined) {
+    for (const [group, members] of entriesOf(groups, 'groups', errors)) {
+      groupCounts[group] = {};
+      for (const [m, n] of entriesOf(members, `groups.${group}`, errors)) {
+        groupCounts[group][m] = count(`groups.${group}.${m}`, n);
+      }
+    }
+  }
+  if (errors.length > 0) {
+    const first = errors[0]!;
+    throw new PierError('BAD_REQUEST', `invalid gateway stats: ${first.path} ${first.message}`, { errors });
+  }
+  return { gateway: gateway as string, services: out, ...(groups !== undefined ? { groups: groupCounts } : {}) };
+}
+
+function entriesOf(value: unknown, path: string, errors: FieldError[]): [string, unknown][] {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return Object.entries(value);
+  errors.push({ path, message: `must be an object, got ${show(value)}` });
+  return [];
 }

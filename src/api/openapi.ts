@@ -416,6 +416,19 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    '/api/v1/gateways/stats': {
+      post: {
+        summary: 'A gateway replica reports its counters for the autoscaler',
+        description:
+          'Sent about once a second by every `pier gateway` (with --control or --kubernetes). The autoscaler sums the replicas heard from in the last 5 s with the in-process gateway; a replica counts its requests from its first report.',
+        requestBody: body(ref('GatewayStats')),
+        responses: {
+          '204': { description: 'Recorded' },
+          '400': errorResponse('BAD_REQUEST (with errors: gateway, services.<name>.instances.<id>.requests, …)'),
+          ...common,
+        },
+      },
+    },
     '/api/v2/services/{cluster}/{name}': {
       get: {
         summary: "EAS OpenAPI DescribeService (2021-07-01), for the PAI SDK's Predictor and AsyncPredictor",
@@ -752,6 +765,38 @@ export const OPENAPI_DOCUMENT = {
             type: 'object',
             description: 'Requests still running to instances no longer in that snapshot (instance id → count)',
             additionalProperties: int(0),
+          },
+        },
+      },
+      GatewayStats: {
+        type: 'object',
+        required: ['gateway', 'services'],
+        properties: {
+          gateway: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+          services: {
+            type: 'object',
+            description:
+              'Per service: requests the activator holds, and per instance cumulative requests and in flight now',
+            additionalProperties: {
+              type: 'object',
+              required: ['instances'],
+              properties: {
+                pending: int(0),
+                instances: {
+                  type: 'object',
+                  additionalProperties: {
+                    type: 'object',
+                    required: ['requests', 'inflight'],
+                    properties: { requests: int(0), inflight: int(0) },
+                  },
+                },
+              },
+            },
+          },
+          groups: {
+            type: 'object',
+            description: 'Requests through each group endpoint so far, per member',
+            additionalProperties: { type: 'object', additionalProperties: int(0) },
           },
         },
       },

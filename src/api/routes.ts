@@ -10,7 +10,7 @@ import { PierError } from '../errors.js';
 import type { GroupTrafficRequest, ModifyRequest } from './control-plane.js';
 import type { AccessKey } from './eas-openapi-auth.js';
 import { createEasOpenApiRoutes } from './eas-openapi.js';
-import { parseEndpointAck } from './endpoint-ack.js';
+import { parseEndpointAck, parseGatewayStats } from './endpoint-ack.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { flagQuery, intField, intQuery, objectBody } from './params.js';
 import type { Route, RouteContext } from './router.js';
@@ -168,6 +168,10 @@ export function createRoutes(deps: RouteDeps): Route[] {
     v1('GET', '/endpoints/watch', (ctx) => watchEndpoints(ctx, deps.clock, deps.heartbeatMs)),
     v1('POST', '/endpoints/ack', async (ctx) => {
       ctx.control.ackEndpoints(parseEndpointAck(await ctx.body()));
+      return { empty: true };
+    }),
+    v1('POST', '/gateways/stats', async (ctx) => {
+      ctx.control.reportGatewayStats(parseGatewayStats(await ctx.body()));
       return { empty: true };
     }),
     // The EAS OpenAPI's DescribeService, for the PAI SDK (docs/pai-sdk.md).

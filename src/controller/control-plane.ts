@@ -7,6 +7,7 @@
 import type {
   ControlPlane,
   EndpointAck,
+  GatewayStatsReport,
   GroupDescription,
   GroupSummary,
   GroupTrafficRequest,
@@ -62,6 +63,8 @@ export interface ControlPlaneDeps {
   queueStatus?: (name: string) => QueueStatus | undefined;
   /** Requests per group and member the gateway has sent so far (the measured split). */
   groupCounts?: () => Record<string, Record<string, number>>;
+  /** Where gateway replicas' counters go (src/controller/gateway-stats.ts); without it they are dropped. */
+  gatewayStats?: { report(report: GatewayStatsReport): void };
   clock?: Clock;
 }
 
@@ -126,6 +129,10 @@ export class LocalControlPlane implements ControlPlane {
 
   ackEndpoints(ack: EndpointAck): void {
     this.deps.gateways.ack(ack);
+  }
+
+  reportGatewayStats(report: GatewayStatsReport): void {
+    this.deps.gatewayStats?.report(report);
   }
 
   validate(spec: unknown): ValidationResult {

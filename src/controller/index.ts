@@ -6,8 +6,15 @@ export {
   remoteDrainDone,
   remoteDrainPending,
 } from './gateways.js';
+export {
+  GATEWAY_STATS_STALE_MS,
+  type GatewayStatsEntry,
+  GatewayStatsBoard,
+  type MergedStats,
+  mergeGatewayStats,
+} from './gateway-stats.js';
 export { Reconciler, type ReconcilerDeps, type ServiceRuntimeState } from './reconciler.js';
-export { serviceRoute } from './routes.js';
+export { groupMembership, groupRoutes, serviceRoute } from './routes.js';
 export {
   planRolloutStep,
   removalOrder,

@@ -6,7 +6,7 @@
 import { checkTraffic } from '../../src/controller/traffic.js';
 import { PierError } from '../../src/errors.js';
 import type { EndpointSnapshot } from '../../src/gateway/index.js';
-import type { ControlPlane, EndpointAck, ServiceDescription } from '../../src/api/control-plane.js';
+import type { ControlPlane, EndpointAck, GatewayStatsReport, ServiceDescription } from '../../src/api/control-plane.js';
 
 export interface FakeEndpoints {
   current(): EndpointSnapshot;
@@ -58,6 +58,7 @@ export function notFound(name: string): PierError {
 export interface FakeGateways {
   watching: Map<string, number>;
   acks: EndpointAck[];
+  stats: GatewayStatsReport[];
 }
 
 export type FakeControl = ControlPlane & { endpoints: FakeEndpoints; gateways: FakeGateways };
@@ -70,7 +71,7 @@ export function createFakeControl(overrides: Partial<ControlPlane> = {}): FakeCo
     if (!found) throw notFound(name);
     return found;
   };
-  const gateways: FakeGateways = { watching: new Map(), acks: [] };
+  const gateways: FakeGateways = { watching: new Map(), acks: [], stats: [] };
   const base: FakeControl = {
     validate: (spec) => ({ ok: true, name: (spec as { name?: string }).name, errors: [], warnings: [] }),
     async create(spec) {
@@ -158,6 +159,9 @@ export function createFakeControl(overrides: Partial<ControlPlane> = {}): FakeCo
     },
     ackEndpoints(ack) {
       gateways.acks.push(ack);
+    },
+    reportGatewayStats(report) {
+      gateways.stats.push(report);
     },
   };
   return Object.assign(base, overrides);

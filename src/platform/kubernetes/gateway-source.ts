@@ -15,11 +15,12 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
-import type { Endpoint, EndpointSnapshot, ServiceRoute } from '../../gateway/index.js';
+import type { Endpoint, EndpointSnapshot, GroupRoute, ServiceRoute } from '../../gateway/index.js';
 import { type ServiceSpec, validateSpec } from '../../spec/index.js';
 import type { KubeClient } from './client.js';
 import { podRevision, sliceEndpoints } from './observe.js';
 import { GROUP, PLURAL, VERSION } from './resources/crd.js';
+import { GROUP_LABEL, type GroupRecord, groupFromSecret } from './resources/group-secret.js';
 import { tokenSecretName } from './resources/mirror.js';
 import { ANNOTATIONS, kubeName, LABELS } from './translate/index.js';
 import { type WatchedKind, watchKind } from './watch.js';
@@ -31,11 +32,19 @@ export type RouteOf = (
   endpoints: Endpoint[],
 ) => ServiceRoute;
 
+/** The routes of the groups: the controller's own builder (routes.ts groupRoutes over groupMembership), injected. */
+export type GroupsOf = (
+  groups: GroupRecord[],
+  members: { name: string; group?: string | undefined }[],
+) => Record<string, GroupRoute>;
+
 export interface KubernetesEndpointSourceOptions {
   client: KubeClient;
   clock: Clock;
   logger: Logger;
   route: RouteOf;
+  /** Without it, no group is routed. */
+  groups?: GroupsOf;
   /** Called with each new snapshot. */
   publish(snapshot: EndpointSnapshot): void;
 }
@@ -50,6 +59,8 @@ export class KubernetesEndpointSource {
   private readonly watches: WatchedKind<never>[] = [];
   private objects?: WatchedKind<PierServiceObject>;
   private secrets?: WatchedKind<V1Secret>;
+  /** The groups' Secrets (resources/group-secret.ts): token and traffic settings. */
+  private groupSecrets?: WatchedKind<V1Secret>;
   private slices?: WatchedKind<V1EndpointSlice>;
   private pods?: WatchedKind<V1Pod>;
   private deployments?: WatchedKind<V1Deployment>;
@@ -76,6 +87,12 @@ export class KubernetesEndpointSource {
       list: () => client.core.listNamespacedSecret({ namespace: ns, labelSelector: selector }),
       labelSelector: selector,
     });
+    this.groupSecrets = watchKind<V1Secret>({
+      ...common,
+      path: `/api/v1/namespaces/${ns}/secrets`,
+      list: () => client.core.listNamespacedSecret({ namespace: ns, labelSelector: GROUP_LABEL }),
+      labelSelector: GROUP_LABEL,
+    });
     this.slices = watchKind<V1EndpointSlice>({
       ...common,
       path: `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
@@ -94,7 +111,7 @@ export class KubernetesEndpointSource {
       list: () => client.apps.listNamespacedDeployment({ namespace: ns, labelSelector: selector }),
       labelSelector: selector,
     });
-    const all = [this.objects, this.secrets, this.slices, this.pods, this.deployments];
+    const all = [this.objects, this.secrets, this.groupSecrets, this.slices, this.pods, this.deployments];
     this.watches.push(...(all as WatchedKind<never>[]));
     await Promise.all(all.map((w) => w.synced));
     this.publishNow();
@@ -115,6 +132,7 @@ export class KubernetesEndpointSource {
 
   private publishNow(): void {
     const services: Record<string, ServiceRoute> = {};
+    const members: { name: string; group?: string | undefined }[] = [];
     const tokens = new Map(
       (this.secrets?.list() ?? []).map((s) => [s.metadata?.name ?? '', s.data?.token ? decode(s.data.token) : '']),
     );
@@ -131,15 +149,31 @@ export class KubernetesEndpointSource {
         checked.spec,
         this.endpointsOf(name),
       );
+      members.push({ name, group: checked.spec.metadata.group });
     }
+    const groups = this.groupsOf(members);
     // While a watch re-lists, the last snapshot stands (a partial one would drop routes).
-    const complete = [this.objects, this.secrets, this.slices, this.pods].every((w) => w?.healthy());
+    const complete = [this.objects, this.secrets, this.groupSecrets, this.slices, this.pods].every((w) => w?.healthy());
     if (!complete && this.version > 0) return;
-    const json = JSON.stringify(services);
+    const hasGroups = Object.keys(groups).length > 0;
+    const json = JSON.stringify({ services, groups });
     if (json === this.lastJson) return;
     this.lastJson = json;
     this.version++;
-    this.o.publish({ version: this.version, services });
+    this.o.publish({ version: this.version, services, ...(hasGroups ? { groups } : {}) });
+  }
+
+  /**
+   * The groups some routed service names, with the token and traffic of their Secret;
+   * a group is routed only once its Secret exists (nothing is let in unchecked).
+   */
+  private groupsOf(members: { name: string; group?: string | undefined }[]): Record<string, GroupRoute> {
+    if (!this.o.groups) return {};
+    const named = new Set(members.flatMap((m) => (m.group === undefined ? [] : [m.group])));
+    const records = (this.groupSecrets?.list() ?? [])
+      .map((s) => groupFromSecret(s))
+      .filter((g): g is GroupRecord => g !== undefined && named.has(g.name));
+    return this.o.groups(records, members);
   }
 
   private endpointsOf(service: string): Endpoint[] {

@@ -17,6 +17,8 @@ import { rawRequest } from '../raw.js';
 import { ANNOTATIONS, type KubeObject, kubeName, LABELS, serviceLabels } from '../translate/index.js';
 import { type WatchedKind, watchKind } from '../watch.js';
 import { API_VERSION, FINALIZER, GROUP, KIND, PLURAL, pierServiceCrd, VERSION } from './crd.js';
+import type { GroupRecord } from './group-secret.js';
+import { GroupSecretWriter } from './group-secrets.js';
 import { type MirrorAction, objectSpec, planMirror, type ResourceView, type ServiceView } from './plan.js';
 
 /** What the mirror needs from Pier's control plane (wired in server.ts). */
@@ -32,6 +34,8 @@ export interface MirrorControl {
   ): Promise<unknown>;
   replace(name: string, spec: ServiceSpec): Promise<unknown>;
   delete(name: string): Promise<void>;
+  /** The service groups with their tokens and traffic, for gateways that read the cluster (group-secret.ts). */
+  groups?(): GroupRecord[];
 }
 
 export interface ResourceMirrorDeps {
@@ -78,9 +82,11 @@ export class ResourceMirror {
    * Pier meanwhile would be taken for an edit of the object and undone (plan.ts).
    */
   private readonly ownWrites = new Map<string, number>();
+  private readonly groupSecrets: GroupSecretWriter;
 
   constructor(private readonly deps: ResourceMirrorDeps) {
     this.custom = deps.client.config.makeApiClient(CustomObjectsApi);
+    this.groupSecrets = new GroupSecretWriter(deps.client, deps.logger);
   }
 
   /** Installs the CRD (when allowed), starts watching, and makes the first pass, which imports every object. */
@@ -135,11 +141,24 @@ export class ResourceMirror {
         });
         for (const action of actions) await this.carryOut(action);
         this.remember(resources, services, actions);
+        if (!this.closed) await this.writeGroups(services);
         this.starting = false;
       } while (this.again && !this.closed);
     } finally {
       this.running = false;
     }
+  }
+
+  /** The groups' Secrets (group-secrets.ts); a pass still running while Pier closes writes none. */
+  private async writeGroups(services: ServiceView[]): Promise<void> {
+    let groups: GroupRecord[];
+    try {
+      groups = this.deps.control.groups?.() ?? [];
+    } catch (err) {
+      this.deps.logger.warn({ err: apiMessage(err) }, 'could not read the service groups');
+      return;
+    }
+    await this.groupSecrets.sync(groups, services, (name) => this.object(name)?.metadata?.uid);
   }
 
   /** Both sides had the service and nothing removed it in this pass: from now on a missing side means deleted. */
