@@ -7,6 +7,7 @@ import {
 } from 'node:http2';
 import type { TimerHandle } from '../../clock.js';
 import type { GatewayCore } from '../core.js';
+import { pickEndpointByKey } from '../groups/pick.js';
 import type { Endpoint, ServiceRoute } from '../types.js';
 import type { InstanceState } from '../upstreams.js';
 import { downstreamHeaders, upstreamRequestHeaders } from './headers.js';
@@ -54,6 +55,8 @@ export class GrpcCall {
   /** The client's request data is being forwarded (listeners attached once per call). */
   private forwarding = false;
   private clientEnded = false;
+  /** A group's affinity value: the instance is picked by consistent hashing on it, not by the policy. */
+  affinity: string | undefined = undefined;
 
   constructor(
     private readonly deps: GrpcDeps,
@@ -100,7 +103,10 @@ export class GrpcCall {
       this.fail(GrpcStatus.RESOURCE_EXHAUSTED, `every instance of "${svc.name}" is busy and its queue is full`);
       return;
     }
-    const ep = policy(healthy.length > 0 ? healthy : open, outstanding, random)!;
+    const pool = healthy.length > 0 ? healthy : open;
+    const ep = (
+      this.affinity === undefined ? policy(pool, outstanding, random) : pickEndpointByKey(pool, this.affinity)
+    )!;
     const state = upstreams.state(svc.name, ep);
     this.state = state;
     this.instance = ep.instanceId;
