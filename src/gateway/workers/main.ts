@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import { AggregatorRegistry, type Metric, Registry } from 'prom-client';
@@ -5,6 +6,7 @@ import { createLocalGateway, type Gateway, type GatewayOptions } from '../gatewa
 import type { EndpointSnapshot, EndpointSource, GatewayStats } from '../types.js';
 import { Board, boardBytes } from './board.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { startQueueRelay } from './queue-relay.js';
 import { SlotAllocator } from './slots.js';
 
 /**
@@ -80,6 +82,11 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
   });
   slots.ack(0, current.version);
 
+  // Async services' queues live in this thread: the other threads relay their calls here.
+  const queueSecret = randomBytes(32).toString('base64url');
+  const queueRelay = opts.queues
+    ? startQueueRelay(opts.queues, (name) => current.services[name], queueSecret)
+    : undefined;
   const own = new Registry();
   const local = createLocalGateway({ ...opts, workers: 1, source: relay, registry: own }, board);
   const logger = opts.logger ?? pino({ level: 'silent' });
@@ -124,6 +131,7 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
         ...(opts.easMaxDateSkewSeconds ? { easMaxDateSkewSeconds: opts.easMaxDateSkewSeconds } : {}),
         onDemand: opts.onDemand !== undefined,
         observe: opts.observer !== undefined,
+        ...(queueRelay ? { queueRelay: { secret: queueSecret } } : {}),
       },
     };
     const worker = new Worker(new URL('./entry.mjs', import.meta.url), { workerData: init });
@@ -155,6 +163,11 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
   }
 
   const listenAll = async (port: number, host: string, tls: boolean) => {
+    if (queueRelay) {
+      const relayPort = await queueRelay.ready;
+      // Before any listen: a thread never takes a queue call without knowing where to relay it.
+      post({ t: 'queues', port: relayPort });
+    }
     const bound = tls ? await local.listenTls(port, host) : await local.listen(port, host);
     const answers = await Promise.all(
       peers.map(async (p) => {
@@ -225,6 +238,7 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
         }),
       );
       await local.close();
+      await queueRelay?.close();
       for (const name of series) registry.removeSingleMetric(name);
     },
     stats() {

@@ -23,12 +23,16 @@ export interface WorkerInit {
     onDemand: boolean;
     /** The main thread has an observer (the console's history) to feed. */
     observe: boolean;
+    /** The main thread serves async services' queues: relay them there (queue-relay.ts) with this secret. */
+    queueRelay?: { secret: string };
   };
 }
 
 export type ToWorker =
   | { t: 'snapshot'; snapshot: EndpointSnapshot; slots: SlotMap }
   | { t: 'listen'; id: number; port: number; host: string; tls: boolean }
+  /** Where the main thread's queue relay listens; sent before the first listen. */
+  | { t: 'queues'; port: number }
   | { t: 'metrics'; id: number }
   | { t: 'close' };
 

@@ -5,6 +5,7 @@ import { createLocalGateway } from '../gateway.js';
 import type { EndpointSnapshot, EndpointSource } from '../types.js';
 import { Board } from './board.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { relayQueueFront } from './queue-relay.js';
 
 /**
  * One gateway worker thread: a full gateway (same pipeline as the main thread's)
@@ -28,7 +29,8 @@ const source: EndpointSource = {
   },
 };
 const registry = new Registry();
-const { onDemand, observe, ...options } = init.options;
+const { onDemand, observe, queueRelay, ...options } = init.options;
+const queues = queueRelay ? relayQueueFront(queueRelay.secret) : undefined;
 // Requests this thread finished, handed to the main thread's observer twice a second.
 let observed: [string, number, number][] = [];
 const flushObserved = () => {
@@ -43,6 +45,7 @@ const gateway = createLocalGateway(
     ...options,
     source,
     registry,
+    ...(queues ? { queues } : {}),
     logger: pino({ level: init.logLevel, base: undefined }).child(init.logBindings),
     ...(onDemand ? { onDemand: (service: string) => send({ t: 'demand', service }) } : {}),
     ...(observe
@@ -59,6 +62,9 @@ port.on('message', (m: ToWorker) => {
       current = m.snapshot;
       for (const fn of listeners) fn(m.snapshot);
       send({ t: 'applied', version: m.snapshot.version });
+      return;
+    case 'queues':
+      queues?.connect(m.port);
       return;
     case 'listen': {
       const bound = m.tls ? gateway.listenTls(m.port, m.host) : gateway.listen(m.port, m.host);
