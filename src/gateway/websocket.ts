@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { countRequest, type GatewayCore, recordDone } from './core.js';
 import { pickEndpointByKey } from './groups/pick.js';
-import { connectionListed, filterRawHeaders } from './respond.js';
+import { asyncElsewhere, connectionListed, filterRawHeaders } from './respond.js';
 import { parseRoute } from './route.js';
 import type { Endpoint } from './types.js';
 import { upgradeTarget } from './upgrade-target.js';
@@ -53,7 +53,7 @@ export function handleUpgrade(
   if (svc.queue) {
     // An async service's WebSocket is a queue watch (src/queue), authenticated above.
     if (!core.queues) {
-      refuse(503, 'Service Unavailable; async queues are served by the gateway of pier server');
+      refuse(503, `Service Unavailable; ${asyncElsewhere(svc.name)}`);
       return;
     }
     client.once('close', () => {

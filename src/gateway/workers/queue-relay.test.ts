@@ -156,3 +156,26 @@ describe('async services with gateway workers (issue 14)', () => {
     expect(bothThreads()).toBe(true);
   });
 });
+
+describe('a gateway without the queue service (pier gateway --control)', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.gw.close();
+    h = undefined;
+  });
+
+  it('answers an async service 503, naming the control plane’s gateway, over HTTP and WebSocket', async () => {
+    h = await startGateway([service('jobs', [], { queue: ASYNC })]);
+    const r = await call(h.port, '/api/predict/jobs', { method: 'POST', headers: auth, body: 'x' });
+    expect(r.status).toBe(503);
+    expect(JSON.parse(r.body)).toMatchObject({ code: 'UNAVAILABLE' });
+    expect(JSON.parse(r.body).message).toContain("served by the control plane's gateway");
+    const ws = new WebSocket(`ws://127.0.0.1:${h.port}/api/predict/jobs?_watch_=true`, { headers: auth });
+    const status = await new Promise<number>((resolve) => {
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('error', () => resolve(-1));
+    });
+    ws.terminate();
+    expect(status).toBe(503);
+  });
+});
