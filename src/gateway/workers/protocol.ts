@@ -1,4 +1,7 @@
 import type { GatewayLimits, EndpointSnapshot } from '../types.js';
+
+/** Requests through each group endpoint, per member ('' for those no member took). */
+export type GroupCounts = Record<string, Record<string, number>>;
 import type { DiscoveryMode } from '../discovery.js';
 import type { SlotMap } from './board.js';
 
@@ -44,4 +47,6 @@ export type FromWorker =
   | { t: 'demand'; service: string }
   /** Finished requests for the main thread's observer (the console's history), batched. */
   | { t: 'observed'; records: [service: string, status: number, seconds: number][] }
+  /** This thread's group counts so far (stats().groups), sent when they change, at most twice a second. */
+  | { t: 'groups'; counts: GroupCounts }
   | { t: 'closed' };

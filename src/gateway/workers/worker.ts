@@ -40,6 +40,17 @@ const flushObserved = () => {
 };
 const observeTimer = observe ? setInterval(flushObserved, 500) : undefined;
 observeTimer?.unref();
+// Group counts for the main thread's stats() (`pier group desc`): cumulative, so a late one loses nothing.
+let groupsSent = '{}';
+const flushGroups = () => {
+  const counts = gateway.stats().groups ?? {};
+  const text = JSON.stringify(counts);
+  if (text === groupsSent) return;
+  groupsSent = text;
+  send({ t: 'groups', counts });
+};
+const groupsTimer = setInterval(flushGroups, 500);
+groupsTimer.unref();
 const gateway = createLocalGateway(
   {
     ...options,
@@ -80,7 +91,9 @@ port.on('message', (m: ToWorker) => {
     case 'close':
       gateway.close().then(() => {
         clearInterval(observeTimer);
+        clearInterval(groupsTimer);
         flushObserved();
+        flushGroups();
         send({ t: 'closed' });
         port.close();
       });
