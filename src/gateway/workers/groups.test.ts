@@ -1,13 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type Backend,
-  call,
-  type Harness,
-  service,
-  startBackend,
-  startGateway,
-} from '../../../test/support/gateway.js';
+import { type Backend, call, type Harness, service, startBackend } from '../../../test/support/gateway.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { createGateway } from '../gateway.js';
 import { createEndpointStore } from '../store.js';

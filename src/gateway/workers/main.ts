@@ -284,7 +284,8 @@ export function sumGroups(parts: readonly GroupCounts[]): GroupCounts {
   const out: GroupCounts = {};
   for (const part of parts) {
     for (const [group, row] of Object.entries(part)) {
-      const sum = (out[group] ??= {});
+      out[group] ??= {};
+      const sum = out[group];
       for (const [member, n] of Object.entries(row)) sum[member] = (sum[member] ?? 0) + n;
     }
   }
