@@ -118,6 +118,15 @@ describe('async services with gateway workers (issue 14)', () => {
       expect((await call(port, '/api/predict/jobs/nope', { headers: auth })).status).toBe(404);
       expect((await call(port, '/api/predict/jobs', { headers: { authorization: 'wrong' } })).status).toBe(401);
     }
+    // A put over the source's payload bound (1 KiB here): refused the same by either thread, big body or not.
+    for (const size of [2048, 512 * 1024]) {
+      for (let i = 0; i < 4; i++) {
+        const big = await call(port, '/api/predict/jobs', { method: 'POST', headers: auth, body: 'x'.repeat(size) });
+        expect(big.status).toBe(413);
+        expect(JSON.parse(big.body).message).toContain('max_payload_size_kb');
+      }
+    }
+    expect((await call(port, '/api/predict/jobs?_count_=true', { headers: auth })).body).toBe('0');
     const attrs = JSON.parse((await call(port, '/api/predict/jobs/sink?_attrs_=true', { headers: auth })).body);
     expect(attrs['meta.name']).toBe('jobs/sink');
   });

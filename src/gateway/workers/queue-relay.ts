@@ -16,7 +16,8 @@ import type { QueueFront, ServiceRoute } from '../types.js';
  *
  * Each relayed call opens its own loopback connection (no keep-alive): a pooled
  * socket the server closed while idle would fail a put whose body is already on
- * its way, and it cannot be replayed.
+ * its way, and it cannot be replayed. A body goes only after `100 Continue`
+ * (RFC 9110 §10.1.1), which the main thread sends when its handler reads it.
  */
 
 const SECRET_HEADER = 'x-pier-queue-relay';
@@ -46,7 +47,7 @@ export function startQueueRelay(
     return { svc, subPath: q === -1 ? url : url.slice(0, q), query: q === -1 ? '' : url.slice(q + 1) };
   };
   // The worker's gateway already applied its limits; a watch or a long get may be quiet for minutes.
-  const server = createServer({ requestTimeout: 0 }, (req: IncomingMessage, res: ServerResponse) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const call = admit(req);
     if (typeof call === 'string') {
       res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
@@ -54,6 +55,14 @@ export function startQueueRelay(
       return;
     }
     front.handle(call.svc, call.subPath, call.query, req, res);
+  };
+  const server = createServer({ requestTimeout: 0 }, onRequest);
+  // A relayed body waits for `100 Continue`, sent once the handler starts reading it: a
+  // put refused unread (413) is answered before any of its body is sent, so the answer
+  // is never lost to the reset of a connection closed with unread bytes.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    req.once('resume', () => res.writeContinue());
+    onRequest(req, res);
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -92,9 +101,17 @@ export interface QueueRelayFront extends QueueFront {
 
 export function relayQueueFront(secret: string): QueueRelayFront {
   let port: number | undefined;
-  const target = (svc: ServiceRoute, subPath: string, query: string, req: IncomingMessage, upgrade: boolean) => {
+  const target = (
+    svc: ServiceRoute,
+    subPath: string,
+    query: string,
+    req: IncomingMessage,
+    upgrade: boolean,
+    body = false,
+  ) => {
     const headers = relayHeaders(req, upgrade);
     headers.push(SECRET_HEADER, secret, SERVICE_HEADER, svc.name);
+    if (body) headers.push('expect', '100-continue');
     return request({
       host: '127.0.0.1',
       port,
@@ -113,24 +130,38 @@ export function relayQueueFront(secret: string): QueueRelayFront {
         unavailable(res);
         return;
       }
-      const up = target(svc, subPath, query, req, false);
+      const body = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+      const up = target(svc, subPath, query, req, false, body);
+      let answered = false;
+      if (body) up.once('continue', () => req.pipe(up));
+      else up.end();
       up.once('response', (answer: IncomingMessage) => {
-        const headers = filterRawHeaders(answer.rawHeaders, []);
+        answered = true;
+        // The main thread's `connection: close` (after a refused put) reaches the caller too.
+        const close = /\bclose\b/i.test(String(answer.headers.connection ?? ''));
+        const headers = filterRawHeaders(answer.rawHeaders, close ? ['connection', 'close'] : []);
         res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
         answer.pipe(res);
+        // Answered without the body (never asked for): this loopback request is done.
+        answer.once('end', () => up.destroy());
+        // A connection lost mid-answer: the caller must not take a cut answer for a whole one.
+        answer.once('aborted', () => res.destroy());
         answer.once('error', () => res.destroy());
       });
-      up.once('error', () => (res.headersSent ? res.destroy() : unavailable(res)));
+      // After the answer began, an error is the request side's (a refusal before the whole
+      // body was sent): the answer itself is relayed or aborted above.
+      up.on('error', () => {
+        if (!answered) unavailable(res);
+      });
       // The caller left: the main thread's handler sees its side close too (a long get stops waiting).
       res.once('close', () => up.destroy());
-      req.pipe(up);
     },
     upgrade(svc, subPath, query, req, socket, head) {
       if (port === undefined) {
         socket.end(rawAnswer(503, 'Service Unavailable', 'UNAVAILABLE', NOT_READY));
         return;
       }
-      const up = target(svc, subPath, query, req, true);
+      const up = target(svc, subPath, query, req, true, false);
       let settled = false;
       up.once('upgrade', (answer: IncomingMessage, upstream: Socket, upHead: Buffer) => {
         settled = true;
@@ -191,7 +222,7 @@ function relayHeaders(req: IncomingMessage, upgrade: boolean): string[] {
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
-    if (lower === SECRET_HEADER || lower === SERVICE_HEADER || lower === 'host') continue;
+    if (lower === SECRET_HEADER || lower === SERVICE_HEADER || lower === 'host' || lower === 'expect') continue;
     if (lower === 'keep-alive' || lower === 'te' || lower === 'trailer' || lower.startsWith('proxy-')) continue;
     if (lower === 'transfer-encoding') continue; // node frames the piped body itself
     if ((lower === 'connection' || lower === 'upgrade') && !upgrade) continue;
