@@ -24,60 +24,66 @@ const outputOption = () =>
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 function serverFlags(cmd: Command): Command {
-  return cmd
-    .option('--home <dir>', 'state directory (default: $PIER_HOME or ./.pier)')
-    .option('--control-host <host>', 'control API address', '127.0.0.1')
-    .option('--control-port <port>', 'control API port (0 picks a free one)', '9090')
-    .option('--gateway-host <host>', 'gateway address', '0.0.0.0')
-    .option('--gateway-port <port>', 'gateway port (0 picks a free one)', '8080')
-    .option('--log-level <level>', 'trace, debug, info, warn, error')
-    .option('--tls-cert <file>', 'PEM certificate: also serve the gateway over TLS (HTTP/2 and HTTP/1.1 by ALPN)')
-    .option('--tls-key <file>', 'PEM private key for --tls-cert')
-    .option('--gateway-tls-port <port>', 'TLS port of the gateway (with --tls-cert)', '8443')
-    .option(
-      '--runtime <runtime>',
-      'auto (images in podman/docker, the rest as processes), process, or container',
-      'auto',
-    )
-    .addOption(
-      new Option('--platform <platform>', 'where instances run: local (this machine) or kubernetes (pods)')
-        .choices(['local', 'kubernetes'])
-        .default('local'),
-    )
-    .option(
-      '--kubeconfig <file>',
-      'kubeconfig for --platform kubernetes (default: in-cluster, $KUBECONFIG, ~/.kube/config)',
-    )
-    .option('--namespace <ns>', 'namespace of the services with --platform kubernetes', 'default')
-    .option(
-      '--default-image <image>',
-      'image for command-only specs with --platform kubernetes (default python:3.12-slim)',
-    )
-    .option('--leader-elect', 'with --platform kubernetes: one of several replicas; only the holder of the Lease runs')
-    .option('--leader-lease <name>', 'the Lease for --leader-elect', 'pier-control-plane')
-    .option(
-      '--elastic-node-selector <labels>',
-      'labels of elastic nodes for burst_resource, k=v[,k=v] (default type=virtual-kubelet)',
-    )
-    .option(
-      '--elastic-toleration <key[=value]:effect>',
-      'what lets a pod onto elastic nodes; repeatable (default virtual-kubelet.io/provider:NoSchedule)',
-      (value: string, previous: string[] = []) => [...previous, value],
-    )
-    .addOption(discoveryOption())
-    .addOption(easSkewOption())
-    .addOption(gatewayWorkersOption())
-    .option(
-      '--queue-backend <url>',
-      "where async services' queues live: sqlite (<home>/queues.db) or redis://host:port[/db] (Redis Streams)",
-      'sqlite',
-    )
-    .addOption(
-      new Option('--metrics-auth <mode>', 'whether /metrics on the control port needs the admin token').choices([
-        'token',
-        'none',
-      ]),
-    );
+  return (
+    cmd
+      .option('--home <dir>', 'state directory (default: $PIER_HOME or ./.pier)')
+      .option('--control-host <host>', 'control API address', '127.0.0.1')
+      .option('--control-port <port>', 'control API port (0 picks a free one)', '9090')
+      .option('--gateway-host <host>', 'gateway address', '0.0.0.0')
+      .option('--gateway-port <port>', 'gateway port (0 picks a free one)', '8080')
+      .option('--log-level <level>', 'trace, debug, info, warn, error')
+      .option('--tls-cert <file>', 'PEM certificate: also serve the gateway over TLS (HTTP/2 and HTTP/1.1 by ALPN)')
+      .option('--tls-key <file>', 'PEM private key for --tls-cert')
+      .option('--gateway-tls-port <port>', 'TLS port of the gateway (with --tls-cert)', '8443')
+      .option(
+        '--runtime <runtime>',
+        'auto (images in podman/docker, the rest as processes), process, or container',
+        'auto',
+      )
+      .addOption(
+        new Option('--platform <platform>', 'where instances run: local (this machine) or kubernetes (pods)')
+          .choices(['local', 'kubernetes'])
+          .default('local'),
+      )
+      .option(
+        '--kubeconfig <file>',
+        'kubeconfig for --platform kubernetes (default: in-cluster, $KUBECONFIG, ~/.kube/config)',
+      )
+      .option('--namespace <ns>', 'namespace of the services with --platform kubernetes', 'default')
+      .option(
+        '--default-image <image>',
+        'image for command-only specs with --platform kubernetes (default python:3.12-slim)',
+      )
+      .option(
+        '--leader-elect',
+        'with --platform kubernetes: one of several replicas; only the holder of the Lease runs',
+      )
+      .option('--leader-lease <name>', 'the Lease for --leader-elect', 'pier-control-plane')
+      .option(
+        '--elastic-node-selector <labels>',
+        'labels of elastic nodes for burst_resource, k=v[,k=v] (default type=virtual-kubelet)',
+      )
+      .option(
+        '--elastic-toleration <key[=value]:effect>',
+        'what lets a pod onto elastic nodes; repeatable (default virtual-kubelet.io/provider:NoSchedule)',
+        (value: string, previous: string[] = []) => [...previous, value],
+      )
+      .addOption(discoveryOption())
+      .addOption(easSkewOption())
+      // auto, as for pier gateway: the other threads relay async services' queues to the main thread.
+      .addOption(gatewayWorkersOption())
+      .option(
+        '--queue-backend <url>',
+        "where async services' queues live: sqlite (<home>/queues.db) or redis://host:port[/db] (Redis Streams)",
+        'sqlite',
+      )
+      .addOption(
+        new Option('--metrics-auth <mode>', 'whether /metrics on the control port needs the admin token').choices([
+          'token',
+          'none',
+        ]),
+      )
+  );
 }
 
 /** Direct-mode discovery without a token: see docs/cli.md and src/gateway/discovery.ts. */
