@@ -71,8 +71,8 @@ function serverFlags(cmd: Command): Command {
       )
       .addOption(discoveryOption())
       .addOption(easSkewOption())
-      // 1 in pier server: its async services' queues are served by the main thread only.
-      .addOption(gatewayWorkersOption('1'))
+      // auto, as for pier gateway: the other threads relay async services' queues to the main thread.
+      .addOption(gatewayWorkersOption())
       .option(
         '--queue-backend <url>',
         "where async services' queues live: sqlite (<home>/queues.db) or redis://host:port[/db] (Redis Streams)",
@@ -95,11 +95,11 @@ function discoveryOption(): Option {
 }
 
 /** Gateway threads on one port (SO_REUSEPORT): see docs/cli.md and src/gateway/workers/. */
-function gatewayWorkersOption(defaultValue: '1' | 'auto'): Option {
+function gatewayWorkersOption(): Option {
   return new Option(
     '--gateway-workers <n>',
     'gateway threads accepting on the port: a number or auto (one per core)',
-  ).default(defaultValue);
+  ).default('auto');
 }
 
 /** Opt-in Date check of EAS-signed calls: see docs/cli.md and src/gateway/README.md. */
@@ -145,7 +145,7 @@ export function buildProgram(ctx: CommandContext, version: string, setExit: (cod
     .option('--log-level <level>', 'trace, debug, info, warn, error')
     .addOption(discoveryOption())
     .addOption(easSkewOption())
-    .addOption(gatewayWorkersOption('auto'))
+    .addOption(gatewayWorkersOption())
     .action((o) => foreground.gateway(ctx, o));
   serverFlags(program.command('up').argument('<file>', 'service spec (JSON or YAML)'))
     .description('start Pier here, create the service, wait for it, and show how to call it')

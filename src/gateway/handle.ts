@@ -5,7 +5,7 @@ import { groupOf, handleGroup } from './groups/handle.js';
 import { ProxyCall, upstreamHeaders } from './proxy.js';
 import { type Finish, RequestLog, refused, replyError } from './request-log.js';
 import { discoveryWithoutToken } from './discovery.js';
-import { sendError, sendJson } from './respond.js';
+import { asyncElsewhere, sendError, sendJson } from './respond.js';
 import { readSignedBody, SpooledBody } from './signed-body.js';
 import { parseRoute, type Route } from './route.js';
 import type { ServiceRoute } from './types.js';
@@ -130,7 +130,7 @@ function answerQueue(
     return;
   }
   if (!core.queues) {
-    fail(503, 'UNAVAILABLE', `${svc.name} is an async service; its queues are served by the gateway of pier server`);
+    fail(503, 'UNAVAILABLE', asyncElsewhere(svc.name));
     return;
   }
   res.once('close', () => finish('', res.statusCode, 0, 0));

@@ -108,3 +108,8 @@ export function copyResponseHeaders(raw: Buffer[], out: string[]): number {
   }
   return Number.isFinite(length) ? length : -1;
 }
+
+/** A gateway without the queue service (`pier gateway`): where to send an async service's calls instead. */
+export function asyncElsewhere(service: string): string {
+  return `${service} is an asynchronous service: asynchronous services are served by the control plane's gateway (the gateway port of pier server), not by pier gateway; send its queue calls there`;
+}

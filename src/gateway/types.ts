@@ -166,8 +166,8 @@ export interface GatewayStats {
   services: Record<string, ServiceStats & { /** Requests the activator holds (scale from zero). */ pending?: number }>;
   /**
    * Requests through each group endpoint so far, per member ('' for those no member
-   * took), counted by the thread serving them: with `--gateway-workers` > 1 only
-   * the main thread's (the Prometheus series sum every thread).
+   * took). With `--gateway-workers` > 1 every thread's, the other threads' as they
+   * reported them last (at most half a second ago).
    */
   groups?: Record<string, Record<string, number>>;
 }

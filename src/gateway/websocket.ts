@@ -1,13 +1,13 @@
 import { type IncomingMessage, request } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { AUTH_FORMS, checkAnyToken, checkAuthorization } from './auth.js';
-import { countRequest, type GatewayCore, recordDone, secretOf } from './core.js';
-import { connectionListed, filterRawHeaders } from './respond.js';
+import { countRequest, type GatewayCore, recordDone } from './core.js';
+import { pickEndpointByKey } from './groups/pick.js';
+import { asyncElsewhere, connectionListed, filterRawHeaders } from './respond.js';
 import { revisionCandidates } from './revisions.js';
 import { parseRoute } from './route.js';
 import type { Endpoint } from './types.js';
-import { hasValidCookie } from './webapp.js';
+import { upgradeTarget } from './upgrade-target.js';
 
 /**
  * WebSocket (any `Upgrade`) under /api/predict/<service>/… or /web/<service>/…:
@@ -25,67 +25,41 @@ export function handleUpgrade(
   head: Buffer,
 ) {
   const startedNs = process.hrtime.bigint();
-  const route = parseRoute(req.url ?? '/');
-  const svc = route && route.kind !== 'discovery' ? core.snapshot.services[route.service] : undefined;
-  let stats: { inflight: number } | undefined;
+  const parsed = parseRoute(req.url ?? '/');
+  const target = upgradeTarget(core, req, parsed);
+  const group = target.group;
+  let stats = target.svc ? countRequest(core, target.svc.name) : undefined;
+  const done = (instance: string, status: number, bytesIn: number, bytesOut: number) => {
+    const e = { method: 'GET', service: target.svc?.name ?? '', instance, status, startedNs, bytesIn, bytesOut };
+    recordDone(core, group === undefined ? e : { ...e, group });
+  };
   const refuse = (status: number, text: string, extra = '') => {
     const body = JSON.stringify({ code: status === 401 ? 'UNAUTHORIZED' : 'UPGRADE_FAILED', message: text });
     client.end(
       `HTTP/1.1 ${status} ${text.split(';')[0]}\r\nconnection: close\r\ncontent-type: application/json\r\n${extra}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
     if (stats) stats.inflight--;
-    if (svc)
-      recordDone(core, { method: 'GET', service: svc.name, instance: '', status, startedNs, bytesIn: 0, bytesOut: 0 });
+    stats = undefined;
+    if (target.svc || group !== undefined) done('', status, 0, 0);
   };
   client.on('error', () => client.destroy());
-  if (route && route.kind !== 'discovery' && !svc) {
-    // As for HTTP: without some service's token, an unknown name looks like a known one.
-    const known = checkAnyToken(
-      req.headers,
-      Object.values(core.snapshot.services).map((s) => secretOf(core, s)),
-    );
-    if (known !== 'ok') {
-      refuse(
-        401,
-        `Unauthorized; ${AUTH_FORMS}`,
-        known === 'missing' ? 'www-authenticate: Bearer realm="pier"\r\n' : '',
-      );
-      return;
-    }
-  }
-  if (!route || !svc || (route.kind === 'web' && !svc.enableWebservice)) {
-    refuse(404, 'Not Found');
+  if (target.kind === 'refuse') {
+    refuse(target.status, target.text, target.challenge ? 'www-authenticate: Bearer realm="pier"\r\n' : '');
     return;
   }
-  stats = countRequest(core, svc.name);
-  const counted = stats;
-  const cookieOk = route.kind === 'web' && hasValidCookie(req.headers, svc.name, svc.token);
-  const verdict = cookieOk ? 'ok' : checkAuthorization(req, route, secretOf(core, svc), core.eas).kind;
-  if (verdict === 'missing') {
-    refuse(401, `Unauthorized; ${AUTH_FORMS}`, 'www-authenticate: Bearer realm="pier"\r\n');
-    return;
-  }
-  if (verdict !== 'ok') {
-    refuse(401, `Unauthorized; ${AUTH_FORMS}`);
-    return;
-  }
+  const { svc, affinity } = target;
+  // A target to serve comes from a route.
+  const route = parsed!;
+  const counted = stats!;
   if (svc.queue) {
     // An async service's WebSocket is a queue watch (src/queue), authenticated above.
     if (!core.queues) {
-      refuse(503, 'Service Unavailable; async queues are served by the gateway of pier server');
+      refuse(503, `Service Unavailable; ${asyncElsewhere(svc.name)}`);
       return;
     }
     client.once('close', () => {
       counted.inflight--;
-      recordDone(core, {
-        method: 'GET',
-        service: svc.name,
-        instance: '',
-        status: 101,
-        startedNs,
-        bytesIn: 0,
-        bytesOut: 0,
-      });
+      done('', 101, 0, 0);
     });
     core.queues.upgrade(svc, route.subPath, route.query, req, client, head);
     return;
@@ -95,9 +69,13 @@ export function handleUpgrade(
   const tried = new Set<string>();
   const attempt = (): void => {
     const untried = list.filter((e) => !tried.has(e.instanceId));
-    // A revision split picks the revision first; the policy then picks within it.
+    // A revision split picks the revision first; the policy (or a group's affinity
+    // key, rendezvous hashing as for HTTP) then picks within it.
     const open = revisionCandidates(svc.traffic, untried, core.proxy.random);
-    const ep = core.proxy.policy(open, core.proxy.outstanding, core.proxy.random);
+    const ep =
+      affinity === undefined
+        ? core.proxy.policy(open, core.proxy.outstanding, core.proxy.random)
+        : pickEndpointByKey(open, affinity);
     if (!ep || tried.size > core.proxy.retries) {
       refuse(503, 'Service Unavailable; no healthy upstream');
       return;
@@ -150,25 +128,16 @@ export function handleUpgrade(
       res.on('data', (c: Buffer) => {
         bytesOut += c.length;
       });
-      const done = () => {
+      const finished = () => {
         tunnels.delete(client);
         counted.inflight--;
         stats = undefined;
         endClient(client);
         res.destroy();
-        const status = res.statusCode ?? 502;
-        recordDone(core, {
-          method: 'GET',
-          service: svc.name,
-          instance: ep.instanceId,
-          status,
-          startedNs,
-          bytesIn: 0,
-          bytesOut,
-        });
+        done(ep.instanceId, res.statusCode ?? 502, 0, bytesOut);
       };
-      res.once('end', done);
-      res.once('error', done);
+      res.once('end', finished);
+      res.once('error', finished);
     });
     up.once('upgrade', (res: IncomingMessage, upstream: Socket, upHead: Buffer) => {
       settled = true;
@@ -191,15 +160,7 @@ export function handleUpgrade(
         tunnels.delete(client);
         counted.inflight--;
         core.upstreams.closeTunnel(state);
-        recordDone(core, {
-          method: 'GET',
-          service: svc.name,
-          instance: ep.instanceId,
-          status: 101,
-          startedNs,
-          bytesIn: upstream.bytesWritten,
-          bytesOut: upstream.bytesRead,
-        });
+        done(ep.instanceId, 101, upstream.bytesWritten, upstream.bytesRead);
       };
       upstream.once('close', close);
       client.once('close', close);
@@ -214,8 +175,7 @@ export function handleUpgrade(
       tunnels.delete(client);
       if (stats) stats.inflight--;
       stats = undefined;
-      const entry = { method: 'GET', service: svc.name, instance: ep.instanceId, status: 499, startedNs };
-      recordDone(core, { ...entry, bytesIn: 0, bytesOut: 0 });
+      done(ep.instanceId, 499, 0, 0);
     });
     up.end();
   };

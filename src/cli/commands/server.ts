@@ -126,13 +126,28 @@ function easSkew(raw: string | undefined): { easMaxDateSkewSeconds?: number } {
   return { easMaxDateSkewSeconds: parseCount(raw, '--eas-max-date-skew', 1) };
 }
 
-/** `--gateway-workers N|auto`: auto is one thread per core the process may use. */
-export function gatewayWorkers(raw: string | undefined): number {
-  if (raw === undefined || raw === 'auto') return Math.min(64, availableParallelism());
+/**
+ * `--gateway-workers N|auto`: auto is one thread per core the process may use,
+ * where the kernel spreads connections over SO_REUSEPORT sockets; elsewhere
+ * (macOS, Windows) node refuses `reusePort` (nodejs/node#61018), so auto is 1
+ * and a number above 1 is refused up front.
+ */
+export function gatewayWorkers(raw: string | undefined, platform: NodeJS.Platform = process.platform): number {
+  const balanced = REUSEPORT_PLATFORMS.has(platform);
+  if (raw === undefined || raw === 'auto') return balanced ? Math.min(64, availableParallelism()) : 1;
   const n = parseCount(raw, '--gateway-workers', 1);
   if (n > 64) throw new CliError(2, `--gateway-workers must be auto or an integer from 1 to 64, got "${raw}"`);
+  if (n > 1 && !balanced) {
+    throw new CliError(
+      2,
+      `--gateway-workers ${n} needs SO_REUSEPORT load balancing (Linux, FreeBSD, Solaris, AIX), not on ${platform}; use 1 or auto`,
+    );
+  }
   return n;
 }
+
+/** Where node's `listen({reusePort: true})` works (the node:net docs). */
+const REUSEPORT_PLATFORMS = new Set<NodeJS.Platform>(['linux', 'freebsd', 'sunos', 'aix']);
 
 function tlsOptions(ctx: CommandContext, flags: ServerFlags) {
   if (!flags.tlsCert && !flags.tlsKey) return {};

@@ -26,9 +26,23 @@ export function resolveGroupTarget(
   headers: IncomingHttpHeaders,
   random: () => number,
 ): GroupTarget {
-  const key = affinityKey(headers, group.affinity);
   const header = headers[MEMBER_HEADER];
   const pinned = pathMember ?? (typeof header === 'string' && header !== '' ? header : undefined);
+  return pickGroupTarget(group, services, pinned, affinityKey(headers, group.affinity), random);
+}
+
+/**
+ * The same choice once the caller has read the pinned name and the affinity key
+ * (gRPC names its target in the metadata entry HTTP pins with, so it reads them
+ * its own way).
+ */
+export function pickGroupTarget(
+  group: GroupRoute,
+  services: Readonly<Record<string, ServiceRoute>>,
+  pinned: string | undefined,
+  key: string | undefined,
+  random: () => number,
+): GroupTarget {
   if (pinned !== undefined) {
     const svc = group.members.some((m) => m.service === pinned) ? services[pinned] : undefined;
     if (!svc) return { kind: 'not-member', member: pinned };

@@ -7,6 +7,7 @@ import {
 } from 'node:http2';
 import type { TimerHandle } from '../../clock.js';
 import type { GatewayCore } from '../core.js';
+import { pickEndpointByKey } from '../groups/pick.js';
 import { revisionCandidates } from '../revisions.js';
 import type { Endpoint, ServiceRoute } from '../types.js';
 import type { InstanceState } from '../upstreams.js';
@@ -55,6 +56,8 @@ export class GrpcCall {
   /** The client's request data is being forwarded (listeners attached once per call). */
   private forwarding = false;
   private clientEnded = false;
+  /** A group's affinity value: the instance is picked by consistent hashing on it, not by the policy. */
+  affinity: string | undefined = undefined;
 
   constructor(
     private readonly deps: GrpcDeps,
@@ -101,11 +104,10 @@ export class GrpcCall {
       this.fail(GrpcStatus.RESOURCE_EXHAUSTED, `every instance of "${svc.name}" is busy and its queue is full`);
       return;
     }
-    // A revision split picks the revision first; the policy then picks within it.
-    const ep = policy(
-      revisionCandidates(svc.traffic, healthy.length > 0 ? healthy : open, random),
-      outstanding,
-      random,
+    // A revision split picks the revision first; the policy (or the affinity key) then picks within it.
+    const pool = revisionCandidates(svc.traffic, healthy.length > 0 ? healthy : open, random);
+    const ep = (
+      this.affinity === undefined ? policy(pool, outstanding, random) : pickEndpointByKey(pool, this.affinity)
     )!;
     const state = upstreams.state(svc.name, ep);
     this.state = state;

@@ -1,14 +1,16 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { tokenSecret } from '../auth.js';
-import { countRequest, recordDone, secretOf } from '../core.js';
-import { GrpcCall, type GrpcDeps } from './call.js';
-import { GrpcStatus, httpEquivalent, sendTrailersOnly } from './status.js';
-import { checkGrpcToken, GRPC_AUTH_FORMS, grpcServiceName } from './target.js';
-import { parseGrpcTimeout } from './timeout.js';
+import { recordDone, secretOf } from '../core.js';
+import type { GrpcDeps } from './call.js';
+import { callRecord, forward } from './forward.js';
+import { handleGroupCall } from './group.js';
+import { GrpcStatus, sendTrailersOnly } from './status.js';
+import { authFailure, checkGrpcToken, grpcTarget } from './target.js';
 
 /**
- * The gRPC pipeline, the HTTP one's twin: service (metadata or :authority) →
- * enable_grpc → token → rate limit → forward. Every gateway-made answer is a
+ * The gRPC pipeline, the HTTP one's twin: service or group (metadata or
+ * :authority) → enable_grpc → token → rate limit → forward (a group picks its
+ * member first, group.ts). Every gateway-made answer is a
  * proper gRPC status; metrics and the access log record the HTTP equivalent.
  */
 export function handleGrpcStream(deps: GrpcDeps, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
@@ -19,14 +21,20 @@ export function handleGrpcStream(deps: GrpcDeps, stream: ServerHttp2Stream, head
     refuseNonGrpc(stream);
     return;
   }
-  const name = grpcServiceName(headers);
-  const svc = name === undefined ? undefined : core.snapshot.services[name];
+  const { services, groups } = core.snapshot;
+  const target = grpcTarget(headers, (n) => groups?.[n] !== undefined && services[n] === undefined);
+  const group = target && services[target.name] === undefined ? groups?.[target.name] : undefined;
+  if (group) {
+    handleGroupCall(deps, stream, headers, group, target!.member, startedNs);
+    return;
+  }
+  const name = target?.name;
+  const svc = name === undefined ? undefined : services[name];
   if (name !== undefined && !svc) {
     // As for HTTP: a caller holding no service's token cannot tell unknown names from known ones.
-    const verdict = anyServiceToken(deps, headers);
+    const verdict = anyToken(deps, headers);
     if (verdict !== 'ok') {
-      const what = verdict === 'wrong' ? 'wrong token' : `${verdict} authorization metadata`;
-      sendTrailersOnly(stream, GrpcStatus.UNAUTHENTICATED, `${what}; ${GRPC_AUTH_FORMS}`);
+      sendTrailersOnly(stream, GrpcStatus.UNAUTHENTICATED, authFailure(verdict));
       recordDone(core, { method: 'GRPC', service: '', instance: '', status: 401, startedNs, bytesIn: 0, bytesOut: 0 });
       return;
     }
@@ -42,31 +50,13 @@ export function handleGrpcStream(deps: GrpcDeps, stream: ServerHttp2Stream, head
     recordDone(core, { method: 'GRPC', service: '', instance: '', status: 404, startedNs, bytesIn: 0, bytesOut: 0 });
     return;
   }
-  const stats = countRequest(core, svc.name);
-  const finish = (instance: string, status: number, bytesIn: number, bytesOut: number) => {
-    stats.inflight--;
-    const http = httpEquivalent(status);
-    recordDone(core, { method: 'GRPC', service: svc.name, instance, status: http, startedNs, bytesIn, bytesOut });
-  };
-  const reply = (status: number, message: string) => {
-    sendTrailersOnly(stream, status, message);
-    finish('', status, 0, 0);
-  };
+  const done = callRecord(deps, svc, undefined, startedNs);
   const verdict = checkGrpcToken(headers, secretOf(core, svc));
   if (verdict !== 'ok') {
-    const what = verdict === 'wrong' ? 'wrong token' : `${verdict} authorization metadata`;
-    reply(GrpcStatus.UNAUTHENTICATED, `${what}; ${GRPC_AUTH_FORMS}`);
+    done.reply(stream, GrpcStatus.UNAUTHENTICATED, authFailure(verdict));
     return;
   }
-  if (!core.limiter.allow(svc.name, svc.rpc.rate_limit, core.clock.now())) {
-    reply(GrpcStatus.RESOURCE_EXHAUSTED, `more than rpc.rate_limit (${svc.rpc.rate_limit}) calls per second`);
-    return;
-  }
-  const timeoutMs = parseGrpcTimeout(headers['grpc-timeout']);
-  const call = new GrpcCall(deps, stream, headers, svc, timeoutMs, (c) =>
-    finish(c.instance, c.status, c.bytesIn, c.bytesOut),
-  );
-  call.start();
+  forward(deps, stream, headers, svc, done, undefined);
 }
 
 function isGrpc(contentType: string | undefined): boolean {
@@ -90,12 +80,13 @@ function noop(): void {}
 
 const NO_SECRET = tokenSecret('');
 
-/** checkGrpcToken against every service, no early exit: 'ok' when some service's token was sent. */
-function anyServiceToken(deps: GrpcDeps, headers: IncomingHttpHeaders): 'ok' | 'missing' | 'malformed' | 'wrong' {
+/** checkGrpcToken against every service and group, no early exit: 'ok' when one's token was sent. */
+function anyToken(deps: GrpcDeps, headers: IncomingHttpHeaders): 'ok' | 'missing' | 'malformed' | 'wrong' {
   let verdict = checkGrpcToken(headers, NO_SECRET);
   if (verdict === 'ok') verdict = 'wrong';
-  for (const s of Object.values(deps.core.snapshot.services)) {
-    if (checkGrpcToken(headers, secretOf(deps.core, s)) === 'ok') verdict = 'ok';
-  }
+  const { services, groups } = deps.core.snapshot;
+  for (const s of Object.values(services)) if (checkGrpcToken(headers, secretOf(deps.core, s)) === 'ok') verdict = 'ok';
+  for (const g of Object.values(groups ?? {}))
+    if (checkGrpcToken(headers, secretOf(deps.core, g)) === 'ok') verdict = 'ok';
   return verdict;
 }

@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import { AggregatorRegistry, type Metric, Registry } from 'prom-client';
 import { createLocalGateway, type Gateway, type GatewayOptions } from '../gateway.js';
 import type { EndpointSnapshot, EndpointSource, GatewayStats } from '../types.js';
 import { Board, boardBytes } from './board.js';
-import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import type { FromWorker, GroupCounts, ToWorker, WorkerInit } from './protocol.js';
+import { startQueueRelay } from './queue-relay.js';
 import { SlotAllocator } from './slots.js';
 
 /**
@@ -50,6 +52,8 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
   const slots = new SlotAllocator(board, threads);
   const instanceService = new Map<string, string>();
   const peers: Peer[] = [];
+  /** Each worker thread's latest group counts, by thread (index 0 unused: this thread's are local). */
+  const peerGroups: GroupCounts[] = [];
   const listeners = new Set<(s: EndpointSnapshot) => void>();
   let current = opts.source.current();
 
@@ -80,6 +84,11 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
   });
   slots.ack(0, current.version);
 
+  // Async services' queues live in this thread: the other threads relay their calls here.
+  const queueSecret = randomBytes(32).toString('base64url');
+  const queueRelay = opts.queues
+    ? startQueueRelay(opts.queues, (name) => current.services[name], queueSecret)
+    : undefined;
   const own = new Registry();
   const local = createLocalGateway({ ...opts, workers: 1, source: relay, registry: own }, board);
   const logger = opts.logger ?? pino({ level: 'silent' });
@@ -124,6 +133,7 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
         ...(opts.easMaxDateSkewSeconds ? { easMaxDateSkewSeconds: opts.easMaxDateSkewSeconds } : {}),
         onDemand: opts.onDemand !== undefined,
         observe: opts.observer !== undefined,
+        ...(queueRelay ? { queueRelay: { secret: queueSecret } } : {}),
       },
     };
     const worker = new Worker(new URL('./entry.mjs', import.meta.url), { workerData: init });
@@ -142,6 +152,7 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
       if (m.t === 'ready') readyResolve();
       else if (m.t === 'applied') slots.ack(thread, m.version);
       else if (m.t === 'demand') opts.onDemand?.(m.service);
+      else if (m.t === 'groups') peerGroups[thread] = m.counts;
       else if (m.t === 'observed')
         for (const [service, status, seconds] of m.records) opts.observer?.record(service, status, seconds);
       else if (m.t === 'listening' || m.t === 'metrics') {
@@ -155,6 +166,11 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
   }
 
   const listenAll = async (port: number, host: string, tls: boolean) => {
+    if (queueRelay) {
+      const relayPort = await queueRelay.ready;
+      // Before any listen: a thread never takes a queue call without knowing where to relay it.
+      post({ t: 'queues', port: relayPort });
+    }
     const bound = tls ? await local.listenTls(port, host) : await local.listen(port, host);
     const answers = await Promise.all(
       peers.map(async (p) => {
@@ -225,6 +241,7 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
         }),
       );
       await local.close();
+      await queueRelay?.close();
       for (const name of series) registry.removeSingleMetric(name);
     },
     stats() {
@@ -242,9 +259,8 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
         services[name] ??= { requests: 0, inflight: 0, instances: {} };
         services[name]!.instances[id] = { requests: board.instanceRequests(slot), inflight: board.inflight(slot) };
       }
-      // Group counts are per thread (types.ts): this thread's.
-      const groups = local.stats().groups;
-      return groups ? { services, groups } : { services };
+      const groups = sumGroups([local.stats().groups ?? {}, ...peerGroups.filter(Boolean)]);
+      return Object.keys(groups).length > 0 ? { services, groups } : { services };
     },
     inflight,
     perThread: () => Array.from({ length: threads }, (_, t) => board.threadRequests(t)),
@@ -261,4 +277,17 @@ export function createWorkerGateway(opts: GatewayOptions): WorkerGateway {
       }
     },
   };
+}
+
+/** Group counts of several threads, added up. */
+export function sumGroups(parts: readonly GroupCounts[]): GroupCounts {
+  const out: GroupCounts = {};
+  for (const part of parts) {
+    for (const [group, row] of Object.entries(part)) {
+      out[group] ??= {};
+      const sum = out[group];
+      for (const [member, n] of Object.entries(row)) sum[member] = (sum[member] ?? 0) + n;
+    }
+  }
+  return out;
 }

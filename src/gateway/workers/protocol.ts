@@ -1,4 +1,7 @@
 import type { GatewayLimits, EndpointSnapshot } from '../types.js';
+
+/** Requests through each group endpoint, per member ('' for those no member took). */
+export type GroupCounts = Record<string, Record<string, number>>;
 import type { DiscoveryMode } from '../discovery.js';
 import type { SlotMap } from './board.js';
 
@@ -23,12 +26,16 @@ export interface WorkerInit {
     onDemand: boolean;
     /** The main thread has an observer (the console's history) to feed. */
     observe: boolean;
+    /** The main thread serves async services' queues: relay them there (queue-relay.ts) with this secret. */
+    queueRelay?: { secret: string };
   };
 }
 
 export type ToWorker =
   | { t: 'snapshot'; snapshot: EndpointSnapshot; slots: SlotMap }
   | { t: 'listen'; id: number; port: number; host: string; tls: boolean }
+  /** Where the main thread's queue relay listens; sent before the first listen. */
+  | { t: 'queues'; port: number }
   | { t: 'metrics'; id: number }
   | { t: 'close' };
 
@@ -40,4 +47,6 @@ export type FromWorker =
   | { t: 'demand'; service: string }
   /** Finished requests for the main thread's observer (the console's history), batched. */
   | { t: 'observed'; records: [service: string, status: number, seconds: number][] }
+  /** This thread's group counts so far (stats().groups), sent when they change, at most twice a second. */
+  | { t: 'groups'; counts: GroupCounts }
   | { t: 'closed' };

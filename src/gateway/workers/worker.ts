@@ -5,6 +5,7 @@ import { createLocalGateway } from '../gateway.js';
 import type { EndpointSnapshot, EndpointSource } from '../types.js';
 import { Board } from './board.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { relayQueueFront } from './queue-relay.js';
 
 /**
  * One gateway worker thread: a full gateway (same pipeline as the main thread's)
@@ -28,7 +29,8 @@ const source: EndpointSource = {
   },
 };
 const registry = new Registry();
-const { onDemand, observe, ...options } = init.options;
+const { onDemand, observe, queueRelay, ...options } = init.options;
+const queues = queueRelay ? relayQueueFront(queueRelay.secret) : undefined;
 // Requests this thread finished, handed to the main thread's observer twice a second.
 let observed: [string, number, number][] = [];
 const flushObserved = () => {
@@ -38,11 +40,23 @@ const flushObserved = () => {
 };
 const observeTimer = observe ? setInterval(flushObserved, 500) : undefined;
 observeTimer?.unref();
+// Group counts for the main thread's stats() (`pier group desc`): cumulative, so a late one loses nothing.
+let groupsSent = '{}';
+const flushGroups = () => {
+  const counts = gateway.stats().groups ?? {};
+  const text = JSON.stringify(counts);
+  if (text === groupsSent) return;
+  groupsSent = text;
+  send({ t: 'groups', counts });
+};
+const groupsTimer = setInterval(flushGroups, 500);
+groupsTimer.unref();
 const gateway = createLocalGateway(
   {
     ...options,
     source,
     registry,
+    ...(queues ? { queues } : {}),
     logger: pino({ level: init.logLevel, base: undefined }).child(init.logBindings),
     ...(onDemand ? { onDemand: (service: string) => send({ t: 'demand', service }) } : {}),
     ...(observe
@@ -60,6 +74,9 @@ port.on('message', (m: ToWorker) => {
       for (const fn of listeners) fn(m.snapshot);
       send({ t: 'applied', version: m.snapshot.version });
       return;
+    case 'queues':
+      queues?.connect(m.port);
+      return;
     case 'listen': {
       const bound = m.tls ? gateway.listenTls(m.port, m.host) : gateway.listen(m.port, m.host);
       bound.then(
@@ -74,7 +91,9 @@ port.on('message', (m: ToWorker) => {
     case 'close':
       gateway.close().then(() => {
         clearInterval(observeTimer);
+        clearInterval(groupsTimer);
         flushObserved();
+        flushGroups();
         send({ t: 'closed' });
         port.close();
       });
