@@ -11,6 +11,7 @@ import { DB_FILE, MIGRATIONS } from '../../src/store/index.js';
 
 /** The store schema Pier had before the seam (migrations 1-2). */
 const LEGACY_VERSION = 2;
+const LEGACY_TABLES = new Set(['services', 'revisions', 'events', 'instances', 'settings', 'sqlite_sequence']);
 
 export function downgradeToLegacyHome(home: string): number {
   const db = new Database(join(home, DB_FILE));
@@ -32,9 +33,10 @@ export function downgradeToLegacyHome(home: string): number {
          FROM local_instances`,
       );
       const moved = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM instances').get()?.n ?? 0;
-      // Tables of later store migrations (3: component versions, 4: groups) did not exist yet.
-      db.exec('DROP TABLE local_instances; DROP TABLE component_versions');
-      db.exec('DROP TABLE IF EXISTS group_members; DROP TABLE IF EXISTS groups');
+      // Tables of later store migrations (component versions, groups, revision traffic…)
+      // did not exist yet: keep only the legacy schema's.
+      const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all();
+      for (const { name } of tables) if (!LEGACY_TABLES.has(name)) db.exec(`DROP TABLE "${name}"`);
       db.pragma(`user_version = ${LEGACY_VERSION}`);
       return moved;
     });

@@ -61,7 +61,10 @@ export function startQueueRelay(
   // put refused unread (413) is answered before any of its body is sent, so the answer
   // is never lost to the reset of a connection closed with unread bytes.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    req.once('resume', () => res.writeContinue());
+    // Node resumes an unread body itself once the answer is out (to discard it): no `100` then.
+    req.once('resume', () => {
+      if (!res.headersSent) res.writeContinue();
+    });
     onRequest(req, res);
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
