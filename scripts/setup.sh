@@ -26,6 +26,8 @@ have mvn || need+=(maven)
 have java || need+=(default-jdk-headless)
 # The Redis Streams queue backend's tests start their own redis-server (test/support/redis.ts).
 have redis-server || need+=(redis-server)
+# Pier's own image is built from a Debian 12 root file system made with mmdebstrap (test/deploy/).
+have mmdebstrap || need+=(mmdebstrap)
 
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
@@ -42,6 +44,9 @@ fi
 # The real Kubernetes control plane the platform tests run against, built once from
 # Go modules (about 10 minutes cold on two cores; test/kubernetes/README.md).
 bash test/kubernetes/build.sh
+
+# The base that Pier's Containerfile is built on in test/deploy/image.test.ts.
+bash test/deploy/base-image.sh
 
 # The SDKs' own packages (PyPI, Maven Central), each in a cache of its own.
 for sdk in test/sdk/*/setup.sh; do
