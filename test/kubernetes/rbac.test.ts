@@ -101,6 +101,8 @@ let c: Cluster;
 let upError: Error | undefined;
 let pier: TestPier | undefined;
 let gateway: { url: string; close(): Promise<void> } | undefined;
+/** The service token the first Pier made, which the rebuilt one must read back from its Secret. */
+let token = '';
 
 function cluster(): Cluster {
   if (upError) throw upError;
@@ -173,11 +175,30 @@ const describeService = async (name: string) =>
   (await running().api<ServiceDescription>('GET', `/api/v1/services/${name}`)).body;
 
 async function untilRunning(name: string, ready: number, what: string): Promise<void> {
-  await waitOnCluster(
-    () => describeService(name),
-    (d) => d.status === 'Running' && d.instances.ready === ready,
-    what,
-  );
+  try {
+    await waitOnCluster(
+      () => describeService(name),
+      (d) => d.status === 'Running' && d.instances.ready === ready,
+      what,
+    );
+  } catch (err) {
+    // What the cluster holds, to tell a Pier that misreads from pods that really wait.
+    const pods = await kubeOk<KubeList<{ metadata: { name: string }; status?: unknown }>>(
+      cluster(),
+      'GET',
+      `/api/v1/namespaces/${ns}/pods`,
+    );
+    const summary = pods.items.map((p) => ({ name: p.metadata.name, status: p.status }));
+    const nodes = await kubeOk<KubeList<{ metadata: { name: string }; status: { conditions?: unknown[] } }>>(
+      cluster(),
+      'GET',
+      '/api/v1/nodes',
+    );
+    const ready = nodes.items.map((n) => [n.metadata.name, JSON.stringify(n.status.conditions)]);
+    throw new Error(
+      `${(err as Error).message}\npods: ${JSON.stringify(summary).slice(0, 3000)}\nnodes: ${JSON.stringify(ready).slice(0, 3000)}`,
+    );
+  }
 }
 
 describe('the RBAC of deploy/kubernetes', () => {
@@ -246,9 +267,19 @@ describe('the RBAC of deploy/kubernetes', () => {
     };
     expect((await running().api('POST', '/api/v1/services', spec)).status).toBe(201);
     await untilRunning('audited', 2, 'audited Running');
+    await waitOnCluster(
+      () =>
+        kubeOk<{ metadata: { generation: number }; status?: { observedGeneration?: number; status?: string } }>(
+          cluster(),
+          'GET',
+          `/apis/pier.dev/v1alpha1/namespaces/${ns}/pierservices/audited`,
+        ),
+      (o) => o.status?.observedGeneration === o.metadata.generation && o.status?.status === 'Running',
+      'its PierService status written',
+    );
     // Modify (a new revision), scale, restart of one instance.
     const modified = { ...spec, containers: [{ ...spec.containers[0], env: [{ name: 'MODE', value: 'audit' }] }] };
-    expect((await running().api('PATCH', '/api/v1/services/audited', modified)).status).toBe(200);
+    expect((await running().api('PATCH', '/api/v1/services/audited', { replace: modified })).status).toBe(200);
     await waitOnCluster(
       () => describeService('audited'),
       (d) => d.revision === 2 && d.status === 'Running' && d.instances.ready === 2,
@@ -308,7 +339,7 @@ describe('the RBAC of deploy/kubernetes', () => {
       logLevel: 'warn',
       kubernetes: { kubeconfig: await serviceAccountKubeconfig('pier-gateway'), namespace: ns },
     });
-    const token = (await describeService('audited')).token;
+    token = (await describeService('audited')).token;
     const url = `${gateway.url}/api/predict/audited`;
     // No backend listens at the pods' addresses: a routed service with its token gets past auth (5xx).
     await waitOnCluster(
@@ -324,8 +355,14 @@ describe('the RBAC of deploy/kubernetes', () => {
     await running().close();
     pier = undefined;
     pier = await startPier(await serviceAccountKubeconfig('pier'));
-    await untilRunning('audited', 3, 'audited rebuilt from its object');
-    expect((await describeService('audited')).revision).toBe(2);
+    // Rebuilt: the revision from the object's status, the older ones from ControllerRevisions, the token from its Secret.
+    const rebuilt = await waitOnCluster(
+      () => running().api<ServiceDescription>('GET', '/api/v1/services/audited'),
+      (r) => r.status === 200 && r.body.revisions.length === 2,
+      'audited rebuilt from its object',
+    );
+    expect(rebuilt.body.revision).toBe(2);
+    expect(rebuilt.body.token).toBe(token);
     expect((await running().api('DELETE', '/api/v1/services/audited')).status).toBe(200);
     await waitOnCluster(
       async () =>
