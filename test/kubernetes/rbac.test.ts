@@ -375,6 +375,50 @@ describe('the RBAC of deploy/kubernetes', () => {
     pier = undefined;
   });
 
+  // usageByUser counts "create" for a server-side apply answered 201: the audit log
+  // shows only the PATCH, but the apiserver also authorizes create when the apply makes the object.
+  it('needs create for a server-side apply that makes an object', async () => {
+    const account = 'apply-probe';
+    await kubeOk(cluster(), 'POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: account } });
+    const role = (verbs: string[]) => ({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: account, namespace: ns },
+      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs }],
+    });
+    const roles = `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`;
+    await kubeOk(cluster(), 'POST', roles, role(['patch']));
+    await kubeOk(cluster(), 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+      metadata: { name: account },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: account },
+      subjects: [{ kind: 'ServiceAccount', name: account, namespace: ns }],
+    });
+    const { status } = await kubeOk<{ status: { token: string } }>(
+      cluster(),
+      'POST',
+      `/api/v1/namespaces/${ns}/serviceaccounts/${account}/token`,
+      { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } },
+    );
+    const asProbe = { ...cluster(), token: status.token };
+    const apply = () =>
+      kube<{ message?: string }>(
+        asProbe,
+        'PATCH',
+        `/api/v1/namespaces/${ns}/configmaps/probe?fieldManager=probe`,
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'probe' } },
+        'application/apply-patch+yaml',
+      );
+    const refused = await apply();
+    expect(refused.status).toBe(403);
+    expect(refused.body.message).toContain('cannot create resource "configmaps"');
+    await kubeOk(cluster(), 'PUT', `${roles}/${account}`, role(['patch', 'create']));
+    await waitOnCluster(
+      async () => (await apply()).status,
+      (s) => s === 201,
+      'the apply allowed with create',
+    );
+  });
+
   it.each([
     ['pier', pierUser],
     ['pier-gateway', gatewayUser],
