@@ -267,7 +267,17 @@ describe('the RBAC of deploy/kubernetes', () => {
     };
     expect((await running().api('POST', '/api/v1/services', spec)).status).toBe(201);
     await untilRunning('audited', 2, 'audited Running');
-    // Modified at once: the mirror must not undo it with the object it has just written (plan.ts ownWrite).
+    // Its object's status first: a modify before it can be undone by the mirror.
+    await waitOnCluster(
+      () =>
+        kubeOk<{ metadata: { generation: number }; status?: { observedGeneration?: number; status?: string } }>(
+          cluster(),
+          'GET',
+          `/apis/pier.dev/v1alpha1/namespaces/${ns}/pierservices/audited`,
+        ),
+      (o) => o.status?.observedGeneration === o.metadata.generation && o.status?.status === 'Running',
+      'its PierService status written',
+    );
     // Modify (a new revision), scale, restart of one instance.
     const modified = { ...spec, containers: [{ ...spec.containers[0], env: [{ name: 'MODE', value: 'audit' }] }] };
     expect((await running().api('PATCH', '/api/v1/services/audited', { replace: modified })).status).toBe(200);
@@ -357,9 +367,14 @@ describe('the RBAC of deploy/kubernetes', () => {
     expect((await running().api('DELETE', '/api/v1/services/audited')).status).toBe(200);
     await waitOnCluster(
       async () =>
-        (await kubeOk<KubeList<unknown>>(cluster(), 'GET', `/apis/pier.dev/v1alpha1/namespaces/${ns}/pierservices`))
-          .items.length,
-      (n) => n === 0,
+        (
+          await kubeOk<KubeList<{ metadata: unknown; status?: unknown }>>(
+            cluster(),
+            'GET',
+            `/apis/pier.dev/v1alpha1/namespaces/${ns}/pierservices`,
+          )
+        ).items.map((o) => ({ metadata: o.metadata, status: o.status })),
+      (left) => left.length === 0,
       'every PierService gone',
     );
     await running().close();

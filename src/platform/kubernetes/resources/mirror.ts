@@ -418,7 +418,6 @@ function resourceView(o: PierServiceObject, ownWrite: number | undefined): Resou
     service: specName ?? o.metadata?.annotations?.[ANNOTATIONS.serviceName] ?? name,
     generation: o.metadata?.generation ?? 0,
     ...observed(o.status?.observedGeneration, ownWrite),
-    ...(ownWrite !== undefined && ownWrite >= (o.metadata?.generation ?? 0) ? { ownWrite: true } : {}),
     deleting: o.metadata?.deletionTimestamp !== undefined,
     finalized: (o.metadata?.finalizers ?? []).includes(FINALIZER),
     spec,

@@ -26,16 +26,6 @@ const service = (name: string, instance = 1, desired = instance): ServiceView =>
   desired,
 });
 
-/** A service whose current revision changed its image since the object was written. */
-const modified = (name: string): ServiceView => {
-  const spec = normalized(name);
-  return {
-    name,
-    spec: { ...spec, containers: [{ ...spec.containers[0], image: 'registry.example/app:2' }] },
-    desired: 1,
-  };
-};
-
 /** Actions as short strings: kind:name. */
 /** `known` defaults to every service that has an object and a service: a Pier that has run a while. */
 function plan(resources: ResourceView[], services: ServiceView[], fresh = false): string[] {
@@ -60,21 +50,6 @@ describe('planMirror', () => {
       ['finalize:a', 'create-service:a', 'status:a'],
     ],
     ['a service made through Pier gets an object', [], [service('b')], false, ['write-resource:b']],
-    [
-      // The object Pier just wrote, first seen after a modify through Pier: the modify stays.
-      'a modify right after a create is written to the object, not undone by it',
-      [resource({ service: 'm', observedGeneration: 1, ownWrite: true })],
-      [modified('m')],
-      true,
-      ['write-resource:m', 'status:m'],
-    ],
-    [
-      'an object first seen that this Pier did not write is the truth',
-      [resource({ service: 'm', observedGeneration: 1 })],
-      [modified('m')],
-      true,
-      ['update-service:m', 'status:m'],
-    ],
     [
       'an unchanged object of a running service only refreshes its status',
       [resource({ service: 'a', observedGeneration: 1 })],

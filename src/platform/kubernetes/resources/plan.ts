@@ -18,8 +18,6 @@ export interface ResourceView {
   service: string;
   generation: number;
   observedGeneration?: number;
-  /** This generation (or a later one) was written by this process: the object holds what Pier had then. */
-  ownWrite?: boolean;
   deleting: boolean;
   finalized: boolean;
   spec: unknown;
@@ -97,10 +95,7 @@ function planResource(s: MirrorSnapshot, r: ResourceView, svc: ServiceView | und
       { kind: 'status', resource: r, service: r.service },
     ];
   }
-  // First sight of an object makes it the truth, unless it is our own write seen before
-  // a pass knew it: then a difference is a change made through Pier since (a modify
-  // right after a create), which must not be undone.
-  if (edited || (!known && !r.ownWrite)) {
+  if (edited || !known) {
     const checked = checkedSpec(s, r);
     if ('errors' in checked) return [...out, { kind: 'invalid', resource: r, errors: checked.errors }];
     if (!s.equal(checked.spec, objectSpec(svc))) out.push({ kind: 'update-service', resource: r, spec: checked.spec });
