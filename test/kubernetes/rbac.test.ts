@@ -11,15 +11,15 @@
  * one refusal the code expects.
  */
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
 import { startGatewayOnly } from '../../src/server.js';
-import { repoRoot, startTestPier, type TestPier } from '../e2e/helpers.js';
-import { compare, granted, type PolicyRule, permission, usageByUser } from '../support/rbac.js';
+import { startTestPier, type TestPier } from '../e2e/helpers.js';
+import { compare, granted, permission, usageByUser } from '../support/rbac.js';
+import { manifests, PLURALS, rulesOf, serviceAccountKubeconfig } from './manifests.js';
 import { type Cluster, downCluster, type KubeList, kube, kubeOk, upCluster, waitOnCluster } from './cluster.js';
 
 const ns = 'pier-system';
@@ -50,50 +50,6 @@ const EXPECTED_FORBIDDEN: Record<string, string[]> = {
   // rights), expects it installed by the manifests (resources/mirror.ts installCrd).
   [pierUser]: [permission('apiextensions.k8s.io', 'customresourcedefinitions', 'patch')],
   [gatewayUser]: [],
-};
-
-interface KubeDoc {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  rules?: PolicyRule[];
-  roleRef?: { kind: string; name: string };
-  subjects?: { kind: string; name: string; namespace?: string }[];
-}
-
-function manifests(): KubeDoc[] {
-  const dir = path.join(repoRoot, 'deploy/kubernetes');
-  const kustomization = parseAllDocuments(readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8'))[0]?.toJS() as {
-    resources: string[];
-  };
-  return kustomization.resources.flatMap((file) =>
-    parseAllDocuments(readFileSync(path.join(dir, file), 'utf8')).map((d) => d.toJS() as KubeDoc),
-  );
-}
-
-/** The rules bound to a ServiceAccount, and the names of the Roles they come from. */
-function rulesOf(account: string): { rules: PolicyRule[]; roles: string[] } {
-  const docs = manifests();
-  const bound = docs.filter(
-    (d) =>
-      (d.kind === 'RoleBinding' || d.kind === 'ClusterRoleBinding') &&
-      d.subjects?.some((s) => s.kind === 'ServiceAccount' && s.name === account && s.namespace === ns),
-  );
-  const roles = bound.map((b) => docs.find((d) => d.kind === b.roleRef?.kind && d.metadata.name === b.roleRef?.name));
-  return {
-    rules: roles.flatMap((r) => r?.rules ?? []),
-    roles: [...new Set(roles.map((r) => r?.metadata.name ?? ''))],
-  };
-}
-
-const PLURALS: Record<string, string> = {
-  Namespace: 'namespaces',
-  CustomResourceDefinition: 'customresourcedefinitions',
-  ServiceAccount: 'serviceaccounts',
-  Role: 'roles',
-  RoleBinding: 'rolebindings',
-  ClusterRole: 'clusterroles',
-  ClusterRoleBinding: 'clusterrolebindings',
 };
 
 let dir: string;
@@ -131,33 +87,6 @@ afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 }, 120_000);
-
-async function serviceAccountKubeconfig(account: string): Promise<string> {
-  const token = await kubeOk<{ status: { token: string } }>(
-    cluster(),
-    'POST',
-    `/api/v1/namespaces/${ns}/serviceaccounts/${account}/token`,
-    { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-  );
-  const file = path.join(dir, `${account}.kubeconfig`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        {
-          name: 'test',
-          cluster: { server: cluster().server, 'certificate-authority-data': cluster().ca.toString('base64') },
-        },
-      ],
-      users: [{ name: account, user: { token: token.status.token } }],
-      contexts: [{ name: account, context: { cluster: 'test', user: account, namespace: ns } }],
-      'current-context': account,
-    }),
-  );
-  return file;
-}
 
 function startPier(kubeconfig: string): Promise<TestPier> {
   return startTestPier({
@@ -201,6 +130,24 @@ async function untilRunning(name: string, ready: number, what: string): Promise<
   }
 }
 
+/**
+ * Until the object's status has caught up with its generation. Before that the mirror
+ * takes the object for an edit: a modify through Pier was undone, a delete through Pier
+ * made the service again (both seen here; the mirror's race, not RBAC's).
+ */
+async function objectSettled(object: string): Promise<void> {
+  await waitOnCluster(
+    () =>
+      kubeOk<{ metadata: { generation: number }; status?: { observedGeneration?: number; status?: string } }>(
+        cluster(),
+        'GET',
+        `/apis/pier.dev/v1alpha1/namespaces/${ns}/pierservices/${object}`,
+      ),
+    (o) => o.status?.observedGeneration === o.metadata.generation && o.status?.status !== undefined,
+    `the status of PierService ${object} caught up with its generation`,
+  );
+}
+
 describe('the RBAC of deploy/kubernetes', () => {
   it('installs the namespace, the CRD and the accounts (as an admin)', async () => {
     const wanted = ['Namespace', ...Object.keys(PLURALS).filter((k) => k !== 'Namespace')];
@@ -224,7 +171,7 @@ describe('the RBAC of deploy/kubernetes', () => {
   });
 
   it('runs the control plane through everything it does', async () => {
-    const kubeconfig = await serviceAccountKubeconfig('pier');
+    const kubeconfig = await serviceAccountKubeconfig(cluster(), dir, ns, 'pier');
     pier = await startPier(kubeconfig);
     // Leader election: the Lease made, then renewed (an update).
     await waitOnCluster(
@@ -267,17 +214,7 @@ describe('the RBAC of deploy/kubernetes', () => {
     };
     expect((await running().api('POST', '/api/v1/services', spec)).status).toBe(201);
     await untilRunning('audited', 2, 'audited Running');
-    // Its object's status first: a modify before it can be undone by the mirror.
-    await waitOnCluster(
-      () =>
-        kubeOk<{ metadata: { generation: number }; status?: { observedGeneration?: number; status?: string } }>(
-          cluster(),
-          'GET',
-          `/apis/pier.dev/v1alpha1/namespaces/${ns}/pierservices/audited`,
-        ),
-      (o) => o.status?.observedGeneration === o.metadata.generation && o.status?.status === 'Running',
-      'its PierService status written',
-    );
+    await objectSettled('audited');
     // Modify (a new revision), scale, restart of one instance.
     const modified = { ...spec, containers: [{ ...spec.containers[0], env: [{ name: 'MODE', value: 'audit' }] }] };
     expect((await running().api('PATCH', '/api/v1/services/audited', { replace: modified })).status).toBe(200);
@@ -338,7 +275,7 @@ describe('the RBAC of deploy/kubernetes', () => {
       host: '127.0.0.1',
       port: 0,
       logLevel: 'warn',
-      kubernetes: { kubeconfig: await serviceAccountKubeconfig('pier-gateway'), namespace: ns },
+      kubernetes: { kubeconfig: await serviceAccountKubeconfig(cluster(), dir, ns, 'pier-gateway'), namespace: ns },
     });
     token = (await describeService('audited')).token;
     const url = `${gateway.url}/api/predict/audited`;
@@ -355,7 +292,7 @@ describe('the RBAC of deploy/kubernetes', () => {
   it('rebuilds an empty store from the objects, then deletes', async () => {
     await running().close();
     pier = undefined;
-    pier = await startPier(await serviceAccountKubeconfig('pier'));
+    pier = await startPier(await serviceAccountKubeconfig(cluster(), dir, ns, 'pier'));
     // Rebuilt: the revision from the object's status, the older ones from ControllerRevisions, the token from its Secret.
     const rebuilt = await waitOnCluster(
       () => running().api<ServiceDescription>('GET', '/api/v1/services/audited'),
@@ -364,6 +301,7 @@ describe('the RBAC of deploy/kubernetes', () => {
     );
     expect(rebuilt.body.revision).toBe(2);
     expect(rebuilt.body.token).toBe(token);
+    await objectSettled('audited');
     expect((await running().api('DELETE', '/api/v1/services/audited')).status).toBe(200);
     await waitOnCluster(
       async () =>
@@ -430,7 +368,7 @@ describe('the RBAC of deploy/kubernetes', () => {
     ['pier-gateway', gatewayUser],
   ])('grants %s exactly what it used', (account, user) => {
     const lines = readFileSync(path.join(cluster().dir, 'logs/audit.log'), 'utf8').split('\n');
-    const { rules, roles } = rulesOf(account);
+    const { rules, roles } = rulesOf(ns, account);
     const usage = usageByUser(lines, { [user]: roles }).get(user);
     expect(usage, `no audit events of ${user}`).toBeDefined();
     if (!usage) return;
