@@ -4,6 +4,7 @@ import { quote } from 'shell-quote';
 import { z } from 'zod';
 import { bool, type Ctx, isSet, issue, list, obj, oneOf, port, str } from './fields.js';
 import { describe } from './format.js';
+import { documented, trimmed } from './json-schema.js';
 import { PROBE_KINDS, probeSchema } from './probe.js';
 import { checkImage, checkNoNul, checkRequirement } from './references.js';
 
@@ -28,21 +29,33 @@ const envVar = obj(
 const MAX_WORDS = 1000;
 
 /** `command` is one command line; a list of words is accepted and joined the way a shell would read it. */
-const commandLine = z.unknown().transform((raw, ctx) => {
-  if (raw === undefined || raw === null) return undefined;
-  const nul = (words: string[]) => words.some((w) => checkNoNul(w) !== undefined);
-  const nulMessage = `command ${describe(raw)} ${checkNoNul('\u0000')}`;
-  if (typeof raw === 'string') {
-    if (raw.trim() === '') return issue(ctx, 'command is empty; give the command line to run, e.g. "python3 app.py"');
-    if (nul([raw])) return issue(ctx, nulMessage);
-    return raw;
-  }
-  if (Array.isArray(raw) && raw.length > 0 && raw.length <= MAX_WORDS && raw.every((w) => typeof w === 'string')) {
-    if (nul(raw)) return issue(ctx, nulMessage);
-    return quote(raw);
-  }
-  return issue(ctx, `command ${describe(raw)} is not a string; give one command line, e.g. "python3 app.py"`);
-});
+const commandLine = documented(
+  z.unknown().transform((raw, ctx) => {
+    if (raw === undefined || raw === null) return undefined;
+    const nul = (words: string[]) => words.some((w) => checkNoNul(w) !== undefined);
+    const nulMessage = `command ${describe(raw)} ${checkNoNul('\u0000')}`;
+    if (typeof raw === 'string') {
+      if (raw.trim() === '') return issue(ctx, 'command is empty; give the command line to run, e.g. "python3 app.py"');
+      if (nul([raw])) return issue(ctx, nulMessage);
+      return raw;
+    }
+    if (Array.isArray(raw) && raw.length > 0 && raw.length <= MAX_WORDS && raw.every((w) => typeof w === 'string')) {
+      if (nul(raw)) return issue(ctx, nulMessage);
+      return quote(raw);
+    }
+    return issue(ctx, `command ${describe(raw)} is not a string; give one command line, e.g. "python3 app.py"`);
+  }),
+  {
+    schema: {
+      type: ['string', 'array'],
+      description: 'one command line, or a list of words joined as a shell would read them',
+      items: { type: 'string' },
+      minLength: 1,
+      minItems: 1,
+      maxItems: MAX_WORDS,
+    },
+  },
+);
 
 const prepare = obj(
   {
@@ -121,12 +134,22 @@ export const containersSchema = list(
   },
 );
 
-const sizeLimit = z.unknown().transform((raw, ctx) => {
-  if (raw === undefined || raw === null) return undefined;
-  if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return raw;
-  if (typeof raw === 'string' && /^\d+(\.\d+)?([KMGTPE]i?)?$/.test(raw.trim())) return raw.trim();
-  return issue(ctx, `size_limit ${describe(raw)} is not a size; use bytes or a quantity such as "1Gi"`);
-});
+const sizeLimit = documented(
+  z.unknown().transform((raw, ctx) => {
+    if (raw === undefined || raw === null) return undefined;
+    if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return raw;
+    if (typeof raw === 'string' && /^\d+(\.\d+)?([KMGTPE]i?)?$/.test(raw.trim())) return raw.trim();
+    return issue(ctx, `size_limit ${describe(raw)} is not a size; use bytes or a quantity such as "1Gi"`);
+  }),
+  {
+    schema: {
+      type: ['number', 'string'],
+      description: 'bytes, or a quantity such as "1Gi"',
+      minimum: 0,
+      pattern: trimmed('\\d+(\\.\\d+)?([KMGTPE]i?)?'),
+    },
+  },
+);
 
 export const STORAGE_KINDS = ['oss', 'nfs', 'empty_dir', 'local'] as const;
 

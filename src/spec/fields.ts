@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { isPlainObject, toBoolean, toNumber } from './coerce.js';
 import { describe, fieldName, type PathSegment } from './format.js';
+import { anyCase, documented, type JsonSchema, NUMERAL, trimmed } from './json-schema.js';
 
 export type Ctx = z.RefinementCtx;
 
@@ -61,38 +62,70 @@ export function readNumber(raw: unknown, ctx: Ctx, rule: NumberRule): number | u
   return n;
 }
 
+/** What readNumber accepts: the number, or a numeral string; 0 too where it means the default. */
+export function numberSchema(rule: NumberRule): JsonSchema {
+  const schema: JsonSchema = {
+    type: [rule.int ? 'integer' : 'number', 'string'],
+    description: `${allowedNumber(rule)}, or the same as a string`,
+    pattern: trimmed(NUMERAL),
+  };
+  const zeroAllowed = rule.zeroIsDefault && rule.default !== undefined;
+  if (rule.min !== undefined) schema.minimum = zeroAllowed ? Math.min(rule.min, 0) : rule.min;
+  if (rule.gt !== undefined) schema.exclusiveMinimum = rule.gt;
+  if (rule.max !== undefined) schema.maximum = rule.max;
+  return schema;
+}
+
 export function num(rule: NumberRule = {}) {
-  return z.unknown().transform((raw, ctx) => readNumber(raw, ctx, rule));
+  return documented(
+    z.unknown().transform((raw, ctx) => readNumber(raw, ctx, rule)),
+    { schema: numberSchema(rule), required: rule.required },
+  );
 }
 
 export const RESERVED_PORTS = [8080, 9090] as const;
 
 /** A TCP port 1–65535 that is not one of the ports EAS keeps for its sidecar. */
 export function port(required = true) {
-  return z.unknown().transform((raw, ctx) => {
-    const n = readNumber(raw, ctx, { int: true, min: 1, max: 65535, required, example: 8000 });
-    if (n !== undefined && (RESERVED_PORTS as readonly number[]).includes(n)) {
-      return issue(
-        ctx,
-        `${fieldName(ctx.path)} ${n} is reserved by EAS for its sidecar (8080 and 9090); use another port such as 8000`,
-      );
-    }
-    return n;
-  });
+  const rule = { int: true, min: 1, max: 65535, required, example: 8000 };
+  const schema = numberSchema(rule);
+  schema.description = `a TCP port from 1 to 65535 but 8080 and 9090 (the EAS sidecar's), or the same as a string`;
+  return documented(
+    z.unknown().transform((raw, ctx) => {
+      const n = readNumber(raw, ctx, rule);
+      if (n !== undefined && (RESERVED_PORTS as readonly number[]).includes(n)) {
+        return issue(
+          ctx,
+          `${fieldName(ctx.path)} ${n} is reserved by EAS for its sidecar (8080 and 9090); use another port such as 8000`,
+        );
+      }
+      return n;
+    }),
+    { schema, required },
+  );
 }
 
+const BOOLEAN_SCHEMA: JsonSchema = {
+  type: ['boolean', 'string'],
+  description: 'true or false, or the same as a string in any case',
+  pattern: trimmed(`${anyCase('true')}|${anyCase('false')}`),
+};
+
 export function bool(defaultValue?: boolean) {
-  return z.unknown().transform((raw, ctx) => {
-    if (raw === undefined || raw === null) return defaultValue;
-    const b = toBoolean(raw);
-    if (b === undefined) {
-      return issue(
-        ctx,
-        `${fieldName(ctx.path)} ${describe(raw)} is not a boolean; allowed values: true, false (or the strings "true", "false" in any case)`,
-      );
-    }
-    return b;
-  });
+  return documented(
+    z.unknown().transform((raw, ctx) => {
+      if (raw === undefined || raw === null) return defaultValue;
+      const b = toBoolean(raw);
+      if (b === undefined) {
+        return issue(
+          ctx,
+          `${fieldName(ctx.path)} ${describe(raw)} is not a boolean; allowed values: true, false (or the strings "true", "false" in any case)`,
+        );
+      }
+      return b;
+    }),
+    { schema: BOOLEAN_SCHEMA },
+  );
 }
 
 export interface StringRule {
@@ -107,40 +140,59 @@ export interface StringRule {
   check?: (value: string) => string | undefined;
 }
 
+function stringSchema(rule: StringRule): JsonSchema {
+  const schema: JsonSchema = rule.coerce
+    ? { type: ['string', 'number', 'boolean'], description: 'a string (a number or boolean is read as its text)' }
+    : { type: 'string' };
+  if (rule.nonEmpty || rule.required) schema.minLength = 1;
+  return schema;
+}
+
 export function str(rule: StringRule = {}) {
-  return z.unknown().transform((raw, ctx) => {
-    const name = rule.label ?? fieldName(ctx.path);
-    const eg = rule.example ? `, e.g. ${JSON.stringify(rule.example)}` : '';
-    if (raw === undefined || raw === null) {
-      if (rule.required) return issue(ctx, `${name} is required; give it as a string${eg}`);
-      return rule.default;
-    }
-    let value: string;
-    if (typeof raw === 'string') value = raw;
-    else if (rule.coerce && (typeof raw === 'number' || typeof raw === 'boolean')) value = String(raw);
-    else return issue(ctx, `${name} ${describe(raw)} is not a string; write it in quotes${eg}`);
-    if ((rule.nonEmpty || rule.required) && value.trim() === '') {
-      return issue(ctx, `${name} is empty; give a non-empty string${eg}`);
-    }
-    const problem = rule.check?.(value);
-    if (problem) return issue(ctx, `${name} ${describe(raw)} ${problem}`);
-    return value;
-  });
+  return documented(
+    z.unknown().transform((raw, ctx) => {
+      const name = rule.label ?? fieldName(ctx.path);
+      const eg = rule.example ? `, e.g. ${JSON.stringify(rule.example)}` : '';
+      if (raw === undefined || raw === null) {
+        if (rule.required) return issue(ctx, `${name} is required; give it as a string${eg}`);
+        return rule.default;
+      }
+      let value: string;
+      if (typeof raw === 'string') value = raw;
+      else if (rule.coerce && (typeof raw === 'number' || typeof raw === 'boolean')) value = String(raw);
+      else return issue(ctx, `${name} ${describe(raw)} is not a string; write it in quotes${eg}`);
+      if ((rule.nonEmpty || rule.required) && value.trim() === '') {
+        return issue(ctx, `${name} is empty; give a non-empty string${eg}`);
+      }
+      const problem = rule.check?.(value);
+      if (problem) return issue(ctx, `${name} ${describe(raw)} ${problem}`);
+      return value;
+    }),
+    { schema: stringSchema(rule), required: rule.required },
+  );
 }
 
 /** One of a fixed set of strings, matched without regard to case. */
 export function oneOf<T extends string>(values: readonly T[], rule: { default?: T; required?: boolean } = {}) {
-  return z.unknown().transform((raw, ctx) => {
-    const allowed = `use one of: ${values.join(', ')}`;
-    if (raw === undefined || raw === null) {
-      if (rule.required) return issue(ctx, `${fieldName(ctx.path)} is required; ${allowed}`);
-      return rule.default;
-    }
-    const found =
-      typeof raw === 'string' ? values.find((v) => v.toLowerCase() === raw.trim().toLowerCase()) : undefined;
-    if (found === undefined) return issue(ctx, `${fieldName(ctx.path)} ${describe(raw)} is not allowed; ${allowed}`);
-    return found;
-  });
+  const schema: JsonSchema = {
+    type: 'string',
+    description: `one of: ${values.join(', ')} (any case)`,
+    pattern: trimmed(values.map(anyCase).join('|')),
+  };
+  return documented(
+    z.unknown().transform((raw, ctx) => {
+      const allowed = `use one of: ${values.join(', ')}`;
+      if (raw === undefined || raw === null) {
+        if (rule.required) return issue(ctx, `${fieldName(ctx.path)} is required; ${allowed}`);
+        return rule.default;
+      }
+      const found =
+        typeof raw === 'string' ? values.find((v) => v.toLowerCase() === raw.trim().toLowerCase()) : undefined;
+      if (found === undefined) return issue(ctx, `${fieldName(ctx.path)} ${describe(raw)} is not allowed; ${allowed}`);
+      return found;
+    }),
+    { schema, required: rule.required },
+  );
 }
 
 export interface ContainerRule {
@@ -181,7 +233,10 @@ export interface ListRule {
 export function list(item: z.ZodTypeAny, rule: ListRule = {}, refine?: (value: unknown[], ctx: Ctx) => void) {
   let inner: z.ZodTypeAny = z.array(item);
   if (refine) inner = inner.superRefine((v, ctx) => refine(v as unknown[], ctx));
-  return z
+  const schema: JsonSchema = {};
+  if (rule.min) schema.minItems = rule.min;
+  if (rule.max !== undefined) schema.maxItems = rule.max;
+  const built = z
     .unknown()
     .transform((raw, ctx) => {
       const name = fieldName(ctx.path);
@@ -200,6 +255,8 @@ export function list(item: z.ZodTypeAny, rule: ListRule = {}, refine?: (value: u
       return raw;
     })
     .pipe(rule.optional ? inner.optional() : inner);
+  // Absent is "at least min items" missing: the parent must have it.
+  return documented(built, { schema, required: Boolean(rule.min) });
 }
 
 /** True when a refined value is a real value, not the marker of a field that failed. */

@@ -3,13 +3,16 @@
  * path-precise errors; plus the edits and comparisons `modify` needs.
  */
 
+import { type JsonSchema, toJsonSchema } from './json-schema.js';
 import { type ParseOptions, parseSpecText } from './parse.js';
+import { specSchema } from './schema.js';
 import type { ValidationResult } from './types.js';
 import { validateSpec } from './validate.js';
 
 export type * from './types.js';
 export type { SpecChange } from './diff.js';
 export type { ParseOptions, ParseResult } from './parse.js';
+export type { JsonSchema, JsonType } from './json-schema.js';
 
 export { deepEqual } from './coerce.js';
 export { capErrors, checkShape, MAX_DEPTH, MAX_ERRORS } from './depth.js';
@@ -33,4 +36,9 @@ export function loadSpecText(text: string, opts: ParseOptions = {}): ValidationR
 /** `metadata.type: "Async"` (any case): the service is fed from its input queue (src/queue). */
 export function isAsyncService(spec: { metadata: { type?: string } }): boolean {
   return spec.metadata.type?.toLowerCase() === 'async';
+}
+
+/** The spec's shape as JSON Schema, generated from the validator's own schema (json-schema.ts). */
+export function specJsonSchema(): JsonSchema {
+  return toJsonSchema(specSchema);
 }

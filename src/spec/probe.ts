@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { parse as shellParse } from 'shell-quote';
 import { type Ctx, isSet, issue, list, num, obj, oneOf, port, str } from './fields.js';
 import { describe } from './format.js';
+import { documented } from './json-schema.js';
 import { checkHeaderName, checkHeaderValue, checkHost, checkHttpPath, checkNoNul } from './references.js';
 
 export type ProbeKind = 'liveness_check' | 'readiness_check' | 'startup_check' | 'health_check';
@@ -53,29 +54,42 @@ const tcpSocket = obj(
 );
 
 /** exec.command is an argv list; for a string, the error shows the list it would split into. */
-const argv = z.unknown().transform((raw, ctx) => {
-  const example = '["cat", "/tmp/healthy"]';
-  if (raw === undefined || raw === null)
-    return issue(ctx, `command is required: a list of program and arguments, e.g. ${example}`);
-  if (typeof raw === 'string') {
-    const words = shellParse(raw);
-    if (words.length > 0 && words.every((w) => typeof w === 'string')) {
-      return issue(
-        ctx,
-        `command ${describe(raw)} is a string; exec runs without a shell and takes a list: ${JSON.stringify(words)}`,
-      );
+const argv = documented(
+  z.unknown().transform((raw, ctx) => {
+    const example = '["cat", "/tmp/healthy"]';
+    if (raw === undefined || raw === null)
+      return issue(ctx, `command is required: a list of program and arguments, e.g. ${example}`);
+    if (typeof raw === 'string') {
+      const words = shellParse(raw);
+      if (words.length > 0 && words.every((w) => typeof w === 'string')) {
+        return issue(
+          ctx,
+          `command ${describe(raw)} is a string; exec runs without a shell and takes a list: ${JSON.stringify(words)}`,
+        );
+      }
+      return issue(ctx, `command ${describe(raw)} is a string; give a list such as ${example}`);
     }
-    return issue(ctx, `command ${describe(raw)} is a string; give a list such as ${example}`);
-  }
-  if (!Array.isArray(raw) || raw.length === 0 || raw.length > 1000) {
-    return issue(ctx, `command ${describe(raw)} must be a list with 1 to 1000 items, e.g. ${example}`);
-  }
-  const bad = raw.findIndex((w) => typeof w !== 'string' && typeof w !== 'number');
-  if (bad >= 0) return issue(ctx, `command[${bad}] ${describe(raw[bad])} is not a string; every item is one argument`);
-  const nul = raw.findIndex((w) => typeof w === 'string' && checkNoNul(w) !== undefined);
-  if (nul >= 0) return issue(ctx, `command[${nul}] ${describe(raw[nul])} ${checkNoNul('\u0000')}`);
-  return raw.map(String);
-});
+    if (!Array.isArray(raw) || raw.length === 0 || raw.length > 1000) {
+      return issue(ctx, `command ${describe(raw)} must be a list with 1 to 1000 items, e.g. ${example}`);
+    }
+    const bad = raw.findIndex((w) => typeof w !== 'string' && typeof w !== 'number');
+    if (bad >= 0)
+      return issue(ctx, `command[${bad}] ${describe(raw[bad])} is not a string; every item is one argument`);
+    const nul = raw.findIndex((w) => typeof w === 'string' && checkNoNul(w) !== undefined);
+    if (nul >= 0) return issue(ctx, `command[${nul}] ${describe(raw[nul])} ${checkNoNul('\u0000')}`);
+    return raw.map(String);
+  }),
+  {
+    schema: {
+      type: 'array',
+      description: 'program and arguments, run without a shell',
+      items: { type: ['string', 'number'] },
+      minItems: 1,
+      maxItems: 1000,
+    },
+    required: true,
+  },
+);
 
 const exec = obj({ command: argv }, { optional: true, example: '{"command": ["cat", "/tmp/healthy"]}' });
 

@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { isPlainObject, toNumber } from './coerce.js';
 import { containersSchema, storageSchema } from './container-schema.js';
 import { checkCron } from './cron.js';
-import { bool, type Ctx, isSet, issue, list, num, obj, oneOf, str } from './fields.js';
+import { bool, type Ctx, isSet, issue, list, num, numberSchema, obj, oneOf, str } from './fields.js';
 import { describe, fieldName } from './format.js';
+import { documented, type JsonSchema, NUMERAL, trimmed } from './json-schema.js';
 import { NAME_PATTERN } from './prepare.js';
 
 export const SPEC_DEFAULTS = {
@@ -34,25 +35,35 @@ const MAX_THRESHOLD = 1_000_000;
 
 /** Integer ≥ 0 or a percent string "N%" (rolling_strategy.max_surge / max_unavailable). */
 function countOrPercent(defaultValue: number | string, maxPercent: number) {
-  return z.unknown().transform((raw, ctx) => {
-    const name = fieldName(ctx.path);
-    const fix = `use an integer from 0 to ${MAX_INSTANCES} or a percent string from "0%" to "${maxPercent}%", such as "25%"`;
-    if (raw === undefined || raw === null) return defaultValue;
-    if (typeof raw === 'string' && raw.trim().endsWith('%')) {
-      const m = /^(\d+)%$/.exec(raw.trim());
-      if (!m) return issue(ctx, `${name} ${describe(raw)} is not a valid percent; ${fix}`);
-      const pct = m[1].length > 9 ? Number.POSITIVE_INFINITY : Number(m[1]);
-      if (pct > maxPercent) {
-        return issue(ctx, `${name} ${describe(raw)} is more than ${maxPercent}%; use at most "${maxPercent}%"`);
+  const schema: JsonSchema = {
+    type: ['integer', 'string'],
+    description: `an integer from 0 to ${MAX_INSTANCES} or a percent string from "0%" to "${maxPercent}%"`,
+    pattern: trimmed(`\\d+%|${NUMERAL}`),
+    minimum: 0,
+    maximum: MAX_INSTANCES,
+  };
+  return documented(
+    z.unknown().transform((raw, ctx) => {
+      const name = fieldName(ctx.path);
+      const fix = `use an integer from 0 to ${MAX_INSTANCES} or a percent string from "0%" to "${maxPercent}%", such as "25%"`;
+      if (raw === undefined || raw === null) return defaultValue;
+      if (typeof raw === 'string' && raw.trim().endsWith('%')) {
+        const m = /^(\d+)%$/.exec(raw.trim());
+        if (!m) return issue(ctx, `${name} ${describe(raw)} is not a valid percent; ${fix}`);
+        const pct = m[1].length > 9 ? Number.POSITIVE_INFINITY : Number(m[1]);
+        if (pct > maxPercent) {
+          return issue(ctx, `${name} ${describe(raw)} is more than ${maxPercent}%; use at most "${maxPercent}%"`);
+        }
+        return `${pct}%`;
       }
-      return `${pct}%`;
-    }
-    const n = toNumber(raw);
-    if (n === undefined || !Number.isInteger(n) || n < 0)
-      return issue(ctx, `${name} ${describe(raw)} is not allowed; ${fix}`);
-    if (n > MAX_INSTANCES) return issue(ctx, `${name} ${describe(raw)} is out of range; ${fix}`);
-    return n;
-  });
+      const n = toNumber(raw);
+      if (n === undefined || !Number.isInteger(n) || n < 0)
+        return issue(ctx, `${name} ${describe(raw)} is not allowed; ${fix}`);
+      if (n > MAX_INSTANCES) return issue(ctx, `${name} ${describe(raw)} is out of range; ${fix}`);
+      return n;
+    }),
+    { schema },
+  );
 }
 
 const isZero = (v: unknown) => v === 0 || v === '0%';
@@ -103,7 +114,7 @@ const eas = obj(
 
 export const metadataSchema = obj(
   {
-    name: str(),
+    name: serviceName(),
     instance: num({ int: true, min: 0, max: MAX_INSTANCES, default: 1 }),
     cpu: num({ min: 0, max: 1024, unit: 'cores', example: 1 }),
     memory: num({ min: 0, max: 16 * 1024 * 1024, unit: 'MB', example: 4000 }),
@@ -159,32 +170,41 @@ export const queueSchema = obj(
 /** `queue[avgbacklog]` is EAS's backlog metric of asynchronous services (`eascmd autoscale … -Dstrategies.queue[avgbacklog]=10`). */
 export const METRICS = ['qps', 'qps1k', 'cpu', 'concurrency', 'gpu', 'queue[avgbacklog]'] as const;
 
-/** The short form `"strategies": {"qps": 10, "cpu": 80}`. */
-const strategiesMap = z.unknown().transform((raw, ctx) => {
-  if (raw === undefined || raw === null) return undefined;
-  if (!isPlainObject(raw)) {
-    return issue(ctx, `strategies ${describe(raw)} must be an object of metric to threshold, e.g. {"qps": 10}`);
-  }
-  const out: Record<string, number> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    const metric = METRICS.find((m) => m === key.toLowerCase());
-    if (!metric) {
-      issue(ctx, `metric ${describe(key)} is not known; use one of: ${METRICS.join(', ')}`, [key]);
-      continue;
+/** The short form `"strategies": {"qps": 10, "cpu": 80}` (metric names in any case). */
+const strategiesMap = documented(
+  z.unknown().transform((raw, ctx) => {
+    if (raw === undefined || raw === null) return undefined;
+    if (!isPlainObject(raw)) {
+      return issue(ctx, `strategies ${describe(raw)} must be an object of metric to threshold, e.g. {"qps": 10}`);
     }
-    const n = toNumber(value);
-    if (n === undefined || n <= 0 || n > MAX_THRESHOLD) {
-      issue(
-        ctx,
-        `threshold ${describe(value)} for ${metric} is out of range; use a number > 0 and ≤ ${MAX_THRESHOLD}, e.g. 10`,
-        [key],
-      );
-      continue;
+    const out: Record<string, number> = {};
+    for (const [key, value] of Object.entries(raw)) {
+      const metric = METRICS.find((m) => m === key.toLowerCase());
+      if (!metric) {
+        issue(ctx, `metric ${describe(key)} is not known; use one of: ${METRICS.join(', ')}`, [key]);
+        continue;
+      }
+      const n = toNumber(value);
+      if (n === undefined || n <= 0 || n > MAX_THRESHOLD) {
+        issue(
+          ctx,
+          `threshold ${describe(value)} for ${metric} is out of range; use a number > 0 and ≤ ${MAX_THRESHOLD}, e.g. 10`,
+          [key],
+        );
+        continue;
+      }
+      out[metric] = n;
     }
-    out[metric] = n;
-  }
-  return out;
-});
+    return out;
+  }),
+  {
+    schema: {
+      type: 'object',
+      description: `metric to threshold, e.g. {"qps": 10}; metrics: ${METRICS.join(', ')}`,
+      additionalProperties: numberSchema({ gt: 0, max: MAX_THRESHOLD }),
+    },
+  },
+);
 
 const scaleStrategy = obj(
   {
@@ -294,36 +314,59 @@ export const cronscalerSchema = obj(
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
-/** Secrets are never echoed back in messages. */
-const dockerAuth = z.unknown().transform((raw, ctx) => {
-  if (raw === undefined || raw === null) return undefined;
-  const fix = "give base64 of user:password, e.g. the output of printf 'user:password' | base64";
-  if (typeof raw !== 'string') return issue(ctx, `dockerAuth must be a string; ${fix}`);
-  const text = raw.trim();
-  if (!BASE64.test(text) || text.length % 4 !== 0) return issue(ctx, `dockerAuth is not valid base64; ${fix}`);
-  const decoded = Buffer.from(text, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon <= 0 || colon === decoded.length - 1) {
-    return issue(ctx, `dockerAuth is base64 but does not decode to user:password; ${fix}`);
-  }
-  return text;
-});
+/** Secrets are never echoed back in messages (so their schema has no pattern an apiserver would quote them against). */
+const dockerAuth = documented(
+  z.unknown().transform((raw, ctx) => {
+    if (raw === undefined || raw === null) return undefined;
+    const fix = "give base64 of user:password, e.g. the output of printf 'user:password' | base64";
+    if (typeof raw !== 'string') return issue(ctx, `dockerAuth must be a string; ${fix}`);
+    const text = raw.trim();
+    if (!BASE64.test(text) || text.length % 4 !== 0) return issue(ctx, `dockerAuth is not valid base64; ${fix}`);
+    const decoded = Buffer.from(text, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0 || colon === decoded.length - 1) {
+      return issue(ctx, `dockerAuth is base64 but does not decode to user:password; ${fix}`);
+    }
+    return text;
+  }),
+  { schema: { type: 'string', description: 'base64 of user:password for the image registry' } },
+);
 
-const token = z.unknown().transform((raw, ctx) => {
-  if (raw === undefined || raw === null) return undefined;
-  if (typeof raw !== 'string')
-    return issue(ctx, 'token must be a string of at least 8 characters; or remove it and Pier generates one');
-  if (raw.length < 8) {
-    return issue(
-      ctx,
-      `token is ${raw.length} character(s) long; use at least 8 (32 or more is better), or remove it and Pier generates one`,
-    );
-  }
-  return raw;
-});
+const token = documented(
+  z.unknown().transform((raw, ctx) => {
+    if (raw === undefined || raw === null) return undefined;
+    if (typeof raw !== 'string')
+      return issue(ctx, 'token must be a string of at least 8 characters; or remove it and Pier generates one');
+    if (raw.length < 8) {
+      return issue(
+        ctx,
+        `token is ${raw.length} character(s) long; use at least 8 (32 or more is better), or remove it and Pier generates one`,
+      );
+    }
+    return raw;
+  }),
+  {
+    schema: {
+      type: 'string',
+      description: 'the service token (at least 8 characters); Pier generates one when absent',
+    },
+  },
+);
+
+/** prepare() checks the name (name or metadata.name) before the schema runs. */
+function serviceName() {
+  return documented(str(), {
+    schema: {
+      type: 'string',
+      description: '1–63 letters, digits and "_", starting with a letter',
+      pattern: NAME_PATTERN.source,
+      maxLength: 63,
+    },
+  });
+}
 
 export const specSchema = obj({
-  name: str(),
+  name: serviceName(),
   metadata: metadataSchema,
   containers: containersSchema,
   storage: storageSchema,

@@ -178,6 +178,12 @@ up() {
     --initial-cluster="pier-test=http://127.0.0.1:$peer_port" --unsafe-no-fsync --log-level=warn
   wait_for 60 etcd curl -sf --max-time 5 "http://127.0.0.1:$etcd_port/health" || die "etcd did not become healthy"
 
+  # An audit log only where a test asked for one (upCluster's auditPolicy writes DIR/audit-policy.yaml):
+  # https://kubernetes.io/docs/tasks/debug/debug-cluster/audit/
+  local audit=()
+  if [ -f "$dir/audit-policy.yaml" ]; then
+    audit=(--audit-policy-file="$dir/audit-policy.yaml" --audit-log-path="$dir/logs/audit.log" --audit-log-format=json)
+  fi
   # --endpoint-reconciler-type=none: the apiserver would publish its own address
   # (127.0.0.1) in the kubernetes Service's endpoints, which validation rejects.
   start kube-apiserver --etcd-servers="http://127.0.0.1:$etcd_port" \
@@ -189,7 +195,8 @@ up() {
     --service-cluster-ip-range="$SERVICE_CIDR" --authorization-mode=RBAC \
     --endpoint-reconciler-type=none --allow-privileged=true --profiling=false \
     --kubelet-preferred-address-types=InternalIP --kubelet-certificate-authority="$dir/pki/ca.crt" \
-    --kubelet-client-certificate="$dir/pki/kubelet-client.crt" --kubelet-client-key="$dir/pki/kubelet-client.key"
+    --kubelet-client-certificate="$dir/pki/kubelet-client.crt" --kubelet-client-key="$dir/pki/kubelet-client.key" \
+    ${audit[@]+"${audit[@]}"}
   wait_for 180 kube-apiserver api "$server/readyz" || die "kube-apiserver did not become ready; see $dir/logs/kube-apiserver.log"
 
   local comp=$dir/component.kubeconfig

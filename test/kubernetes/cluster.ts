@@ -53,8 +53,17 @@ export interface EndpointSlice {
   endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[];
 }
 
+export interface UpOptions {
+  /** An audit policy (YAML): the apiserver then logs to DIR/logs/audit.log (JSON lines). */
+  auditPolicy?: string;
+}
+
 /** `cluster.sh up DIR`; rejects with cluster.sh's own message (which names build.sh or netns.sh). */
-export async function upCluster(dir: string): Promise<Cluster> {
+export async function upCluster(dir: string, opts: UpOptions = {}): Promise<Cluster> {
+  if (opts.auditPolicy !== undefined) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'audit-policy.yaml'), opts.auditPolicy);
+  }
   try {
     await run('bash', [path.join(here, 'cluster.sh'), 'up', dir], { maxBuffer: 1 << 20 });
   } catch (err) {

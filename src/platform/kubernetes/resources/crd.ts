@@ -1,14 +1,16 @@
 /**
  * The PierService custom resource: one per service, `.spec` the EAS service spec
- * exactly as `pier create` takes it, `.status` what `pier desc` shows. The schema
- * is structural with the spec's fields kept as they are
- * (x-kubernetes-preserve-unknown-fields): EAS specs carry lenient scalars ("3" for
- * 3) and fields Pier ignores, and Pier's own validator, not OpenAPI, decides what
- * is valid, reporting the JSON path in a status condition.
+ * exactly as `pier create` takes it, `.status` what `pier desc` shows. The schema of
+ * `.spec` is generated from the validator's own (src/spec/json-schema.ts, made
+ * structural in openapi.ts), so the apiserver refuses a wrong type, a value out of
+ * range or an unknown enum value with its field path; what the schema cannot say
+ * (cross-field rules) Pier's validator reports in the SpecValid condition.
  * https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/
  */
 
+import { specJsonSchema } from '../../../spec/index.js';
 import type { KubeObject } from '../translate/index.js';
+import { structuralSchema } from './openapi.js';
 
 export const GROUP = 'pier.dev';
 export const VERSION = 'v1alpha1';
@@ -94,10 +96,9 @@ export function pierServiceCrd(): KubeObject {
                 kind: string,
                 metadata: { type: 'object' },
                 spec: {
-                  type: 'object',
+                  ...structuralSchema(specJsonSchema()),
                   description:
-                    'The EAS service spec, as `pier create` takes it (docs/spec.md). Pier validates it and reports errors in status.conditions with their JSON path.',
-                  'x-kubernetes-preserve-unknown-fields': true,
+                    'The EAS service spec, as `pier create` takes it (docs/spec.md). The apiserver checks types, ranges and values; Pier validates the rest and reports errors in status.conditions with their JSON path.',
                 },
                 status: statusSchema,
               },
