@@ -146,10 +146,12 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
       return;
     }
     let ep: Endpoint;
+    let state: InstanceState | undefined;
     if (all.length === 1 && this.excluded === undefined) {
       // One instance (the common case): nothing to choose, no candidate lists.
       ep = all[0]!;
-      if (upstreams.isFull(upstreams.state(svc.name, ep), workers, maxQueue)) {
+      state = upstreams.state(svc.name, ep);
+      if (upstreams.isFull(state, workers, maxQueue)) {
         this.fail(450, 'QUEUE_FULL', `every instance of "${svc.name}" is busy and its queue is full`);
         return;
       }
@@ -181,7 +183,7 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
           ? this.deps.policy(open, this.deps.outstanding, this.deps.random)!
           : pickEndpointByKey(open, this.affinity)!;
     }
-    const state = upstreams.state(svc.name, ep);
+    state ??= upstreams.state(svc.name, ep);
     this.state = state;
     this.instance = ep.instanceId;
     const got = upstreams.acquire(state, workers, maxQueue, this);
