@@ -64,7 +64,8 @@ export class GrpcCall implements Expirable {
     private readonly headers: IncomingHttpHeaders,
     private readonly svc: ServiceRoute,
     private readonly timeoutMs: number | undefined,
-    private readonly onDone: (call: GrpcCall) => void,
+    /** Told once, when the client's stream has closed. */
+    private readonly log: { done(call: GrpcCall): void },
   ) {}
 
   start(): void {
@@ -351,7 +352,7 @@ export class GrpcCall implements Expirable {
     const up = this.up;
     if (up && !up.closed && (this.stream.rstCode !== NGHTTP2_NO_ERROR || !this.trailers)) up.close(NGHTTP2_CANCEL);
     this.releaseSlot();
-    this.onDone(this);
+    this.log.done(this);
   }
 }
 

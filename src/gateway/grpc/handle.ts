@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { tokenSecret } from '../auth.js';
-import { countRequest, recordDone, secretOf } from '../core.js';
+import { countRequest, type GatewayCore, recordDone, secretOf } from '../core.js';
 import { GrpcCall, type GrpcDeps } from './call.js';
 import { GrpcStatus, httpEquivalent, sendTrailersOnly } from './status.js';
 import { checkGrpcToken, GRPC_AUTH_FORMS, grpcServiceName } from './target.js';
@@ -42,31 +42,54 @@ export function handleGrpcStream(deps: GrpcDeps, stream: ServerHttp2Stream, head
     recordDone(core, { method: 'GRPC', service: '', instance: '', status: 404, startedNs, bytesIn: 0, bytesOut: 0 });
     return;
   }
-  const stats = countRequest(core, svc.name);
-  const finish = (instance: string, status: number, bytesIn: number, bytesOut: number) => {
-    stats.inflight--;
-    const http = httpEquivalent(status);
-    recordDone(core, { method: 'GRPC', service: svc.name, instance, status: http, startedNs, bytesIn, bytesOut });
-  };
-  const reply = (status: number, message: string) => {
-    sendTrailersOnly(stream, status, message);
-    finish('', status, 0, 0);
-  };
+  const log = new CallLog(core, svc.name, countRequest(core, svc.name), startedNs);
   const verdict = checkGrpcToken(headers, secretOf(core, svc));
   if (verdict !== 'ok') {
     const what = verdict === 'wrong' ? 'wrong token' : `${verdict} authorization metadata`;
-    reply(GrpcStatus.UNAUTHENTICATED, `${what}; ${GRPC_AUTH_FORMS}`);
+    log.reply(stream, GrpcStatus.UNAUTHENTICATED, `${what}; ${GRPC_AUTH_FORMS}`);
     return;
   }
-  if (!core.limiter.allow(svc.name, svc.rpc.rate_limit, core.clock.now())) {
-    reply(GrpcStatus.RESOURCE_EXHAUSTED, `more than rpc.rate_limit (${svc.rpc.rate_limit}) calls per second`);
+  const rate = svc.rpc.rate_limit;
+  if (rate !== undefined && !core.limiter.allow(svc.name, rate, core.clock.now())) {
+    log.reply(stream, GrpcStatus.RESOURCE_EXHAUSTED, `more than rpc.rate_limit (${rate}) calls per second`);
     return;
   }
   const timeoutMs = parseGrpcTimeout(headers['grpc-timeout']);
-  const call = new GrpcCall(deps, stream, headers, svc, timeoutMs, (c) =>
-    finish(c.instance, c.status, c.bytesIn, c.bytesOut),
-  );
-  call.start();
+  new GrpcCall(deps, stream, headers, svc, timeoutMs, log).start();
+}
+
+/** One call's stats and access-log entry (a class: no closures per call). */
+class CallLog {
+  constructor(
+    private readonly core: GatewayCore,
+    private readonly service: string,
+    private readonly stats: { inflight: number },
+    private readonly startedNs: bigint,
+  ) {}
+
+  finish(instance: string, status: number, bytesIn: number, bytesOut: number): void {
+    this.stats.inflight--;
+    const { core, service, startedNs } = this;
+    recordDone(core, {
+      method: 'GRPC',
+      service,
+      instance,
+      status: httpEquivalent(status),
+      startedNs,
+      bytesIn,
+      bytesOut,
+    });
+  }
+
+  /** A gateway-made status before any upstream call. */
+  reply(stream: ServerHttp2Stream, status: number, message: string): void {
+    sendTrailersOnly(stream, status, message);
+    this.finish('', status, 0, 0);
+  }
+
+  done(call: GrpcCall): void {
+    this.finish(call.instance, call.status, call.bytesIn, call.bytesOut);
+  }
 }
 
 function isGrpc(contentType: string | undefined): boolean {
