@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkAnyToken, checkAuthorization, tokenSecret } from './auth.js';
+import { checkAnyToken, checkAuthorization, tokenMatches, tokenSecret } from './auth.js';
 import { parseRoute } from './route.js';
 import {
   type Backend,
@@ -263,5 +263,24 @@ describe('checkAnyToken (issue 12 #11b)', () => {
     expect(checkAnyToken({ authorization: 'EAS AAAAAAAAAAAAAAAAAAAAAAAAAAA=' }, secrets)).toBe('wrong');
     expect(checkAnyToken({ authorization: TOKEN }, secrets)).toBe('ok');
     expect(checkAnyToken({ authorization: 'Bearer a-token' }, secrets)).toBe('ok');
+  });
+});
+
+describe('tokenMatches', () => {
+  it('matches the token only: not a prefix, an extension, a repetition, another case or nothing', () => {
+    const secret = tokenSecret('s3cret-token');
+    expect(tokenMatches('s3cret-token', secret)).toBe(true);
+    for (const wrong of [
+      's3cret',
+      's3cret-token-',
+      's3cret-tokens3cret-token',
+      'S3cret-token',
+      's3cret-tokeN',
+      '',
+      'x',
+    ]) {
+      expect(tokenMatches(wrong, secret)).toBe(false);
+    }
+    expect(tokenMatches('', tokenSecret(''))).toBe(false);
   });
 });

@@ -6,8 +6,9 @@ import type { Route } from './route.js';
  * The three Authorization forms the EAS clients send (github.com/pai-eas/eas-python-sdk,
  * eas-golang-sdk and eas-java-sdk; the OpenAI-style clients send Bearer):
  * raw `<token>`, `Bearer <token>`, and `EAS <base64 HMAC-SHA1 signature>`.
- * Tokens are compared as SHA-256 digests with timingSafeEqual (equal lengths, so
- * no length leak); nothing here keeps per-token state.
+ * A request's token is compared in constant time without allocating
+ * (`tokenMatches`); the unknown-service check compares SHA-256 digests with
+ * timingSafeEqual. Nothing here keeps per-token state.
  */
 
 export const AUTH_FORMS =
@@ -57,8 +58,24 @@ export function sha256(value: string): Buffer {
   return hash('sha256', value, 'buffer');
 }
 
+/**
+ * Constant-time string compare with no hash and no buffer per request: XOR over
+ * every character of the candidate (the caller's own, known length) against the
+ * token, wrapping around, plus the length difference, with no early exit; so the
+ * time depends on neither the token's content nor its length (the loop of
+ * github.com/vdemedes/secure-compare and Go's crypto/subtle.ConstantTimeCompare,
+ * without the latter's length shortcut).
+ */
 export function tokenMatches(candidate: string, secret: TokenSecret): boolean {
-  return timingSafeEqual(sha256(candidate), secret.digest);
+  const token = secret.token;
+  const n = token.length;
+  if (n === 0) return false;
+  let diff = candidate.length ^ n;
+  for (let i = 0, j = 0; i < candidate.length; i++) {
+    diff |= candidate.charCodeAt(i) ^ token.charCodeAt(j);
+    j = j + 1 === n ? 0 : j + 1;
+  }
+  return diff === 0;
 }
 
 type Credential =

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { CellHistogram, type HistogramSeries } from './cell-histogram.js';
 import type { EndpointSnapshot } from './types.js';
 
 const REQUEST_LABELS = ['service', 'instance', 'code'] as const;
@@ -35,7 +36,7 @@ interface Cell {
  * "Use labels" guidance: keep cardinality bounded).
  */
 export class GatewayMetrics {
-  private readonly duration: Histogram<'service' | 'method' | 'class'>;
+  private readonly duration: CellHistogram;
   private readonly retries: Counter<'service'>;
   private readonly upstreamErrors: Counter<'service' | 'kind'>;
   private readonly rejected: Counter<'service' | 'reason'>;
@@ -45,7 +46,7 @@ export class GatewayMetrics {
   private readonly byteCells = new Map<string, [Cell, Cell]>();
   /** Requests through a group endpoint: group → member ('' when none took it) → code. */
   private readonly groupCells = new Map<string, Map<string, Map<number, Cell>>>();
-  private readonly hist = new Map<string, Map<string, { observe(v: number): void }[]>>();
+  private readonly hist = new Map<string, Map<string, HistogramSeries[]>>();
   private live: EndpointSnapshot | undefined;
   private readonly queueWaitHist: Histogram<'service'>;
   private readonly waitChildren = new Map<string, { observe(v: number): void }>();
@@ -86,13 +87,12 @@ export class GatewayMetrics {
         }
       },
     });
-    this.duration = new Histogram({
-      name: 'pier_gateway_request_duration_seconds',
-      help: 'Time from request arrival to the end of the answer, by service, method and status class.',
-      labelNames: ['service', 'method', 'class'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-      registers: [registry],
-    });
+    this.duration = new CellHistogram(
+      'pier_gateway_request_duration_seconds',
+      'Time from request arrival to the end of the answer, by service, method and status class.',
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registry,
+    );
     new Counter({
       name: 'pier_gateway_bytes_total',
       help: 'Body bytes through the gateway (direction in = from clients, out = to clients).',
@@ -279,7 +279,7 @@ export class GatewayMetrics {
     return out;
   }
 
-  private histogram(service: string, method: string, code: number): { observe(v: number): void } {
+  private histogram(service: string, method: string, code: number): HistogramSeries {
     const m = METHODS.has(method) ? method : 'other';
     const k = Math.min(4, Math.max(0, Math.floor(code / 100) - 1));
     let byMethod = this.hist.get(service);
@@ -289,7 +289,7 @@ export class GatewayMetrics {
     }
     let children = byMethod.get(m);
     if (!children) {
-      children = CLASSES.map((c) => this.duration.labels(service, m, c));
+      children = CLASSES.map((c) => this.duration.child({ service, method: m, class: c }));
       byMethod.set(m, children);
     }
     return children[k]!;

@@ -6,7 +6,7 @@ import { SpooledBody } from './signed-body.js';
 import { type Deadline, Deadlines, type Expirable } from './deadlines.js';
 import type { Activator } from './activator.js';
 import type { GatewayMetrics } from './metrics.js';
-import { connectionListed, copyResponseHeaders, isHopByHop, sendError } from './respond.js';
+import { connectionListed, copyResponseHeaders, isHopByHop, mayDropOrRewrite, sendError } from './respond.js';
 import { pickEndpointByKey } from './groups/pick.js';
 import type { Route } from './route.js';
 import type { Endpoint, LbPolicy, ServiceRoute } from './types.js';
@@ -121,7 +121,9 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
   ) {}
 
   start(): void {
-    this.res.once('close', () => this.closed());
+    // A listener shared by every call (no closure, no once() wrapper per request); 'close' comes once.
+    (this.res as CallResponse)[CALL] = this;
+    this.res.on('close', onCallClose);
     const ms = this.svc.rpc.keepalive;
     if (ms > 0) {
       this.deps.deadlines ??= new Deadlines(this.deps.clock);
@@ -144,10 +146,12 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
       return;
     }
     let ep: Endpoint;
+    let state: InstanceState | undefined;
     if (all.length === 1 && this.excluded === undefined) {
       // One instance (the common case): nothing to choose, no candidate lists.
       ep = all[0]!;
-      if (upstreams.isFull(upstreams.state(svc.name, ep), workers, maxQueue)) {
+      state = upstreams.state(svc.name, ep);
+      if (upstreams.isFull(state, workers, maxQueue)) {
         this.fail(450, 'QUEUE_FULL', `every instance of "${svc.name}" is busy and its queue is full`);
         return;
       }
@@ -179,7 +183,7 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
           ? this.deps.policy(open, this.deps.outstanding, this.deps.random)!
           : pickEndpointByKey(open, this.affinity)!;
     }
-    const state = upstreams.state(svc.name, ep);
+    state ??= upstreams.state(svc.name, ep);
     this.state = state;
     this.instance = ep.instanceId;
     const got = upstreams.acquire(state, workers, maxQueue, this);
@@ -397,7 +401,8 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     this.deps.metrics.inflightDec(this.svc.name, state.id);
   }
 
-  private closed(): void {
+  /** The client's response closed (answered or gone); see onCallClose. */
+  closed(): void {
     this.finished = true;
     this.unhold?.();
     if (!this.res.writableFinished) {
@@ -409,6 +414,14 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     this.bytesIn = this.body instanceof SpooledBody ? this.body.length : (this.body?.length ?? this.pump?.bytes ?? 0);
     this.report.done(this);
   }
+}
+
+/** The call a response belongs to, for the shared 'close' listener. */
+const CALL = Symbol('pier.proxyCall');
+type CallResponse = ServerResponse & { [CALL]?: ProxyCall };
+
+function onCallClose(this: CallResponse): void {
+  this[CALL]?.closed();
 }
 
 export function hasBody(req: IncomingMessage): boolean {
@@ -433,9 +446,12 @@ export function upstreamHeaders(req: IncomingMessage): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    const lower = name.toLowerCase();
-    if (REPLACED.has(lower) || isHopByHop(lower, listed) || lower.startsWith('proxy-')) continue;
-    if (host !== undefined && lower === 'x-forwarded-host') continue;
+    // Names Connection lists can be anything; otherwise only a few lengths need a look.
+    if (listed !== undefined || mayDropOrRewrite(name)) {
+      const lower = name.toLowerCase();
+      if (REPLACED.has(lower) || isHopByHop(lower, listed) || lower.startsWith('proxy-')) continue;
+      if (host !== undefined && lower === 'x-forwarded-host') continue;
+    }
     out.push(name, raw[i + 1]!);
   }
   const remote = req.socket.remoteAddress ?? '';

@@ -36,7 +36,17 @@ beforeAll(() => {
   // dependencies with Node 24 (a few minutes); unchanged layers come from podman's cache.
   const build = spawnSync(
     'podman',
-    ['build', '--network=host', '--build-arg', `BASE=${BASE}`, '-f', 'deploy/kubernetes/Containerfile', '-t', IMAGE, '.'],
+    [
+      'build',
+      '--network=host',
+      '--build-arg',
+      `BASE=${BASE}`,
+      '-f',
+      'deploy/kubernetes/Containerfile',
+      '-t',
+      IMAGE,
+      '.',
+    ],
     { cwd: root, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
   );
   if (build.status !== 0) throw new Error(`podman build failed (${build.status}):\n${build.stderr.slice(-4000)}`);
@@ -54,9 +64,7 @@ describe('deploy/kubernetes/Containerfile', () => {
     expect(inImage('id', '-u')).toBe('1000');
     expect(inImage('sh', '-c', 'command -v npm g++ make || echo none')).toBe('none');
     // better-sqlite3 was compiled for the image's Node: the store opens.
-    expect(inImage('node', '-e', "new (require('better-sqlite3'))(':memory:').close(); console.log('ok')")).toBe(
-      'ok',
-    );
+    expect(inImage('node', '-e', "new (require('better-sqlite3'))(':memory:').close(); console.log('ok')")).toBe('ok');
   });
 
   it('serves the control API and the gateway from `pier server`, and stops on SIGTERM', async () => {

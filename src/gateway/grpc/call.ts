@@ -7,6 +7,7 @@ import {
 } from 'node:http2';
 import type { TimerHandle } from '../../clock.js';
 import type { GatewayCore } from '../core.js';
+import { type Deadline, Deadlines, type Expirable } from '../deadlines.js';
 import { pickEndpointByKey } from '../groups/pick.js';
 import { revisionCandidates } from '../revisions.js';
 import type { Endpoint, ServiceRoute } from '../types.js';
@@ -34,7 +35,7 @@ export interface GrpcDeps {
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ETIMEDOUT']);
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_NO_ERROR, NGHTTP2_FLAG_END_STREAM } = constants;
 
-export class GrpcCall {
+export class GrpcCall implements Expirable {
   /** The gRPC status the client got; -1 until known (client gone → CANCELLED). */
   status = -1;
   instance = '';
@@ -50,7 +51,8 @@ export class GrpcCall {
   private tries = 0;
   private readonly excluded: string[] = [];
   private deadline: TimerHandle | undefined;
-  private keepalive: TimerHandle | undefined;
+  /** rpc.keepalive, on the gateway's shared deadline lanes (no timer per call). */
+  private keepalive: Deadline | undefined;
   private deadlineAt: number | undefined;
   private finished = false;
   /** The client's request data is being forwarded (listeners attached once per call). */
@@ -65,18 +67,25 @@ export class GrpcCall {
     private readonly headers: IncomingHttpHeaders,
     private readonly svc: ServiceRoute,
     private readonly timeoutMs: number | undefined,
-    private readonly onDone: (call: GrpcCall) => void,
+    /** Told once, when the client's stream has closed. */
+    private readonly log: { done(call: GrpcCall): void },
   ) {}
 
   start(): void {
-    const { clock } = this.deps.core;
-    this.stream.once('close', this.onClientClose);
+    const { clock, proxy } = this.deps.core;
+    // Listeners shared by every call find it on the stream (no closures per call; see onStream*).
+    (this.stream as Carrier)[CALL] = this;
+    this.stream.on('close', onClientClose);
     if (this.timeoutMs !== undefined) {
-      this.deadlineAt = clock.now() + this.timeoutMs;
-      this.deadline = clock.setTimeout(this.onDeadline, this.timeoutMs);
+      const timeoutMs = this.timeoutMs;
+      this.deadlineAt = clock.now() + timeoutMs;
+      this.deadline = clock.setTimeout(() => this.onDeadline(), timeoutMs);
     }
     const ms = this.svc.rpc.keepalive;
-    if (ms > 0) this.keepalive = clock.setTimeout(this.onKeepalive, ms);
+    if (ms > 0) {
+      proxy.deadlines ??= new Deadlines(clock);
+      this.keepalive = proxy.deadlines.add(ms, this);
+    }
     this.dispatch();
   }
 
@@ -145,14 +154,11 @@ export class GrpcCall {
       return;
     }
     this.up = up;
-    up.on('response', this.onResponse);
-    up.on('trailers', this.onTrailers);
-    up.on('error', (err) => {
-      if (this.up === up) this.upError = err as NodeJS.ErrnoException;
-    });
-    up.once('close', () => {
-      if (this.up === up) this.onUpstreamClose();
-    });
+    (up as Carrier)[CALL] = this;
+    up.on('response', onUpResponse);
+    up.on('trailers', onUpTrailers);
+    up.on('error', onUpError);
+    up.on('close', onUpClose);
     if (entry.connected) this.attachBody(up);
     else entry.session.once('connect', () => this.attachBody(up));
   }
@@ -171,48 +177,48 @@ export class GrpcCall {
     }
     if (this.forwarding) return;
     this.forwarding = true;
-    this.stream.on('data', this.onClientData);
-    this.stream.once('end', this.onClientEnd);
+    this.stream.on('data', onClientData);
+    this.stream.on('end', onClientEnd);
   }
 
-  private onClientData = (chunk: Buffer): void => {
+  onClientData(chunk: Buffer): void {
     this.bytesIn += chunk.length;
     const up = this.up;
     if (up && !up.write(chunk)) {
       this.stream.pause();
-      up.once('drain', this.resumeClient);
+      up.once('drain', onUpDrain);
     }
-  };
+  }
 
-  private resumeClient = (): void => {
+  resumeClient(): void {
     this.stream.resume();
-  };
+  }
 
-  private onClientEnd = (): void => {
+  onClientEnd(): void {
     this.clientEnded = true;
     this.up?.end();
-  };
+  }
 
-  private onUpData = (chunk: Buffer): void => {
+  onUpData(chunk: Buffer): void {
     this.bytesOut += chunk.length;
     if (!this.stream.write(chunk)) {
       this.up?.pause();
-      this.stream.once('drain', this.resumeUp);
+      this.stream.once('drain', onClientDrain);
     }
-  };
+  }
 
-  private resumeUp = (): void => {
+  resumeUp(): void {
     this.up?.resume();
-  };
+  }
 
-  private onUpEnd = (): void => {
+  onUpEnd(): void {
     if (!this.stream.writableEnded) this.stream.end();
-  };
+  }
 
-  private onResponse = (headers: IncomingHttpHeaders, flags: number): void => {
+  onResponse(headers: IncomingHttpHeaders, flags: number): void {
     if (this.finished || this.responded) return;
     this.responded = true;
-    this.deps.core.clock.clearTimeout(this.keepalive);
+    this.stopKeepalive();
     const out = downstreamHeaders(headers, ['x-pier-instance', this.instance]);
     if (flags & NGHTTP2_FLAG_END_STREAM) {
       // Trailers-only answer (typically an error status): pass it on as is.
@@ -221,23 +227,23 @@ export class GrpcCall {
       return;
     }
     this.stream.respond(out, { waitForTrailers: true });
-    this.stream.once('wantTrailers', this.onWantTrailers);
-    this.up!.on('data', this.onUpData);
-    this.up!.once('end', this.onUpEnd);
-  };
+    this.stream.on('wantTrailers', onWantTrailers);
+    this.up!.on('data', onUpData);
+    this.up!.on('end', onUpEnd);
+  }
 
-  private onTrailers = (trailers: IncomingHttpHeaders): void => {
+  onTrailers(trailers: IncomingHttpHeaders): void {
     this.trailers ??= downstreamHeaders(trailers);
-  };
+  }
 
-  private onWantTrailers = (): void => {
+  onWantTrailers(): void {
     const t = this.trailers ?? statusTrailers(GrpcStatus.UNKNOWN, 'instance ended the stream without a status');
     this.status = Number(t['grpc-status'] ?? GrpcStatus.UNKNOWN);
     this.stream.sendTrailers(t);
-  };
+  }
 
   /** The upstream stream closed: a normal end, a reset mid-answer, or no answer at all. */
-  private onUpstreamClose(): void {
+  onUpstreamClose(): void {
     const up = this.up;
     if (this.finished) return;
     if (this.responded) {
@@ -273,17 +279,18 @@ export class GrpcCall {
     );
   }
 
-  private onDeadline = (): void => {
+  private onDeadline(): void {
     this.deadline = undefined;
     if (this.finished) return;
     this.endWith(GrpcStatus.DEADLINE_EXCEEDED, `deadline of ${this.timeoutMs} ms (grpc-timeout) exceeded`);
-  };
+  }
 
-  private onKeepalive = (): void => {
+  /** rpc.keepalive passed (Deadlines). */
+  expire(): void {
     this.keepalive = undefined;
     if (this.finished || this.responded) return;
     this.fail(GrpcStatus.DEADLINE_EXCEEDED, `no answer within rpc.keepalive (${this.svc.rpc.keepalive} ms)`);
-  };
+  }
 
   /** Ends the call with a gateway status, before or after the answer started. */
   private endWith(status: number, message: string): void {
@@ -306,13 +313,12 @@ export class GrpcCall {
   }
 
   private abortUpstream(): void {
-    const { clock } = this.deps.core;
-    clock.clearTimeout(this.keepalive);
+    this.stopKeepalive();
     const up = this.up;
     this.up = undefined;
     if (!up) return;
-    up.removeListener('data', this.onUpData);
-    up.removeListener('end', this.onUpEnd);
+    up.removeListener('data', onUpData);
+    up.removeListener('end', onUpEnd);
     if (!up.closed) up.close(NGHTTP2_CANCEL);
   }
 
@@ -325,16 +331,77 @@ export class GrpcCall {
     this.deps.core.metrics.inflightDec(this.svc.name, state.id);
   }
 
-  private onClientClose = (): void => {
+  isCurrent(up: ClientHttp2Stream): boolean {
+    return this.up === up;
+  }
+
+  upstreamError(err: NodeJS.ErrnoException): void {
+    this.upError = err;
+  }
+
+  private stopKeepalive(): void {
+    if (this.keepalive === undefined) return;
+    this.deps.core.proxy.deadlines?.cancel(this.keepalive);
+    this.keepalive = undefined;
+  }
+
+  onClientClose(): void {
     this.finished = true;
-    const { clock } = this.deps.core;
-    clock.clearTimeout(this.deadline);
-    clock.clearTimeout(this.keepalive);
+    this.deps.core.clock.clearTimeout(this.deadline);
+    this.stopKeepalive();
     // Closed before a status went out: the client cancelled (RST_STREAM) or left.
     if (this.status === -1) this.status = GrpcStatus.CANCELLED;
     const up = this.up;
     if (up && !up.closed && (this.stream.rstCode !== NGHTTP2_NO_ERROR || !this.trailers)) up.close(NGHTTP2_CANCEL);
     this.releaseSlot();
-    this.onDone(this);
-  };
+    this.log.done(this);
+  }
+}
+
+/** The call a stream (client or upstream) belongs to, for the listeners below. */
+const CALL = Symbol('pier.grpcCall');
+type Carrier = { [CALL]?: GrpcCall };
+
+function callOf(emitter: unknown): GrpcCall {
+  return (emitter as Carrier)[CALL]!;
+}
+
+function onClientClose(this: ServerHttp2Stream): void {
+  callOf(this).onClientClose();
+}
+function onClientData(this: ServerHttp2Stream, chunk: Buffer): void {
+  callOf(this).onClientData(chunk);
+}
+function onClientEnd(this: ServerHttp2Stream): void {
+  callOf(this).onClientEnd();
+}
+function onClientDrain(this: ServerHttp2Stream): void {
+  callOf(this).resumeUp();
+}
+function onWantTrailers(this: ServerHttp2Stream): void {
+  callOf(this).onWantTrailers();
+}
+function onUpResponse(this: ClientHttp2Stream, headers: IncomingHttpHeaders, flags: number): void {
+  callOf(this).onResponse(headers, flags);
+}
+function onUpTrailers(this: ClientHttp2Stream, trailers: IncomingHttpHeaders): void {
+  callOf(this).onTrailers(trailers);
+}
+function onUpData(this: ClientHttp2Stream, chunk: Buffer): void {
+  callOf(this).onUpData(chunk);
+}
+function onUpEnd(this: ClientHttp2Stream): void {
+  callOf(this).onUpEnd();
+}
+function onUpDrain(this: ClientHttp2Stream): void {
+  callOf(this).resumeClient();
+}
+/** Only the current attempt's stream counts (a retried one may still report). */
+function onUpError(this: ClientHttp2Stream, err: Error): void {
+  const call = callOf(this);
+  if (call.isCurrent(this)) call.upstreamError(err as NodeJS.ErrnoException);
+}
+function onUpClose(this: ClientHttp2Stream): void {
+  const call = callOf(this);
+  if (call.isCurrent(this)) call.onUpstreamClose();
 }

@@ -1,15 +1,48 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-import { countRequest, recordDone } from '../core.js';
+import { countRequest, type GatewayCore, recordDone } from '../core.js';
 import type { ServiceRoute } from '../types.js';
 import { GrpcCall, type GrpcDeps } from './call.js';
 import { GrpcStatus, httpEquivalent, sendTrailersOnly } from './status.js';
 import { parseGrpcTimeout } from './timeout.js';
 
-/** The accounting of one call to a service (through a group's endpoint when `group` is set). */
-export interface CallRecord {
-  finish(instance: string, status: number, bytesIn: number, bytesOut: number): void;
+/** The accounting of one call to a service (through a group's endpoint when `group` is set); a class: no closures per call. */
+export class CallRecord {
+  private readonly stats: { inflight: number } | undefined;
+
+  constructor(
+    private readonly core: GatewayCore,
+    private readonly service: ServiceRoute | undefined,
+    private readonly group: string | undefined,
+    private readonly startedNs: bigint,
+  ) {
+    this.stats = service ? countRequest(core, service.name) : undefined;
+  }
+
+  finish(instance: string, status: number, bytesIn: number, bytesOut: number): void {
+    if (this.stats) this.stats.inflight--;
+    const { core, group, startedNs } = this;
+    const entry = {
+      method: 'GRPC',
+      service: this.service?.name ?? '',
+      instance,
+      status: httpEquivalent(status),
+      startedNs,
+      bytesIn,
+      bytesOut,
+    };
+    recordDone(core, group === undefined ? entry : { ...entry, group });
+  }
+
   /** A gateway-made answer (trailers only), then finish. */
-  reply(stream: ServerHttp2Stream, status: number, message: string): void;
+  reply(stream: ServerHttp2Stream, status: number, message: string): void {
+    sendTrailersOnly(stream, status, message);
+    this.finish('', status, 0, 0);
+  }
+
+  /** The call to an instance has ended (GrpcCall tells it once). */
+  done(call: GrpcCall): void {
+    this.finish(call.instance, call.status, call.bytesIn, call.bytesOut);
+  }
 }
 
 export function callRecord(
@@ -18,21 +51,7 @@ export function callRecord(
   group: string | undefined,
   startedNs: bigint,
 ): CallRecord {
-  const { core } = deps;
-  const stats = svc ? countRequest(core, svc.name) : undefined;
-  const record: CallRecord = {
-    finish(instance, status, bytesIn, bytesOut) {
-      if (stats) stats.inflight--;
-      const e = { method: 'GRPC', service: svc?.name ?? '', instance, status: httpEquivalent(status), startedNs };
-      const entry = { ...e, bytesIn, bytesOut };
-      recordDone(core, group === undefined ? entry : { ...entry, group });
-    },
-    reply(stream, status, message) {
-      sendTrailersOnly(stream, status, message);
-      record.finish('', status, 0, 0);
-    },
-  };
-  return record;
+  return new CallRecord(deps.core, svc, group, startedNs);
 }
 
 /** An authenticated call to one service: rate limit, then to an instance (`affinity` picks it by key). */
@@ -45,18 +64,13 @@ export function forward(
   affinity: string | undefined,
 ): void {
   const { core } = deps;
-  if (!core.limiter.allow(svc.name, svc.rpc.rate_limit, core.clock.now())) {
-    done.reply(
-      stream,
-      GrpcStatus.RESOURCE_EXHAUSTED,
-      `more than rpc.rate_limit (${svc.rpc.rate_limit}) calls per second`,
-    );
+  const rate = svc.rpc.rate_limit;
+  if (rate !== undefined && !core.limiter.allow(svc.name, rate, core.clock.now())) {
+    done.reply(stream, GrpcStatus.RESOURCE_EXHAUSTED, `more than rpc.rate_limit (${rate}) calls per second`);
     return;
   }
   const timeoutMs = parseGrpcTimeout(headers['grpc-timeout']);
-  const call = new GrpcCall(deps, stream, headers, svc, timeoutMs, (c) =>
-    done.finish(c.instance, c.status, c.bytesIn, c.bytesOut),
-  );
+  const call = new GrpcCall(deps, stream, headers, svc, timeoutMs, done);
   call.affinity = affinity;
   call.start();
 }
