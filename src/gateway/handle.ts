@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUTH_FORMS, type AuthVerdict, checkAnyToken, checkAuthorization, tokenMatches } from './auth.js';
 import { type GatewayCore, type MetricsEndpoint, countRequest, recordDone, secretOf } from './core.js';
-import { groupOf, handleGroup } from './groups/handle.js';
+import { groupOf, handleGroup, type Serve } from './groups/handle.js';
 import { ProxyCall, upstreamHeaders } from './proxy.js';
 import { type Finish, RequestLog, refused, replyError } from './request-log.js';
 import { discoveryWithoutToken } from './discovery.js';
@@ -44,16 +44,7 @@ export function handleRequest(core: GatewayCore, req: IncomingMessage, res: Serv
 }
 
 /** An authenticated call to one service: discovery, rate limit, queue, body checks, then the proxy. */
-function serve(
-  core: GatewayCore,
-  req: IncomingMessage,
-  res: ServerResponse,
-  svc: ServiceRoute,
-  route: Route,
-  verdict: AuthVerdict,
-  entry: RequestLog,
-  affinity: string | undefined,
-): void {
+const serve: Serve = (core, req, res, svc, route, verdict, entry, affinity) => {
   if (route.kind === 'discovery') {
     res.once('close', () => entry.finish('', 200, 0, 0));
     sendJson(req, res, 200, upstreamsOf(svc));
@@ -108,7 +99,7 @@ function serve(
     return;
   }
   forward(core, req, res, svc, route, undefined, entry, affinity);
-}
+};
 
 /**
  * An async service's call goes to its queues (src/queue). Queue clients send the
