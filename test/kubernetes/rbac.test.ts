@@ -130,23 +130,13 @@ async function untilRunning(name: string, ready: number, what: string): Promise<
   }
 }
 
-/**
- * Until the object's status has caught up with its generation. Before that the mirror
- * takes the object for an edit: a modify through Pier was undone, a delete through Pier
- * made the service again (both seen here; the mirror's race, not RBAC's).
- */
-async function objectSettled(object: string): Promise<void> {
-  await waitOnCluster(
-    () =>
-      kubeOk<{ metadata: { generation: number }; status?: { observedGeneration?: number; status?: string } }>(
-        cluster(),
-        'GET',
-        `/apis/pier.dev/v1alpha1/namespaces/${ns}/pierservices/${object}`,
-      ),
-    (o) => o.status?.observedGeneration === o.metadata.generation && o.status?.status !== undefined,
-    `the status of PierService ${object} caught up with its generation`,
-  );
+interface PierServiceObject {
+  metadata: { generation: number };
+  spec: { containers: { env?: { name: string; value: string }[] }[] };
+  status?: { observedGeneration?: number; revision?: number };
 }
+
+const objectPath = (name: string) => `/apis/pier.dev/v1alpha1/namespaces/${ns}/pierservices/${name}`;
 
 describe('the RBAC of deploy/kubernetes', () => {
   it('installs the namespace, the CRD and the accounts (as an admin)', async () => {
@@ -213,9 +203,8 @@ describe('the RBAC of deploy/kubernetes', () => {
       containers: [{ image: 'pier.test/echo:1', port: 8000 }],
     };
     expect((await running().api('POST', '/api/v1/services', spec)).status).toBe(201);
-    await untilRunning('audited', 2, 'audited Running');
-    await objectSettled('audited');
-    // Modify (a new revision), scale, restart of one instance.
+    // Modify (a new revision) at once, with no wait for the mirror to see the object it
+    // writes: the modify is written to the object, not undone by it. Then scale, restart of one instance.
     const modified = { ...spec, containers: [{ ...spec.containers[0], env: [{ name: 'MODE', value: 'audit' }] }] };
     expect((await running().api('PATCH', '/api/v1/services/audited', { replace: modified })).status).toBe(200);
     await waitOnCluster(
@@ -223,6 +212,14 @@ describe('the RBAC of deploy/kubernetes', () => {
       (d) => d.revision === 2 && d.status === 'Running' && d.instances.ready === 2,
       'revision 2 rolled out',
     );
+    const object = await waitOnCluster(
+      () => kubeOk<PierServiceObject>(cluster(), 'GET', objectPath('audited')),
+      (o) => o.status?.observedGeneration === o.metadata.generation && o.status?.revision === 2,
+      'the PierService status at revision 2',
+    );
+    expect(object.spec.containers[0]?.env).toEqual([{ name: 'MODE', value: 'audit' }]);
+    const current = await describeService('audited');
+    expect([current.revision, current.revisions.length]).toEqual([2, 2]);
     expect((await running().api('POST', '/api/v1/services/audited/scale', { instances: 3 })).status).toBe(200);
     await untilRunning('audited', 3, 'audited scaled to 3');
     const instances = (await running().api<InstanceView[]>('GET', '/api/v1/services/audited/instances')).body;
@@ -301,7 +298,7 @@ describe('the RBAC of deploy/kubernetes', () => {
     );
     expect(rebuilt.body.revision).toBe(2);
     expect(rebuilt.body.token).toBe(token);
-    await objectSettled('audited');
+    // Deleted at once, before a pass has seen the rebuilt service with its object: it stays deleted.
     expect((await running().api('DELETE', '/api/v1/services/audited')).status).toBe(200);
     await waitOnCluster(
       async () =>
@@ -315,6 +312,7 @@ describe('the RBAC of deploy/kubernetes', () => {
       (left) => left.length === 0,
       'every PierService gone',
     );
+    expect((await running().api('GET', '/api/v1/services/audited')).status).toBe(404);
     await running().close();
     pier = undefined;
   });

@@ -19,7 +19,7 @@ import { type WatchedKind, watchKind } from '../watch.js';
 import { API_VERSION, FINALIZER, GROUP, KIND, PLURAL, pierServiceCrd, VERSION } from './crd.js';
 import type { GroupRecord } from './group-secret.js';
 import { GroupSecretWriter } from './group-secrets.js';
-import { type MirrorAction, objectSpec, planMirror, type ResourceView, type ServiceView } from './plan.js';
+import { knownAfter, type MirrorAction, objectSpec, planMirror, type ResourceView, type ServiceView } from './plan.js';
 
 /** What the mirror needs from Pier's control plane (wired in server.ts). */
 export interface MirrorControl {
@@ -69,19 +69,21 @@ export class ResourceMirror {
   private running = false;
   private again = false;
   private starting = true;
-  /** Services seen with their object in this process (plan.ts: MirrorSnapshot.known). */
-  private readonly known = new Set<string>();
+  /** Services had with their object in this process (plan.ts: MirrorSnapshot.known, knownAfter). */
+  private known: ReadonlySet<string> = new Set<string>();
   private closed = false;
   /** Written status by object name, to write only changes. */
   private readonly statuses = new Map<string, string>();
   /** ControllerRevisions and token Secrets known to exist. */
   private readonly written = new Set<string>();
   /**
-   * The generation of each object's spec as this mirror last wrote it. The watch and
-   * our own status writes lag behind our writes; without this, a change made through
-   * Pier meanwhile would be taken for an edit of the object and undone (plan.ts).
+   * The generation of each object this mirror has taken in: the one its own spec write
+   * gave it, or the one whose spec it made into the service (create, update, status).
+   * The watch lags behind both our spec and our status writes; without this, a change
+   * made through Pier meanwhile would be taken for an edit of the object and undone
+   * (plan.ts). Kept with the object's uid: a later object of the same name is not ours.
    */
-  private readonly ownWrites = new Map<string, number>();
+  private readonly taken = new Map<string, Taken>();
   private readonly groupSecrets: GroupSecretWriter;
 
   constructor(private readonly deps: ResourceMirrorDeps) {
@@ -129,7 +131,7 @@ export class ResourceMirror {
       do {
         this.again = false;
         const resources = (this.watch?.list() ?? []).map((o) =>
-          resourceView(o, this.ownWrites.get(o.metadata?.name ?? '')),
+          resourceView(o, this.taken.get(o.metadata?.name ?? '')),
         );
         const services = this.deps.control.services();
         const actions = planMirror({
@@ -139,8 +141,9 @@ export class ResourceMirror {
           validate: validateSpec,
           equal: deepEqual,
         });
-        for (const action of actions) await this.carryOut(action);
-        this.remember(resources, services, actions);
+        const done: MirrorAction[] = [];
+        for (const action of actions) if (await this.carryOut(action)) done.push(action);
+        this.known = knownAfter(this.known, { resources, services }, done);
         if (!this.closed) await this.writeGroups(services);
         this.starting = false;
       } while (this.again && !this.closed);
@@ -161,25 +164,15 @@ export class ResourceMirror {
     await this.groupSecrets.sync(groups, services, (name) => this.object(name)?.metadata?.uid);
   }
 
-  /** Both sides had the service and nothing removed it in this pass: from now on a missing side means deleted. */
-  private remember(resources: ResourceView[], services: ServiceView[], actions: MirrorAction[]): void {
-    const names = new Set(services.map((v) => v.name));
-    const removing = new Set(
-      actions
-        .filter((a) => a.kind === 'delete-service' || a.kind === 'delete-resource')
-        .map((a) => ('resource' in a ? a.resource.service : '')),
-    );
-    this.known.clear();
-    for (const r of resources)
-      if (names.has(r.service) && !removing.has(r.service) && !r.deleting) this.known.add(r.service);
-  }
-
-  private async carryOut(a: MirrorAction): Promise<void> {
+  /** Whether the action succeeded. */
+  private async carryOut(a: MirrorAction): Promise<boolean> {
     try {
       await this.act(a);
+      return true;
     } catch (err) {
       // Retried at the next pass; the object's status says what failed when it can.
       this.deps.logger.warn({ action: a.kind, err: apiMessage(err) }, 'resource mirror step failed');
+      return false;
     }
   }
 
@@ -197,11 +190,11 @@ export class ResourceMirror {
         const token = await this.readToken(a.resource.service);
         const kept = await this.keptRevisions(a.resource);
         await control.create({ ...a.spec, ...(token ? { token } : {}) }, kept);
-        return;
+        return this.take(a.resource);
       }
       case 'update-service':
         await control.replace(a.resource.service, a.spec);
-        return;
+        return this.take(a.resource);
       case 'delete-service':
         return control.delete(a.resource.service);
       case 'invalid':
@@ -276,11 +269,22 @@ export class ResourceMirror {
       },
       spec: objectSpec(svc),
     };
-    if (!this.object(name)) (obj.metadata as { finalizers?: string[] }).finalizers = [FINALIZER];
+    // Always with the finalizer: an apply that leaves out a field this manager applied
+    // before removes it, so a write made once the watch shows the object would take off
+    // the finalizer the first write set, and a kubectl delete meanwhile would skip Pier.
+    (obj.metadata as { finalizers?: string[] }).finalizers = [FINALIZER];
     const written = await this.deps.client.apply(obj);
     // Our own write: its generation is not an edit to apply back, even before our status says so.
-    const generation = (written.metadata as { generation?: number }).generation;
-    if (typeof generation === 'number') this.ownWrites.set(name, generation);
+    const { generation, uid } = written.metadata as { generation?: number; uid?: string };
+    if (typeof generation === 'number' && uid) this.taken.set(name, { uid, generation });
+  }
+
+  /** The object's generation is in the service now, though its status may not say so yet. */
+  private take(r: ResourceView): void {
+    const uid = r.uid;
+    const before = this.taken.get(r.object);
+    if (!uid || (before?.uid === uid && before.generation >= r.generation)) return;
+    this.taken.set(r.object, { uid, generation: r.generation });
   }
 
   private async writeInvalid(r: ResourceView, errors: FieldError[]): Promise<void> {
@@ -324,6 +328,7 @@ export class ResourceMirror {
         condition('SpecValid', 'True', 'Valid', '', r.generation),
       ],
     });
+    this.take(r);
   }
 
   private async writeStatusBody(name: string, status: Record<string, unknown>): Promise<void> {
@@ -426,7 +431,13 @@ function condition(type: string, status: 'True' | 'False', reason: string, messa
   };
 }
 
-function resourceView(o: PierServiceObject, ownWrite: number | undefined): ResourceView {
+/** A generation of an object this mirror has taken in. */
+interface Taken {
+  uid: string;
+  generation: number;
+}
+
+function resourceView(o: PierServiceObject, taken: Taken | undefined): ResourceView {
   const spec = o.spec;
   const named = spec as { name?: unknown; metadata?: { name?: unknown } } | null | undefined;
   const given = typeof named === 'object' && named !== null ? (named.name ?? named.metadata?.name) : undefined;
@@ -434,17 +445,18 @@ function resourceView(o: PierServiceObject, ownWrite: number | undefined): Resou
   const name = o.metadata?.name ?? '';
   return {
     object: name,
+    ...(o.metadata?.uid ? { uid: o.metadata.uid } : {}),
     service: specName ?? o.metadata?.annotations?.[ANNOTATIONS.serviceName] ?? name,
     generation: o.metadata?.generation ?? 0,
-    ...observed(o.status?.observedGeneration, ownWrite),
+    ...observed(o.status?.observedGeneration, taken?.uid === o.metadata?.uid ? taken?.generation : undefined),
     deleting: o.metadata?.deletionTimestamp !== undefined,
     finalized: (o.metadata?.finalizers ?? []).includes(FINALIZER),
     spec,
   };
 }
 
-/** What this Pier has taken in of an object: what its status says, or a later write of ours. */
-function observed(status: number | undefined, ownWrite: number | undefined): { observedGeneration?: number } {
-  const n = Math.max(status ?? -1, ownWrite ?? -1);
+/** What this Pier has taken in of an object: what its status says, or later, what this mirror took. */
+function observed(status: number | undefined, taken: number | undefined): { observedGeneration?: number } {
+  const n = Math.max(status ?? -1, taken ?? -1);
   return n >= 0 ? { observedGeneration: n } : {};
 }

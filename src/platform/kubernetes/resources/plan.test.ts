@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deepEqual, type ServiceSpec, validateSpec } from '../../../spec/index.js';
-import { type MirrorAction, planMirror, type ResourceView, type ServiceView } from './plan.js';
+import { knownAfter, type MirrorAction, planMirror, type ResourceView, type ServiceView } from './plan.js';
 
 const raw = (name: string, instance = 1) => ({
   name,
@@ -26,7 +26,16 @@ const service = (name: string, instance = 1, desired = instance): ServiceView =>
   desired,
 });
 
-/** Actions as short strings: kind:name. */
+/** A service whose current revision changed its image since its object was written. */
+const modified = (name: string): ServiceView => {
+  const spec = normalized(name);
+  return {
+    name,
+    spec: { ...spec, containers: [{ ...spec.containers[0], image: 'registry.example/app:2' }] },
+    desired: 1,
+  } as ServiceView;
+};
+
 /** `known` defaults to every service that has an object and a service: a Pier that has run a while. */
 function plan(resources: ResourceView[], services: ServiceView[], fresh = false): string[] {
   const known = new Set(fresh ? [] : [...resources.map((r) => r.service), ...services.map((v) => v.name)]);
@@ -169,5 +178,110 @@ describe('planMirror', () => {
     ],
   ])('%s', (_why, resources, services, starting, want) => {
     expect(plan(resources, services, starting)).toEqual(want);
+  });
+});
+
+type Pass = { resources: ResourceView[]; services: ServiceView[]; fails?: string[] };
+
+/**
+ * Passes of one new process, one after another, `known` carried from each to the
+ * next as the mirror does (knownAfter): every action succeeds but those in `fails`.
+ */
+function passes(steps: Pass[]): string[][] {
+  let known: ReadonlySet<string> = new Set<string>();
+  return steps.map(({ resources, services, fails = [] }) => {
+    const actions = planMirror({ resources, services, known, validate: validateSpec, equal: deepEqual });
+    known = knownAfter(
+      known,
+      { resources, services },
+      actions.filter((a) => !fails.includes(show(a))),
+    );
+    return actions.map(show);
+  });
+}
+
+describe('planMirror over passes', () => {
+  // The object this Pier wrote (generation 1, observed through its own write) is first
+  // seen after a modify through Pier: the modify is written to it, not undone by it.
+  it('a modify right after a create is written to the object', () => {
+    expect(
+      passes([
+        { resources: [], services: [service('m')] },
+        { resources: [resource({ service: 'm', observedGeneration: 1 })], services: [modified('m')] },
+      ]),
+    ).toEqual([['write-resource:m'], ['write-resource:m', 'status:m']]);
+  });
+
+  // The watch then shows the first write (generation 1) while the second made generation 2.
+  it('a modify right after a create, the watch still without the object, writes it again', () => {
+    expect(
+      passes([
+        { resources: [], services: [service('m')] },
+        { resources: [], services: [modified('m')] },
+        { resources: [resource({ service: 'm', generation: 1, observedGeneration: 2 })], services: [modified('m')] },
+      ]),
+    ).toEqual([['write-resource:m'], ['write-resource:m'], ['write-resource:m', 'status:m']]);
+  });
+
+  it('an edit of the object written a moment ago still wins', () => {
+    expect(
+      passes([
+        { resources: [], services: [service('m')] },
+        { resources: [resource({ service: 'm', generation: 2, observedGeneration: 1 })], services: [modified('m')] },
+      ]),
+    ).toEqual([['write-resource:m'], ['update-service:m', 'status:m']]);
+  });
+
+  it('a delete right after a create is not undone by the object first seen then', () => {
+    expect(
+      passes([
+        { resources: [], services: [service('d')] },
+        { resources: [resource({ service: 'd', observedGeneration: 1 })], services: [] },
+      ]),
+    ).toEqual([['write-resource:d'], ['delete-resource:d']]);
+  });
+
+  // An empty store rebuilt from an object whose status a previous Pier wrote; deleted
+  // through Pier before any pass saw service and object together.
+  it('a delete right after a rebuild deletes the object, and the service stays deleted', () => {
+    const object = resource({ service: 'r', generation: 2, observedGeneration: 2 });
+    expect(
+      passes([
+        { resources: [object], services: [] },
+        { resources: [object], services: [] },
+        // The watch has not delivered the delete yet.
+        { resources: [object], services: [] },
+        { resources: [{ ...object, deleting: true }], services: [] },
+        { resources: [], services: [] },
+        // A new object of that name, applied with kubectl: no status, so an edit.
+        { resources: [resource({ service: 'r' })], services: [] },
+      ]),
+    ).toEqual([
+      ['create-service:r', 'status:r'],
+      ['delete-resource:r'],
+      ['delete-resource:r'],
+      ['release:r'],
+      [],
+      ['create-service:r', 'status:r'],
+    ]);
+  });
+
+  it('a create from an object that failed is tried again', () => {
+    const object = resource({ service: 'f', observedGeneration: 1 });
+    expect(
+      passes([
+        { resources: [object], services: [], fails: ['create-service:f'] },
+        { resources: [object], services: [] },
+      ]),
+    ).toEqual([
+      ['create-service:f', 'status:f'],
+      ['create-service:f', 'status:f'],
+    ]);
+  });
+
+  it('a fresh process takes an object it did not write as the truth', () => {
+    expect(
+      passes([{ resources: [resource({ service: 'm', observedGeneration: 1 })], services: [modified('m')] }]),
+    ).toEqual([['update-service:m', 'status:m']]);
   });
 });

@@ -14,6 +14,8 @@ import type { ServiceSpec, ValidationResult } from '../../../spec/index.js';
 export interface ResourceView {
   /** metadata.name */
   object: string;
+  /** metadata.uid: tells an object from a later one of the same name. */
+  uid?: string;
   /** The EAS service name it defines: spec.name, else the pier.dev/service-name annotation, else metadata.name. */
   service: string;
   generation: number;
@@ -39,9 +41,10 @@ export interface MirrorSnapshot {
   resources: ResourceView[];
   services: ServiceView[];
   /**
-   * Services this Pier has seen with their object. Only these can have been
-   * deleted through Pier; any other object without a service (a new replica, an
-   * empty store) makes the service again: the objects are the truth.
+   * Services this Pier has had together with their object (knownAfter). Only these
+   * can have been deleted or changed through Pier since; any other object (a new
+   * replica, an empty store) is the truth: a missing service is made from it, a
+   * differing one takes its spec.
    */
   known: ReadonlySet<string>;
   validate(spec: unknown): ValidationResult;
@@ -109,6 +112,34 @@ function planResource(s: MirrorSnapshot, r: ResourceView, svc: ServiceView | und
   }
   out.push({ kind: 'status', resource: r, service: r.service });
   return out;
+}
+
+/**
+ * `known` after a pass whose actions in `done` succeeded. A service is known from
+ * the moment this Pier has it with its object: seen together, or one made from the
+ * other here (write-resource, create-service), before the watch shows the object
+ * or the pass's snapshot the service. Waiting for the watch instead left a window
+ * in which a modify right after a create was undone by the object just written,
+ * and a delete right after a rebuild made the service again. Only an object seen
+ * deleting forgets it: an object missing from the watch may just not be delivered
+ * yet, and a later object of that name without a status is an edit (a new one) anyway.
+ */
+export function knownAfter(
+  known: ReadonlySet<string>,
+  s: Pick<MirrorSnapshot, 'resources' | 'services'>,
+  done: readonly MirrorAction[],
+): Set<string> {
+  const next = new Set(known);
+  const services = new Set(s.services.map((v) => v.name));
+  for (const r of s.resources) {
+    if (r.deleting) next.delete(r.service);
+    else if (services.has(r.service)) next.add(r.service);
+  }
+  for (const a of done) {
+    if (a.kind === 'write-resource') next.add(a.service.name);
+    if (a.kind === 'create-service') next.add(a.resource.service);
+  }
+  return next;
 }
 
 /** The spec an object holds for a service: its current revision's, with the count Pier wants. */
