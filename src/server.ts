@@ -295,7 +295,9 @@ export async function startPier(given: PierOptions): Promise<RunningPier> {
                 .filter((svc) => !svc.deleting)
                 .flatMap((svc) => {
                   const rev = store.getRevision(svc.name, svc.revision);
-                  return rev ? [{ name: svc.name, spec: rev.spec, desired: svc.desiredInstances }] : [];
+                  return rev
+                    ? [{ name: svc.name, spec: rev.spec, desired: svc.desiredInstances, revision: svc.revision }]
+                    : [];
                 }),
             describe: (name) => control.describe(name),
             token: (name) => store.getService(name)?.token,

@@ -29,6 +29,7 @@ const group = (weight: number): GroupRecord => ({
 const view = (name: string, grp?: string): ServiceView => ({
   name,
   desired: 1,
+  revision: 1,
   spec: { name, metadata: { instance: 1, ...(grp ? { group: grp } : {}) } } as unknown as ServiceSpec,
 });
 const uids: Record<string, string> = { ga: 'u-ga', gb: 'u-gb' };

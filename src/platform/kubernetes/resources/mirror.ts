@@ -448,6 +448,7 @@ function resourceView(o: PierServiceObject, taken: Taken | undefined): ResourceV
     ...(o.metadata?.uid ? { uid: o.metadata.uid } : {}),
     service: specName ?? o.metadata?.annotations?.[ANNOTATIONS.serviceName] ?? name,
     generation: o.metadata?.generation ?? 0,
+    ...(typeof o.status?.revision === 'number' ? { statusRevision: o.status.revision } : {}),
     ...observed(o.status?.observedGeneration, taken?.uid === o.metadata?.uid ? taken?.generation : undefined),
     deleting: o.metadata?.deletionTimestamp !== undefined,
     finalized: (o.metadata?.finalizers ?? []).includes(FINALIZER),

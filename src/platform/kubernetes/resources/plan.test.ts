@@ -24,6 +24,7 @@ const service = (name: string, instance = 1, desired = instance): ServiceView =>
   name,
   spec: normalized(name, instance),
   desired,
+  revision: 1,
 });
 
 /** A service whose current revision changed its image since its object was written. */
@@ -33,6 +34,7 @@ const modified = (name: string): ServiceView => {
     name,
     spec: { ...spec, containers: [{ ...spec.containers[0], image: 'registry.example/app:2' }] },
     desired: 1,
+    revision: 2,
   } as ServiceView;
 };
 
@@ -283,5 +285,20 @@ describe('planMirror over passes', () => {
     expect(
       passes([{ resources: [resource({ service: 'm', observedGeneration: 1 })], services: [modified('m')] }]),
     ).toEqual([['update-service:m', 'status:m']]);
+  });
+
+  it('a Pier restarted on its store keeps a modify the object does not have yet (its revision is newer)', () => {
+    const written = resource({ service: 'm', observedGeneration: 1, statusRevision: 1 });
+    expect(passes([{ resources: [written], services: [modified('m')] }])).toEqual([['write-resource:m', 'status:m']]);
+  });
+
+  it('an older store (a former leader’s) still gives way to an object a newer Pier wrote', () => {
+    const newer = resource({ service: 'm', observedGeneration: 1, statusRevision: 3 });
+    expect(passes([{ resources: [newer], services: [modified('m')] }])).toEqual([['update-service:m', 'status:m']]);
+  });
+
+  it('an edit of the object wins whatever revision its status reports', () => {
+    const edited = resource({ service: 'm', generation: 2, observedGeneration: 1, statusRevision: 1 });
+    expect(passes([{ resources: [edited], services: [modified('m')] }])).toEqual([['update-service:m', 'status:m']]);
   });
 });

@@ -20,6 +20,8 @@ export interface ResourceView {
   service: string;
   generation: number;
   observedGeneration?: number;
+  /** The revision the object's status last reported (the Pier that wrote it had that one current). */
+  statusRevision?: number;
   deleting: boolean;
   finalized: boolean;
   spec: unknown;
@@ -35,6 +37,8 @@ export interface ServiceView {
    * metadata.instance may lag; objects carry this count instead.
    */
   desired: number;
+  /** The current revision's number (numbers carry over between Piers: revisions are imported with them). */
+  revision: number;
 }
 
 export interface MirrorSnapshot {
@@ -98,7 +102,7 @@ function planResource(s: MirrorSnapshot, r: ResourceView, svc: ServiceView | und
       { kind: 'status', resource: r, service: r.service },
     ];
   }
-  if (edited || !known) {
+  if (edited || (!known && !newerHere(r, svc))) {
     const checked = checkedSpec(s, r);
     if ('errors' in checked) return [...out, { kind: 'invalid', resource: r, errors: checked.errors }];
     if (!s.equal(checked.spec, objectSpec(svc))) out.push({ kind: 'update-service', resource: r, spec: checked.spec });
@@ -140,6 +144,17 @@ export function knownAfter(
     if (a.kind === 'create-service') next.add(a.resource.service);
   }
   return next;
+}
+
+/**
+ * First sight of an unedited object whose service this store already has (a Pier
+ * restarted on its store): the object wins, unless this store's revision is newer
+ * than the one its status reports. Then the change was made here after the object
+ * was last written (a modify acknowledged just before a kill -9), and undoing it
+ * would lose it; an older store (a former leader's) still gives way to the object.
+ */
+function newerHere(r: ResourceView, svc: ServiceView): boolean {
+  return r.statusRevision !== undefined && svc.revision > r.statusRevision;
 }
 
 /** The spec an object holds for a service: its current revision's, with the count Pier wants. */
