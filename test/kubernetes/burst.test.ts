@@ -6,47 +6,14 @@
  * never goes there.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InstanceView } from '../../src/api/index.js';
-import { startTestPier, type TestPier } from '../e2e/helpers.js';
-import { type Cluster, downCluster, type KubeList, kubeOk, type Pod, upCluster, waitOnCluster } from './cluster.js';
+import { type KubeList, kubeOk, type Pod, waitOnCluster } from './cluster.js';
+import { onCluster } from './fixture.js';
 
 const ns = 'pier-burst';
 
-let dir: string;
-let c: Cluster;
-let upError: Error | undefined;
-let pier: TestPier | undefined;
-
-function running(): TestPier {
-  if (upError) throw upError;
-  if (!pier) throw new Error('no Pier running');
-  return pier;
-}
-
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'pier-k8s-burst-'));
-  try {
-    c = await upCluster(path.join(dir, 'cluster'));
-    await kubeOk(c, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    pier = await startTestPier({
-      platform: { kind: 'kubernetes', kubeconfig: c.kubeconfig, namespace: ns, defaultImage: 'pier.test/runner:1' },
-    });
-  } catch (err) {
-    upError = err as Error;
-  }
-}, 600_000);
-
-afterAll(async () => {
-  await pier?.close();
-  if (dir) {
-    await downCluster(path.join(dir, 'cluster')).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  }
-}, 120_000);
+const { cluster, pier: running } = onCluster(ns);
 
 const spec = (name: string, burst: string, instance: number, cpu: number) => ({
   name,
@@ -58,7 +25,7 @@ const spec = (name: string, burst: string, instance: number, cpu: number) => ({
 async function placement(name: string) {
   const pods = (
     await kubeOk<KubeList<Pod & { metadata: { annotations?: Record<string, string> } }>>(
-      c,
+      cluster(),
       'GET',
       `/api/v1/namespaces/${ns}/pods?labelSelector=pier.dev%2Fservice%3D${name}`,
     )
@@ -138,7 +105,7 @@ describe('burst_resource', () => {
     expect((await running().api('POST', '/api/v1/services', spec('elastic_only', 'eci_only', 2, 1))).status).toBe(201);
     type Deployments = KubeList<{ metadata: { name: string; annotations?: Record<string, string> } }>;
     const deployments = await waitOnCluster(
-      () => kubeOk<Deployments>(c, 'GET', `/apis/apps/v1/namespaces/${ns}/deployments`),
+      () => kubeOk<Deployments>(cluster(), 'GET', `/apis/apps/v1/namespaces/${ns}/deployments`),
       (l) => l.items.some((d) => d.metadata.annotations?.['pier.dev/service-name'] === 'elastic_only'),
       'the Deployment of elastic_only',
     );

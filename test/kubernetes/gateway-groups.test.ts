@@ -6,82 +6,25 @@
  * pinned to that member.
  */
 
-import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GroupDescription, ServiceDescription } from '../../src/api/index.js';
 import { startGatewayOnly } from '../../src/server.js';
-import { startTestPier, type TestPier } from '../e2e/helpers.js';
-import { type Cluster, downCluster, type KubeList, kube, kubeOk, upCluster, waitOnCluster } from './cluster.js';
+import { kube, waitOnCluster } from './cluster.js';
+import { answering, onCluster, PodBackends } from './fixture.js';
 
 const ns = 'pier-gwg';
 const members = ['ga', 'gb'] as const;
 
-let dir: string;
-let c: Cluster;
-let upError: Error | undefined;
-let pier: TestPier | undefined;
+const { cluster, pier, stopPier, cleanup } = onCluster(ns);
+const backends = new PodBackends();
 let gateway: { url: string; close(): Promise<void> } | undefined;
-const backends: http.Server[] = [];
-const bound = new Set<string>();
 const tokens: Record<string, string> = {};
 let groupToken = '';
-
-function cluster(): Cluster {
-  if (upError) throw upError;
-  return c;
-}
-
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'pier-k8s-gwg-'));
-  try {
-    c = await upCluster(path.join(dir, 'cluster'));
-    await kubeOk(c, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    pier = await startTestPier({
-      platform: { kind: 'kubernetes', kubeconfig: c.kubeconfig, namespace: ns, defaultImage: 'pier.test/runner:1' },
-    });
-  } catch (err) {
-    upError = err as Error;
-  }
-}, 600_000);
-
-afterAll(async () => {
-  await gateway?.close();
-  await pier?.close();
-  await Promise.all(backends.map((b) => new Promise((done) => b.close(done))));
-  if (dir) {
-    await downCluster(path.join(dir, 'cluster')).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  }
-}, 120_000);
+cleanup(() => backends.close());
+cleanup(() => gateway?.close());
 
 /** A backend answering `service` on every ready pod address of the service that has none. */
-async function bindPods(service: string): Promise<string[]> {
-  const slices = await kubeOk<KubeList<{ endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[] }>>(
-    cluster(),
-    'GET',
-    `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3D${service}`,
-  );
-  const ips = slices.items.flatMap((s) =>
-    (s.endpoints ?? []).filter((e) => e.conditions?.ready).map((e) => e.addresses[0] as string),
-  );
-  for (const ip of ips) {
-    if (bound.has(ip)) continue;
-    const server = http.createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.end(service));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(8000, ip, () => resolve());
-    });
-    backends.push(server);
-    bound.add(ip);
-  }
-  return ips;
-}
+const bindPods = (service: string) => backends.bind(cluster(), ns, service, () => answering(service));
 
 async function call(target: string, token: string): Promise<{ status: number; text: string }> {
   const res = await fetch(`${gateway?.url}/api/predict/${target}`, {
@@ -99,9 +42,7 @@ interface SecretObject {
 
 describe('groups on pier gateway --kubernetes (issue #18)', () => {
   it('the control plane writes the group’s token and traffic into the cluster', async () => {
-    cluster();
-    const p = pier;
-    if (!p) throw new Error('no Pier running');
+    const p = pier();
     for (const name of members) {
       const spec = {
         name,
@@ -150,8 +91,7 @@ describe('groups on pier gateway --kubernetes (issue #18)', () => {
 
   it('splits 80/20, pins, and checks tokens with the control plane stopped', async () => {
     cluster();
-    await pier?.close();
-    pier = undefined;
+    await stopPier();
     gateway = await startGatewayOnly({
       controlUrl: 'http://127.0.0.1:9',
       adminToken: 'k8s-gwg-admin-token-0123456789abcdef',

@@ -6,98 +6,49 @@
  * contribution drops out.
  */
 
-import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type http from 'node:http';
+import { describe, expect, it } from 'vitest';
 import type { ServiceDescription } from '../../src/api/index.js';
 import { startGatewayOnly } from '../../src/server.js';
-import { startTestPier, type TestPier } from '../e2e/helpers.js';
-import { type Cluster, downCluster, type KubeList, kube, kubeOk, upCluster, waitOnCluster } from './cluster.js';
+import { kube, kubeOk, waitOnCluster } from './cluster.js';
+import { onCluster, PodBackends } from './fixture.js';
 
 const ns = 'pier-gwm';
 
 type RunningGateway = { url: string; close(): Promise<void> };
 
-let dir: string;
-let c: Cluster;
-let upError: Error | undefined;
-let pier: TestPier | undefined;
+const { cluster, pier, cleanup } = onCluster(ns);
+const backends = new PodBackends();
 const gateways: (RunningGateway | undefined)[] = [];
-const backends: http.Server[] = [];
-const bound = new Set<string>();
 /** Requests the backends hold until `release()`. */
 const held: http.ServerResponse[] = [];
 const pending: Promise<unknown>[] = [];
-
-function cluster(): Cluster {
-  if (upError) throw upError;
-  return c;
-}
 
 function release(): void {
   for (const res of held.splice(0)) res.end('released');
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'pier-k8s-gwm-'));
-  try {
-    c = await upCluster(path.join(dir, 'cluster'));
-    await kubeOk(c, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    pier = await startTestPier({
-      platform: { kind: 'kubernetes', kubeconfig: c.kubeconfig, namespace: ns, defaultImage: 'pier.test/runner:1' },
-    });
-  } catch (err) {
-    upError = err as Error;
-  }
-}, 600_000);
-
-afterAll(async () => {
-  release();
+// Run last registered first: release, the gateways, what they still answer, the backends.
+cleanup(() => backends.close());
+cleanup(() => Promise.allSettled(pending));
+cleanup(async () => {
   for (const g of gateways) await g?.close();
-  await Promise.allSettled(pending);
-  await pier?.close();
-  for (const b of backends) b.closeAllConnections();
-  await Promise.all(backends.map((b) => new Promise((done) => b.close(done))));
-  if (dir) {
-    await downCluster(path.join(dir, 'cluster')).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  }
-}, 120_000);
+});
+cleanup(release);
 
 /** A backend on every ready pod address of `held` that has none: `hold` bodies wait, others answer. */
-async function bindPods(): Promise<string[]> {
-  const slices = await kubeOk<KubeList<{ endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[] }>>(
-    cluster(),
-    'GET',
-    `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dheld`,
-  );
-  const ips = slices.items.flatMap((s) =>
-    (s.endpoints ?? []).filter((e) => e.conditions?.ready).map((e) => e.addresses[0] as string),
-  );
-  for (const ip of ips) {
-    if (bound.has(ip)) continue;
-    const server = http.createServer((req, res) => {
-      let body = '';
-      req.setEncoding('utf8');
-      req.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      req.on('end', () => {
-        if (body === 'hold') held.push(res);
-        else res.end(ip);
-      });
+const bindPods = () =>
+  backends.bind(cluster(), ns, 'held', (ip) => (req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(8000, ip, () => resolve());
+    req.on('end', () => {
+      if (body === 'hold') held.push(res);
+      else res.end(ip);
     });
-    backends.push(server);
-    bound.add(ip);
-  }
-  return ips;
-}
+  });
 
 const call = (g: RunningGateway | undefined, token: string, body = 'x') =>
   fetch(`${g?.url}/api/predict/held`, { method: 'POST', headers: { authorization: token }, body });
@@ -109,13 +60,11 @@ interface Status {
   metrics?: { panic?: { concurrency?: number } };
 }
 const autoscaler = async () =>
-  ((await pier?.api<ServiceDescription>('GET', '/api/v1/services/held'))?.body.autoscaler ?? {}) as Status;
+  ((await pier().api<ServiceDescription>('GET', '/api/v1/services/held')).body.autoscaler ?? {}) as Status;
 
 describe('autoscaler metrics from every gateway replica (issue #18)', () => {
   it('sums the concurrency of two pier gateway --kubernetes replicas and scales to what only the sum justifies', async () => {
-    cluster();
-    const p = pier;
-    if (!p) throw new Error('no Pier running');
+    const p = pier();
     const spec = {
       name: 'held',
       // Held requests must outlast the gateway's default 5 s timeout.

@@ -4,90 +4,31 @@
  * while no control plane runs, and follows pods the Deployment controller adds.
  */
 
-import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServiceDescription } from '../../src/api/index.js';
 import { startGatewayOnly } from '../../src/server.js';
-import { startTestPier, type TestPier } from '../e2e/helpers.js';
-import { type Cluster, downCluster, type KubeList, kube, kubeOk, upCluster, waitOnCluster } from './cluster.js';
+import { kube, waitOnCluster } from './cluster.js';
+import { answering, onCluster, PodBackends } from './fixture.js';
 
 const ns = 'pier-gw';
 const adminToken = 'k8s-gw-admin-token-0123456789abcdef';
 
-let dir: string;
-let c: Cluster;
-let upError: Error | undefined;
-let pier: TestPier | undefined;
+const { cluster, pier, stopPier, cleanup } = onCluster(ns);
+const backends = new PodBackends();
 let gateway: { url: string; close(): Promise<void> } | undefined;
 let token = '';
-const backends: http.Server[] = [];
-const bound = new Set<string>();
+cleanup(() => backends.close());
+cleanup(() => gateway?.close());
 
-function cluster(): Cluster {
-  if (upError) throw upError;
-  return c;
-}
-
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'pier-k8s-gw-'));
-  try {
-    c = await upCluster(path.join(dir, 'cluster'));
-    await kubeOk(c, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    pier = await startTestPier({
-      platform: { kind: 'kubernetes', kubeconfig: c.kubeconfig, namespace: ns, defaultImage: 'pier.test/runner:1' },
-    });
-  } catch (err) {
-    upError = err as Error;
-  }
-}, 600_000);
-
-afterAll(async () => {
-  await gateway?.close();
-  await pier?.close();
-  await Promise.all(backends.map((b) => new Promise((done) => b.close(done))));
-  if (dir) {
-    await downCluster(path.join(dir, 'cluster')).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  }
-}, 120_000);
-
-/** Binds a backend on every ready pod address of the service that has none yet. */
-async function bindPods(): Promise<string[]> {
-  const slices = await kubeOk<KubeList<{ endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[] }>>(
-    cluster(),
-    'GET',
-    `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Decho`,
-  );
-  const ips = slices.items.flatMap((s) =>
-    (s.endpoints ?? []).filter((e) => e.conditions?.ready).map((e) => e.addresses[0] as string),
-  );
-  for (const ip of ips) {
-    if (bound.has(ip)) continue;
-    const server = http.createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.end(ip));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(8000, ip, () => resolve());
-    });
-    backends.push(server);
-    bound.add(ip);
-  }
-  return ips;
-}
+/** Binds a backend answering its own address on every ready pod address of the service that has none yet. */
+const bindPods = () => backends.bind(cluster(), ns, 'echo', (ip) => answering(ip));
 
 const call = (auth = token) =>
   fetch(`${gateway?.url}/api/predict/echo`, { method: 'POST', headers: { authorization: auth }, body: 'x' });
 
 describe('pier gateway --kubernetes', () => {
   it('routes with the token from the Secret to pods from the EndpointSlices', async () => {
-    cluster();
-    const p = pier;
-    if (!p) throw new Error('no Pier running');
+    const p = pier();
     const spec = { name: 'echo', metadata: { instance: 2 }, containers: [{ image: 'pier.test/echo:1', port: 8000 }] };
     expect((await p.api('POST', '/api/v1/services', spec)).status).toBe(201);
     const d = await waitOnCluster(
@@ -124,8 +65,7 @@ describe('pier gateway --kubernetes', () => {
   });
 
   it('keeps serving while no control plane runs, and follows a pod the Deployment controller adds', async () => {
-    await pier?.close();
-    pier = undefined;
+    await stopPier();
     let ok = 0;
     let failed = 0;
     await Promise.all(
