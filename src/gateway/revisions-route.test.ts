@@ -10,16 +10,9 @@ import {
   startGateway,
   TOKEN,
 } from '../../test/support/gateway.js';
+import { seededRandom } from '../../test/support/random.js';
 
 /** A seeded generator (Numerical Recipes LCG): the split is the same on every run. */
-function lcg(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1664525 + 1013904223) % 4294967296;
-    return s / 4294967296;
-  };
-}
-
 describe('gateway revision traffic', () => {
   const backends: Backend[] = [];
   let h: Harness | undefined;
@@ -35,7 +28,7 @@ describe('gateway revision traffic', () => {
       backends.push(b);
       eps.push({ ...b.endpoint(`r${revision}-${n}`), revision });
     }
-    h = await startGateway([service('svc', eps, { traffic })], { random: lcg(7) });
+    h = await startGateway([service('svc', eps, { traffic })], { random: seededRandom(7) });
     return h;
   }
 

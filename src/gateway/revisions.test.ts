@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { revisionCandidates } from './revisions.js';
 import type { Endpoint } from './types.js';
+import { seededRandom } from '../../test/support/random.js';
 
 const ep = (id: string, revision: number): Endpoint => ({ instanceId: id, host: '127.0.0.1', port: 1, revision });
 const two = [ep('a', 2), ep('b', 2), ep('c', 3)];
 
 /** A seeded generator (Numerical Recipes LCG): the split test is the same on every run. */
-function lcg(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1664525 + 1013904223) % 4294967296;
-    return s / 4294967296;
-  };
-}
-
 describe('revisionCandidates', () => {
   const table: {
     name: string;
@@ -82,7 +75,7 @@ describe('revisionCandidates', () => {
     [50, 50],
     [99, 1],
   ])('splits 100,000 requests %i/%i within half a percent', (p2, p3) => {
-    const random = lcg(17);
+    const random = seededRandom(17);
     const traffic = [
       { revision: 2, percent: p2 },
       { revision: 3, percent: p3 },

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, request, type Server, type ServerRe
 import type { AddressInfo } from 'node:net';
 import { type Gateway, type GatewayOptions, createGateway } from '../../src/gateway/gateway.js';
 import { createEndpointStore, type EndpointStore } from '../../src/gateway/store.js';
-import type { Endpoint, ServiceRoute } from '../../src/gateway/types.js';
+import type { Endpoint, GroupRoute, ServiceRoute } from '../../src/gateway/types.js';
 
 /** Shared by the gateway tests: real backends and a real gateway on 127.0.0.1:0. */
 
@@ -113,4 +113,20 @@ export function echoHandler(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(body);
   });
+}
+
+export const GROUP_TOKEN = 'group-token-0123456789';
+
+/** Group `g` at custom weights a=80, b=20, with GROUP_TOKEN. */
+export function groupRoute(over: Partial<GroupRoute> = {}): GroupRoute {
+  return {
+    name: 'g',
+    token: GROUP_TOKEN,
+    mode: 'custom',
+    members: [
+      { service: 'a', weight: 80, standalone: false },
+      { service: 'b', weight: 20, standalone: false },
+    ],
+    ...over,
+  };
 }

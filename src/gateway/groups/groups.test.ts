@@ -10,10 +10,11 @@ import {
   startGateway,
 } from '../../../test/support/gateway.js';
 import type { GroupRoute, ServiceRoute } from '../types.js';
+import { seededRandom } from '../../../test/support/random.js';
+import { GROUP_TOKEN, groupRoute } from '../../../test/support/gateway.js';
 
 /** The gateway's group endpoint over real backends: tokens, pinning, weights, affinity, 503. */
 
-const GROUP_TOKEN = 'group-token-0123456789';
 const A_TOKEN = 'a-token-0123456789';
 const B_TOKEN = 'b-token-0123456789';
 
@@ -21,19 +22,6 @@ function named(id: string) {
   return (req: IncomingMessage, res: ServerResponse) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ id, url: req.url }));
-  };
-}
-
-function group(over: Partial<GroupRoute> = {}): GroupRoute {
-  return {
-    name: 'g',
-    token: GROUP_TOKEN,
-    mode: 'custom',
-    members: [
-      { service: 'a', weight: 80, standalone: false },
-      { service: 'b', weight: 20, standalone: false },
-    ],
-    ...over,
   };
 }
 
@@ -65,7 +53,7 @@ describe('group endpoint', () => {
   };
 
   it('routes the group token to a member, forwarding the sub-path; a member token does not open the group', async () => {
-    await start(group());
+    await start(groupRoute());
     const r = await get('/api/predict/g/v1/predict?x=1', { authorization: GROUP_TOKEN });
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body).url).toBe('/v1/predict?x=1');
@@ -79,7 +67,7 @@ describe('group endpoint', () => {
 
   it('pins a member by <group>.<service> and by X-Pier-Service, with the group token or that member’s own', async () => {
     await start(
-      group({
+      groupRoute({
         members: [
           { service: 'a', weight: 1000, standalone: false },
           { service: 'b', weight: 0, standalone: false },
@@ -100,12 +88,8 @@ describe('group endpoint', () => {
   });
 
   it('splits by custom weight (seeded random): 80/20 over 1,000 calls within 3 points, counted per member', async () => {
-    let s = 42;
-    const random = () => {
-      s = (s * 1664525 + 1013904223) % 4294967296;
-      return s / 4294967296;
-    };
-    await start(group(), true, random);
+    const random = seededRandom(42);
+    await start(groupRoute(), true, random);
     const seen: Record<string, number> = {};
     for (let i = 0; i < 1000; i++) {
       const { id } = await get('/api/predict/g', { authorization: GROUP_TOKEN });
@@ -120,7 +104,7 @@ describe('group endpoint', () => {
 
   it('sends nothing to a member without a ready instance, and answers 503 when no member is ready', async () => {
     await start(
-      group({
+      groupRoute({
         members: [
           { service: 'a', weight: 1, standalone: false },
           { service: 'b', weight: 1000, standalone: false },
@@ -129,7 +113,7 @@ describe('group endpoint', () => {
       false,
     );
     for (let i = 0; i < 20; i++) expect((await get('/api/predict/g', { authorization: GROUP_TOKEN })).id).toMatch(/^a/);
-    h!.store.set({ version: 3, services: { a: { ...a, endpoints: [] }, b }, groups: { g: group() } });
+    h!.store.set({ version: 3, services: { a: { ...a, endpoints: [] }, b }, groups: { g: groupRoute() } });
     const r = await get('/api/predict/g', { authorization: GROUP_TOKEN });
     expect(r.status).toBe(503);
     expect(r.body).toContain('no healthy upstream');
@@ -138,12 +122,8 @@ describe('group endpoint', () => {
   });
 
   it('auto mode weighs members by ready instances; standalone members take no group traffic', async () => {
-    let s = 7;
-    const random = () => {
-      s = (s * 1664525 + 1013904223) % 4294967296;
-      return s / 4294967296;
-    };
-    await start(group({ mode: 'auto' }), true, random);
+    const random = seededRandom(7);
+    await start(groupRoute({ mode: 'auto' }), true, random);
     let fromA = 0;
     for (let i = 0; i < 600; i++)
       if ((await get('/api/predict/g', { authorization: GROUP_TOKEN })).id.startsWith('a')) fromA++;
@@ -152,7 +132,7 @@ describe('group endpoint', () => {
       version: 3,
       services: { a, b },
       groups: {
-        g: group({
+        g: groupRoute({
           mode: 'auto',
           members: [
             { service: 'a', weight: 0, standalone: true },
@@ -167,7 +147,7 @@ describe('group endpoint', () => {
   });
 
   it('affinity by header keeps a key on one member and one instance; by cookie the same', async () => {
-    await start(group({ affinity: { kind: 'header', key: 'x-session' } }));
+    await start(groupRoute({ affinity: { kind: 'header', key: 'x-session' } }));
     const picks = new Map<string, Set<string>>();
     for (let k = 0; k < 40; k++) {
       for (let i = 0; i < 3; i++) {
@@ -184,7 +164,7 @@ describe('group endpoint', () => {
     h!.store.set({
       version: 3,
       services: { a, b },
-      groups: { g: group({ affinity: { kind: 'cookie', key: 'sid' } }) },
+      groups: { g: groupRoute({ affinity: { kind: 'cookie', key: 'sid' } }) },
     });
     const first = await get('/api/predict/g', { authorization: GROUP_TOKEN, cookie: 'other=1; sid=abc' });
     for (let i = 0; i < 10; i++) {
@@ -193,7 +173,7 @@ describe('group endpoint', () => {
   });
 
   it('a group token learns of unknown names (404), a stranger does not (401)', async () => {
-    await start(group());
+    await start(groupRoute());
     expect((await get('/api/predict/nosuch', { authorization: GROUP_TOKEN })).status).toBe(404);
     expect((await get('/api/predict/nosuch', { authorization: 'stranger' })).status).toBe(401);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Endpoint, GroupRoute, ServiceRoute } from '../types.js';
 import { groupShares, pickByKey, pickEndpointByKey, pickWeighted, type Share } from './pick.js';
+import { seededRandom } from '../../../test/support/random.js';
 
 const ep = (id: string): Endpoint => ({ instanceId: id, host: '127.0.0.1', port: 1, revision: 1 });
 
@@ -17,14 +18,6 @@ function route(name: string, ready: number): ServiceRoute {
 }
 
 /** A seeded generator (Numerical Recipes LCG): the split test is the same on every run. */
-function lcg(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1664525 + 1013904223) % 4294967296;
-    return s / 4294967296;
-  };
-}
-
 const seq = (...values: number[]) => {
   let i = 0;
   return () => values[i++ % values.length]!;
@@ -121,7 +114,7 @@ describe('pickWeighted', () => {
   }
 
   it('splits 80/20 within 1 percentage point over 100,000 seeded draws', () => {
-    const random = lcg(17);
+    const random = seededRandom(17);
     const n = 100_000;
     let a = 0;
     for (let i = 0; i < n; i++) if (pickWeighted(ab, random) === 'a') a++;
@@ -134,7 +127,7 @@ describe('pickWeighted', () => {
       { service: 'b', weight: 300 },
       { service: 'c', weight: 200 },
     ];
-    const random = lcg(5);
+    const random = seededRandom(5);
     const n = 100_000;
     const count: Record<string, number> = { a: 0, b: 0, c: 0 };
     for (let i = 0; i < n; i++) count[pickWeighted(shares, random)!]!++;

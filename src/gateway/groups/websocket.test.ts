@@ -5,33 +5,13 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { type Backend, type Harness, service, startBackend, startGateway } from '../../../test/support/gateway.js';
 import { waitFor } from '../../../test/support/wait.js';
 import type { GroupRoute, ServiceRoute } from '../types.js';
+import { seededRandom } from '../../../test/support/random.js';
+import { GROUP_TOKEN, groupRoute } from '../../../test/support/gateway.js';
 
 /** Issue 17: a WebSocket upgrade to a group endpoint picks a member as an HTTP call does. */
 
-const GROUP_TOKEN = 'group-token-0123456789';
 const A_TOKEN = 'a-token-0123456789';
 const B_TOKEN = 'b-token-0123456789';
-
-function group(over: Partial<GroupRoute> = {}): GroupRoute {
-  return {
-    name: 'g',
-    token: GROUP_TOKEN,
-    mode: 'custom',
-    members: [
-      { service: 'a', weight: 80, standalone: false },
-      { service: 'b', weight: 20, standalone: false },
-    ],
-    ...over,
-  };
-}
-
-function seeded(seed: number) {
-  let s = seed;
-  return () => {
-    s = (s * 1664525 + 1013904223) % 4294967296;
-    return s / 4294967296;
-  };
-}
 
 /** What one upgrade got: the status, and on 101 the instance and path the instance saw. */
 interface Opened {
@@ -98,7 +78,7 @@ describe('group endpoint over WebSocket (issue 17)', () => {
   }
 
   it('the group token opens the group and the sub-path reaches the member; a member token or none does not', async () => {
-    const port = await start(group());
+    const port = await start(groupRoute());
     const r = await open(port, '/api/predict/g/socket?room=1', { authorization: GROUP_TOKEN });
     expect(r.status).toBe(101);
     expect(r.url).toBe('/socket?room=1');
@@ -112,7 +92,7 @@ describe('group endpoint over WebSocket (issue 17)', () => {
 
   it('pins by <group>.<service> and X-Pier-Service, with the group token or that member’s own; 404 for a non-member', async () => {
     const port = await start(
-      group({
+      groupRoute({
         members: [
           { service: 'a', weight: 1000, standalone: false },
           { service: 'b', weight: 0, standalone: true },
@@ -136,7 +116,7 @@ describe('group endpoint over WebSocket (issue 17)', () => {
   });
 
   it('splits 200 connections 80/20 by weight (seeded random) and counts them for the group', async () => {
-    const port = await start(group(), seeded(42));
+    const port = await start(groupRoute(), seededRandom(42));
     const seen: Record<string, number> = { a: 0, b: 0 };
     for (let i = 0; i < 200; i++) {
       const { id } = await open(port, '/api/predict/g', { authorization: GROUP_TOKEN });
@@ -150,7 +130,7 @@ describe('group endpoint over WebSocket (issue 17)', () => {
   });
 
   it('affinity keeps a key on one member and one instance', async () => {
-    const port = await start(group({ affinity: { kind: 'header', key: 'x-session' } }));
+    const port = await start(groupRoute({ affinity: { kind: 'header', key: 'x-session' } }));
     const ids = new Set<string>();
     for (let k = 0; k < 30; k++) {
       const picks = new Set<string>();
@@ -164,11 +144,11 @@ describe('group endpoint over WebSocket (issue 17)', () => {
   });
 
   it('answers 503 when no member has a ready instance, and still 401 to a stranger', async () => {
-    const port = await start(group());
+    const port = await start(groupRoute());
     h!.store.set({
       version: 3,
       services: { a: { ...a, endpoints: [] }, b: { ...b, endpoints: [] } },
-      groups: { g: group() },
+      groups: { g: groupRoute() },
     });
     const r = await open(port, '/api/predict/g', { authorization: GROUP_TOKEN });
     expect(r.status).toBe(503);

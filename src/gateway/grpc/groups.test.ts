@@ -9,36 +9,16 @@ import {
   unary,
 } from '../../../test/support/grpc.js';
 import type { GroupRoute, ServiceRoute } from '../types.js';
+import { seededRandom } from '../../../test/support/random.js';
+import { GROUP_TOKEN, groupRoute } from '../../../test/support/gateway.js';
 
 /** Issue 17: gRPC calls addressed to a group pick a member as an HTTP call does. */
 
-const GROUP_TOKEN = 'group-token-0123456789';
 const A_TOKEN = 'a-token-0123456789';
 const B_TOKEN = 'b-token-0123456789';
 const UNAUTHENTICATED = 16;
 const NOT_FOUND = 5;
 const UNAVAILABLE = 14;
-
-function group(over: Partial<GroupRoute> = {}): GroupRoute {
-  return {
-    name: 'g',
-    token: GROUP_TOKEN,
-    mode: 'custom',
-    members: [
-      { service: 'a', weight: 80, standalone: false },
-      { service: 'b', weight: 20, standalone: false },
-    ],
-    ...over,
-  };
-}
-
-function seeded(seed: number) {
-  let s = seed;
-  return () => {
-    s = (s * 1664525 + 1013904223) % 4294967296;
-    return s / 4294967296;
-  };
-}
 
 describe('group calls over gRPC (issue 17)', () => {
   const { backends, clients, track } = closeAfterEach();
@@ -68,7 +48,7 @@ describe('group calls over gRPC (issue 17)', () => {
   };
 
   it('the group token opens the group named by metadata or :authority; a member token or none does not', async () => {
-    await start(group());
+    await start(groupRoute());
     const plain = client();
     expect(await who(plain, { authorization: GROUP_TOKEN, 'x-pier-service': 'g' })).toMatch(/^[ab]/);
     expect(await who(plain, { authorization: `Bearer ${GROUP_TOKEN}`, 'x-eas-service': 'g' })).toMatch(/^[ab]/);
@@ -82,7 +62,7 @@ describe('group calls over gRPC (issue 17)', () => {
 
   it('pins by x-pier-service <group>.<service>, or x-pier-service under a group named otherwise; 404 for a non-member', async () => {
     await start(
-      group({
+      groupRoute({
         members: [
           { service: 'a', weight: 1000, standalone: false },
           { service: 'b', weight: 0, standalone: true },
@@ -113,7 +93,7 @@ describe('group calls over gRPC (issue 17)', () => {
   });
 
   it('splits 200 calls 80/20 by weight (seeded random), counted per member for the group', async () => {
-    await start(group(), seeded(42));
+    await start(groupRoute(), seededRandom(42));
     const c = client();
     const seen: Record<string, number> = { a: 0, b: 0 };
     for (let i = 0; i < 200; i++) {
@@ -126,7 +106,7 @@ describe('group calls over gRPC (issue 17)', () => {
   });
 
   it('affinity metadata keeps a key on one member and one instance', async () => {
-    await start(group({ affinity: { kind: 'header', key: 'x-session' } }));
+    await start(groupRoute({ affinity: { kind: 'header', key: 'x-session' } }));
     const c = client();
     const ids = new Set<string | number>();
     for (let k = 0; k < 30; k++) {
@@ -142,7 +122,7 @@ describe('group calls over gRPC (issue 17)', () => {
 
   it('an unpinned call skips a member without enable_grpc; pinned, it is NOT_FOUND', async () => {
     await start(
-      group({
+      groupRoute({
         members: [
           { service: 'a', weight: 1, standalone: false },
           { service: 'b', weight: 1000, standalone: false },
@@ -160,11 +140,11 @@ describe('group calls over gRPC (issue 17)', () => {
   });
 
   it('is UNAVAILABLE when no member has a ready instance, and UNAUTHENTICATED to a stranger', async () => {
-    await start(group());
+    await start(groupRoute());
     h!.store.set({
       version: 3,
       services: { a: { ...a, endpoints: [] }, b: { ...b, endpoints: [] } },
-      groups: { g: group() },
+      groups: { g: groupRoute() },
     });
     const c = client();
     const r = await unary(c, { say: 1 }, metadata({ authorization: GROUP_TOKEN, 'x-pier-service': 'g' }));

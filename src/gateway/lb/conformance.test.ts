@@ -3,6 +3,7 @@ import type { Endpoint, LbPolicy } from '../types.js';
 import { pickEndpoint } from './p2c.js';
 import { createPeakEwma } from './peak-ewma.js';
 import { createRoundRobin } from './round-robin.js';
+import { seededRandom } from '../../../test/support/random.js';
 
 /** Every policy passes this one suite (hono's common router cases). */
 const policies: [string, () => LbPolicy][] = [
@@ -12,14 +13,6 @@ const policies: [string, () => LbPolicy][] = [
 ];
 
 const ep = (id: string): Endpoint => ({ instanceId: id, host: '127.0.0.1', port: 1, revision: 1 });
-
-function lcg(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1664525 + 1013904223) % 4294967296;
-    return s / 4294967296;
-  };
-}
 
 describe.each(policies)('LB policy %s', (_name, make) => {
   it('returns undefined for no candidates', () => {
@@ -34,7 +27,7 @@ describe.each(policies)('LB policy %s', (_name, make) => {
   it('uses both of two candidates under equal load', () => {
     const policy = make();
     const seen = new Set<string>();
-    const random = lcg(7);
+    const random = seededRandom(7);
     for (let i = 0; i < 50; i++) seen.add(policy([ep('a'), ep('b')], () => 0, random)!.instanceId);
     expect([...seen].sort()).toEqual(['a', 'b']);
   });
@@ -42,7 +35,7 @@ describe.each(policies)('LB policy %s', (_name, make) => {
   it('never picks an endpoint outside the candidates (excluded ones)', () => {
     const policy = make();
     const all = ['a', 'b', 'c', 'd', 'e'].map(ep);
-    const random = lcg(3);
+    const random = seededRandom(3);
     for (let i = 0; i < 500; i++) {
       const excluded = all[i % all.length]!.instanceId;
       const cands = all.filter((e) => e.instanceId !== excluded);
@@ -56,7 +49,7 @@ describe.each(policies)('LB policy %s', (_name, make) => {
     const policy = make();
     const all = ['a', 'b', 'c', 'd'].map(ep);
     const load: Record<string, number> = { a: 0, b: 0, c: 0, d: 0 };
-    const random = lcg(11);
+    const random = seededRandom(11);
     for (let i = 0; i < 4000; i++) load[policy(all, (id) => load[id]!, random)!.instanceId]!++;
     for (const id of Object.keys(load)) expect(load[id]!).toBeLessThan(2000);
     for (const id of Object.keys(load)) expect(load[id]!).toBeGreaterThan(500);
@@ -66,7 +59,7 @@ describe.each(policies)('LB policy %s', (_name, make) => {
     const policy = make();
     const all = ['a', 'b', 'c', 'd'].map(ep);
     const load: Record<string, number> = { a: 0, b: 0, c: 0, d: 0 };
-    const random = lcg(13);
+    const random = seededRandom(13);
     for (const e of all) policy.record?.(e.instanceId, 1);
     for (let i = 0; i < 4000; i++) {
       const id = policy(all, (x) => load[x]!, random)!.instanceId;

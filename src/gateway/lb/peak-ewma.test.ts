@@ -1,19 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Endpoint, LbPolicy } from '../types.js';
 import { cost, createPeakEwma, estimateAt, nextEstimate, pickPeakEwma, type RttEstimate } from './peak-ewma.js';
+import { seededRandom } from '../../../test/support/random.js';
 
 const ep = (id: string): Endpoint => ({ instanceId: id, host: '127.0.0.1', port: 1, revision: 1 });
 const seq = (...values: number[]) => {
   let i = 0;
   return () => values[i++ % values.length]!;
 };
-function lcg(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1664525 + 1013904223) % 4294967296;
-    return s / 4294967296;
-  };
-}
 const TAU = 10_000;
 const e = (rttMs: number, at: number): RttEstimate => ({ rttMs, at });
 
@@ -101,7 +95,7 @@ function simulate(opts: {
   seed: number;
 }): Record<string, number> {
   const { policy, clock } = opts;
-  const random = lcg(opts.seed);
+  const random = seededRandom(opts.seed);
   const inflight = new Map<string, number>();
   const picks: Record<string, number> = {};
   const pending: { done: number; sent: number; id: string }[] = [];

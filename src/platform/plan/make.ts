@@ -72,7 +72,7 @@ export function containerEnvPlan(c: ContainerSpec, service: string, revision: nu
 
 function servingIndexOf(spec: ServiceSpec): number {
   const i = spec.containers.findIndex((c) => typeof c.port === 'number');
-  return i < 0 ? 0 : i;
+  return Math.max(i, 0);
 }
 
 function containerPlan(
