@@ -140,6 +140,8 @@ export class ResourceMirror {
           known: this.known,
           validate: validateSpec,
           equal: deepEqual,
+          storedSpec: (service, revision) =>
+            this.deps.control.revisions(service).find((r) => r.number === revision)?.spec,
         });
         const done: MirrorAction[] = [];
         for (const action of actions) if (await this.carryOut(action)) done.push(action);

@@ -27,6 +27,9 @@ const service = (name: string, instance = 1, desired = instance): ServiceView =>
   revision: 1,
 });
 
+/** The object of a service after the image change of `modified`. */
+const rawModified = (name: string) => ({ ...raw(name), containers: [{ image: 'registry.example/app:2', port: 8000 }] });
+
 /** A service whose current revision changed its image since its object was written. */
 const modified = (name: string): ServiceView => {
   const spec = normalized(name);
@@ -189,10 +192,12 @@ type Pass = { resources: ResourceView[]; services: ServiceView[]; fails?: string
  * Passes of one new process, one after another, `known` carried from each to the
  * next as the mirror does (knownAfter): every action succeeds but those in `fails`.
  */
-function passes(steps: Pass[]): string[][] {
+/** `stored`: the specs the store keeps, by `<service>@<revision>`. */
+function passes(steps: Pass[], stored: Record<string, ServiceSpec> = {}): string[][] {
   let known: ReadonlySet<string> = new Set<string>();
+  const storedSpec = (service: string, revision: number) => stored[`${service}@${revision}`];
   return steps.map(({ resources, services, fails = [] }) => {
-    const actions = planMirror({ resources, services, known, validate: validateSpec, equal: deepEqual });
+    const actions = planMirror({ resources, services, known, validate: validateSpec, equal: deepEqual, storedSpec });
     known = knownAfter(
       known,
       { resources, services },
@@ -287,18 +292,41 @@ describe('planMirror over passes', () => {
     ).toEqual([['update-service:m', 'status:m']]);
   });
 
-  it('a Pier restarted on its store keeps a modify the object does not have yet (its revision is newer)', () => {
+  it('a Pier restarted on its store keeps a modify the object does not have yet', () => {
     const written = resource({ service: 'm', observedGeneration: 1, statusRevision: 1 });
-    expect(passes([{ resources: [written], services: [modified('m')] }])).toEqual([['write-resource:m', 'status:m']]);
+    const stored = { 'm@1': normalized('m'), 'm@2': modified('m').spec };
+    expect(passes([{ resources: [written], services: [modified('m')] }], stored)).toEqual([
+      ['write-resource:m', 'status:m'],
+    ]);
   });
 
-  it('an older store (a former leader’s) still gives way to an object a newer Pier wrote', () => {
+  it('and a rollback: the object holds revision 2, the store went back to 1', () => {
+    const written = resource({ service: 'm', observedGeneration: 1, statusRevision: 2, spec: rawModified('m') });
+    const stored = { 'm@1': normalized('m'), 'm@2': modified('m').spec };
+    expect(passes([{ resources: [written], services: [service('m')] }], stored)).toEqual([
+      ['write-resource:m', 'status:m'],
+    ]);
+  });
+
+  it('a store without the revision the object reports (a former leader’s) gives way to the object', () => {
     const newer = resource({ service: 'm', observedGeneration: 1, statusRevision: 3 });
-    expect(passes([{ resources: [newer], services: [modified('m')] }])).toEqual([['update-service:m', 'status:m']]);
+    expect(passes([{ resources: [newer], services: [modified('m')] }], { 'm@2': modified('m').spec })).toEqual([
+      ['update-service:m', 'status:m'],
+    ]);
+  });
+
+  it('a store whose revision of that number holds another spec gives way too', () => {
+    const other = resource({ service: 'm', observedGeneration: 1, statusRevision: 1 });
+    expect(passes([{ resources: [other], services: [modified('m')] }], { 'm@1': modified('n').spec })).toEqual([
+      ['update-service:m', 'status:m'],
+    ]);
   });
 
   it('an edit of the object wins whatever revision its status reports', () => {
     const edited = resource({ service: 'm', generation: 2, observedGeneration: 1, statusRevision: 1 });
-    expect(passes([{ resources: [edited], services: [modified('m')] }])).toEqual([['update-service:m', 'status:m']]);
+    const stored = { 'm@1': normalized('m'), 'm@2': modified('m').spec };
+    expect(passes([{ resources: [edited], services: [modified('m')] }], stored)).toEqual([
+      ['update-service:m', 'status:m'],
+    ]);
   });
 });

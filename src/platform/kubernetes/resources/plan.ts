@@ -53,6 +53,8 @@ export interface MirrorSnapshot {
   known: ReadonlySet<string>;
   validate(spec: unknown): ValidationResult;
   equal(a: unknown, b: unknown): boolean;
+  /** The spec this store keeps for a service's revision (any, not only the current one). */
+  storedSpec?(service: string, revision: number): ServiceSpec | undefined;
 }
 
 export type MirrorAction =
@@ -102,7 +104,7 @@ function planResource(s: MirrorSnapshot, r: ResourceView, svc: ServiceView | und
       { kind: 'status', resource: r, service: r.service },
     ];
   }
-  if (edited || (!known && !newerHere(r, svc))) {
+  if (edited || (!known && !movedHere(s, r, svc))) {
     const checked = checkedSpec(s, r);
     if ('errors' in checked) return [...out, { kind: 'invalid', resource: r, errors: checked.errors }];
     if (!s.equal(checked.spec, objectSpec(svc))) out.push({ kind: 'update-service', resource: r, spec: checked.spec });
@@ -148,13 +150,18 @@ export function knownAfter(
 
 /**
  * First sight of an unedited object whose service this store already has (a Pier
- * restarted on its store): the object wins, unless this store's revision is newer
- * than the one its status reports. Then the change was made here after the object
- * was last written (a modify acknowledged just before a kill -9), and undoing it
- * would lose it; an older store (a former leader's) still gives way to the object.
+ * restarted on its store): the object wins, unless it holds exactly what this
+ * store keeps for the revision its status reports while this store's current
+ * revision is another. Then the store moved after the object was last written (a
+ * modify, or a rollback, acknowledged just before a kill -9) and the object would
+ * undo it. A store that never had that revision (a former leader's) gives way.
  */
-function newerHere(r: ResourceView, svc: ServiceView): boolean {
-  return r.statusRevision !== undefined && svc.revision > r.statusRevision;
+function movedHere(s: MirrorSnapshot, r: ResourceView, svc: ServiceView): boolean {
+  if (r.statusRevision === undefined || r.statusRevision === svc.revision) return false;
+  const stored = s.storedSpec?.(r.service, r.statusRevision);
+  const theirs = s.validate(withName(r.spec, r.service)).spec;
+  if (!stored || !theirs) return false;
+  return s.equal(withInstance(withoutToken(theirs), 0), withInstance(withoutToken(stored), 0));
 }
 
 /** The spec an object holds for a service: its current revision's, with the count Pier wants. */
