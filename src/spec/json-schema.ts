@@ -51,11 +51,13 @@ export class SchemaExportError extends Error {
   }
 }
 
-const docs = new WeakMap<z.ZodTypeAny, FieldDoc>();
+/** Where a field's doc lives: on its zod schema object itself, as zod keeps a `.describe()` text. */
+const FIELD_DOC = Symbol('pier.fieldDoc');
+type Documented = z.ZodTypeAny & { [FIELD_DOC]?: FieldDoc };
 
-/** Registers what `schema` accepts; returns it, so builders can `return documented(z..., doc)`. */
+/** Attaches what `schema` accepts to it; returns it, so builders can `return documented(z..., doc)`. */
 export function documented<T extends z.ZodTypeAny>(schema: T, doc: FieldDoc): T {
-  docs.set(schema, doc);
+  Object.defineProperty(schema, FIELD_DOC, { value: doc, enumerable: false, configurable: true });
   return schema;
 }
 
@@ -93,7 +95,7 @@ function container(schema: z.ZodTypeAny): z.ZodTypeAny | undefined {
 }
 
 function describeNode(schema: z.ZodTypeAny, path: string): FieldDoc {
-  const own = docs.get(schema);
+  const own = (schema as Documented)[FIELD_DOC];
   const node = container(schema);
   if (node instanceof z.ZodObject) {
     const properties: Record<string, JsonSchema> = {};
