@@ -17,6 +17,8 @@ import { pidOf } from '../support/instance.js';
 const token = 'restart-admin-token-0123456789abcdef';
 const homes: string[] = [];
 const children: PierChild[] = [];
+/** The instances the killed server left: if the restarted one never adopts them, nothing else ends them. */
+const orphans: number[] = [];
 
 afterAll(async () => {
   for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGTERM');
@@ -24,6 +26,7 @@ afterAll(async () => {
     what: 'servers to exit',
     timeoutMs: 60_000,
   });
+  for (const pid of orphans) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
   for (const home of homes) rmSync(home, { recursive: true, force: true });
 });
 
@@ -48,6 +51,7 @@ it.each([
       { what: 'Running', timeoutMs: 60_000 },
     );
     const before = (await api<InstanceView[]>('GET', '/api/v1/services/survivor/instances')).body;
+    orphans.push(...before.map(pidOf));
     const d = (await api<ServiceDescription>('GET', '/api/v1/services/survivor')).body;
 
     first.child.kill('SIGKILL');
