@@ -6,39 +6,19 @@
  * code calls is allowed by the RBAC the manifests grant.
  */
 
-import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import type { ServiceDescription } from '../../src/api/index.js';
 import { pierServiceCrd } from '../../src/platform/kubernetes/resources/crd.js';
 import { startGatewayOnly } from '../../src/server.js';
-import { repoRoot, startTestPier, type TestPier } from '../e2e/helpers.js';
+import { startTestPier, type TestPier } from '../e2e/helpers.js';
 import { validateKubeObject } from '../support/kubernetes-schema.js';
 import { type Cluster, downCluster, type KubeList, kube, kubeOk, upCluster, waitOnCluster } from './cluster.js';
+import { type KubeDoc, manifests, serviceAccountKubeconfig } from './manifests.js';
 
-const deployDir = path.join(repoRoot, 'deploy/kubernetes');
 const ns = 'pier-system';
-
-interface KubeDoc {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  [k: string]: unknown;
-}
-
-function manifests(): KubeDoc[] {
-  const kustomization = parseAllDocuments(
-    readFileSync(path.join(deployDir, 'kustomization.yaml'), 'utf8'),
-  )[0]?.toJS() as {
-    resources: string[];
-  };
-  return kustomization.resources.flatMap((file) =>
-    parseAllDocuments(readFileSync(path.join(deployDir, file), 'utf8')).map((d) => d.toJS() as KubeDoc),
-  );
-}
 
 let dir: string;
 let c: Cluster;
@@ -129,7 +109,7 @@ describe('deploy/kubernetes', () => {
   });
 
   it('lets a Pier and a gateway with only their ServiceAccounts run a service end to end', async () => {
-    const kubeconfig = await serviceAccountKubeconfig('pier');
+    const kubeconfig = await serviceAccountKubeconfig(cluster(), dir, ns, 'pier');
     // The CRD is installed by the manifests: Pier, without cluster-wide rights, uses it.
     pier = await startTestPier({
       platform: {
@@ -168,7 +148,7 @@ describe('deploy/kubernetes', () => {
       host: '127.0.0.1',
       port: 0,
       logLevel: 'warn',
-      kubernetes: { kubeconfig: await serviceAccountKubeconfig('pier-gateway'), namespace: ns },
+      kubernetes: { kubeconfig: await serviceAccountKubeconfig(cluster(), dir, ns, 'pier-gateway'), namespace: ns },
     });
     try {
       const serviceToken = (await running().api<ServiceDescription>('GET', '/api/v1/services/rbac')).body.token;
@@ -213,34 +193,6 @@ describe('deploy/kubernetes', () => {
     );
   });
 });
-
-/** A kubeconfig holding a fresh token of one of the manifests' ServiceAccounts. */
-async function serviceAccountKubeconfig(account: string): Promise<string> {
-  const token = await kubeOk<{ status: { token: string } }>(
-    cluster(),
-    'POST',
-    `/api/v1/namespaces/${ns}/serviceaccounts/${account}/token`,
-    { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-  );
-  const file = path.join(dir, `${account}.kubeconfig`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        {
-          name: 'test',
-          cluster: { server: cluster().server, 'certificate-authority-data': cluster().ca.toString('base64') },
-        },
-      ],
-      users: [{ name: account, user: { token: token.status.token } }],
-      contexts: [{ name: account, context: { cluster: 'test', user: account, namespace: ns } }],
-      'current-context': account,
-    }),
-  );
-  return file;
-}
 
 function running(): TestPier {
   if (!pier) throw new Error('no Pier running');

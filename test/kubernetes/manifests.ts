@@ -14,6 +14,7 @@ export interface KubeDoc {
   rules?: PolicyRule[];
   roleRef?: { kind: string; name: string };
   subjects?: { kind: string; name: string; namespace?: string }[];
+  [k: string]: unknown;
 }
 
 export function manifests(): KubeDoc[] {
