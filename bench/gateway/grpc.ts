@@ -155,31 +155,70 @@ async function load(
   return { target, calls, rate: calls / elapsed, p50: at(0.5), p99: at(0.99), errors };
 }
 
+/** CPU µs per call of the client (this process), the backend and the gateway over one measured run. */
+interface CpuPerCall {
+  client: number;
+  backend: number;
+  gateway: number;
+}
+
+async function measured(
+  target: string,
+  port: number,
+  concurrency: number,
+  seconds: number,
+  pids: { backend?: number; gateway?: number },
+): Promise<Row & { cpu: CpuPerCall }> {
+  let before = { client: process.cpuUsage(), backend: 0, gateway: 0 };
+  const row = await load(target, port, concurrency, seconds, () => {
+    before = { client: process.cpuUsage(), backend: cpuSeconds(pids.backend), gateway: cpuSeconds(pids.gateway) };
+  });
+  const client = process.cpuUsage(before.client);
+  const perCall = (s: number) => (s / (row.calls || 1)) * 1e6;
+  const cpu = {
+    client: perCall((client.user + client.system) / 1e6),
+    backend: perCall(cpuSeconds(pids.backend) - before.backend),
+    gateway: pids.gateway === undefined ? 0 : perCall(cpuSeconds(pids.gateway) - before.gateway),
+  };
+  return { ...row, cpu };
+}
+
 async function main(): Promise<void> {
   const concurrency = Number(process.env.GRPC_CONCURRENCY ?? 32);
   const seconds = Number(process.env.GRPC_SECONDS ?? 8);
   const be = await start('backend');
   const gw = await start('gateway', String(be.port));
   try {
-    const direct = await load('direct (grpc-js → backend)', be.port, concurrency, seconds);
-    let gwCpu0 = 0;
-    const pier = await load('Pier gateway (h2c, pooled HTTP/2 upstream)', gw.port, concurrency, seconds, () => {
-      gwCpu0 = cpuSeconds(gw.child.pid);
+    const direct = await measured('direct (grpc-js → backend)', be.port, concurrency, seconds, {
+      backend: be.child.pid,
     });
-    const gwCpuPerCall = ((cpuSeconds(gw.child.pid) - gwCpu0) / (pier.calls || 1)) * 1e6;
+    const pier = await measured('Pier gateway (h2c, pooled HTTP/2 upstream)', gw.port, concurrency, seconds, {
+      backend: be.child.pid,
+      gateway: gw.child.pid,
+    });
     const loadavg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     const workers = process.env.GRPC_GATEWAY_WORKERS ?? '1';
     console.log(
       `\ngRPC unary, ${concurrency} calls in flight, ${seconds} s after 2 s warm-up; gateway workers ${workers};`,
     );
-    console.log(`node ${process.version}; load average ${loadavg} at the end\n`);
-    console.log('| target | calls/s | p50 ms | p99 ms | errors |');
-    console.log('| --- | ---: | ---: | ---: | ---: |');
+    console.log(`node ${process.version}; ${availableParallelism()} cores; load average ${loadavg} at the end\n`);
+    console.log('| target | calls/s | p50 ms | p99 ms | errors | CPU µs/call: client | backend | gateway |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const r of [direct, pier]) {
-      console.log(`| ${r.target} | ${r.rate.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} |`);
+      const { client, backend, gateway } = r.cpu;
+      const cpu = `${client.toFixed(0)} | ${backend.toFixed(0)} | ${r === direct ? '' : gateway.toFixed(0)}`;
+      console.log(
+        `| ${r.target} | ${r.rate.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${cpu} |`,
+      );
     }
+    // When every core is busy, calls/s is cores / (CPU per call of all three), so one more
+    // process on the path caps the ratio at (client + backend) / (client + backend + gateway).
+    const { client, backend, gateway } = pier.cpu;
     console.log(`\nPier / direct: ${(pier.rate / direct.rate).toFixed(2)}×`);
-    console.log(`gateway CPU per call: ${gwCpuPerCall.toFixed(0)} µs`);
+    console.log(`gateway CPU per call: ${gateway.toFixed(0)} µs`);
+    console.log(
+      `ceiling when the cores are the limit, (client + backend) / (client + backend + gateway): ${((client + backend) / (client + backend + gateway)).toFixed(2)}×`,
+    );
     if (direct.errors + pier.errors > 0) process.exitCode = 1;
   } finally {
     be.child.kill('SIGTERM');

@@ -41,6 +41,11 @@ node --import tsx bench/gateway/bare-undici-proxy.ts "$BACKEND_PORT" "$UNDICI_PO
 UNDICI_PID=$!
 PIDS+=($UNDICI_PID)
 wait_port "$UNDICI_PORT"
+RAW_PORT=$(free_port)
+node --import tsx bench/gateway/raw-proxy.ts "$BACKEND_PORT" "$RAW_PORT" >/dev/null &
+RAW_PID=$!
+PIDS+=($RAW_PID)
+wait_port "$RAW_PORT"
 
 NODE_FLAGS=()
 if [[ "${PROFILE:-}" == 1 ]]; then NODE_FLAGS=(--cpu-prof --cpu-prof-dir="$DIR/prof"); fi
@@ -93,6 +98,7 @@ read -r D_RPS D_P50 D_P99 _ < <(measure 0 "http://127.0.0.1:$BACKEND_PORT/predic
 read -r N_RPS N_P50 N_P99 N_CPU < <(measure "$NGINX_PID" "http://127.0.0.1:$NGINX_PORT/predict")
 read -r NN_RPS NN_P50 NN_P99 NN_CPU < <(measure "$NGINXN_PID" "http://127.0.0.1:$NGINXN_PORT/predict")
 read -r U_RPS U_P50 U_P99 U_CPU < <(measure "$UNDICI_PID" "http://127.0.0.1:$UNDICI_PORT/predict")
+read -r R_RPS R_P50 R_P99 R_CPU < <(measure "$RAW_PID" "http://127.0.0.1:$RAW_PORT/predict")
 read -r P_RPS P_P50 P_P99 P_CPU < <(measure "$PIER_PID" "http://127.0.0.1:$PIER_PORT/api/predict/bench/predict" "${A[@]}")
 read -r PN_RPS PN_P50 PN_P99 PN_CPU < <(measure "$PIERN_PID" "http://127.0.0.1:$PIERN_PORT/api/predict/bench/predict" "${A[@]}")
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -107,17 +113,20 @@ echo "| backend direct | $D_RPS | $D_P50 | $D_P99 | |"
 echo "| nginx, 1 worker | $N_RPS | $N_P50 | $N_P99 | $N_CPU |"
 echo "| nginx, $CORES workers | $NN_RPS | $NN_P50 | $NN_P99 | $NN_CPU |"
 echo "| bare undici proxy (floor, no features) | $U_RPS | $U_P50 | $U_P99 | $U_CPU |"
+echo "| raw llhttp proxy (lower floor, no node:http) | $R_RPS | $R_P50 | $R_P99 | $R_CPU |"
 echo "| Pier, 1 worker | $P_RPS | $P_P50 | $P_P99 | $P_CPU |"
 echo "| Pier, auto ($CORES workers) | $PN_RPS | $PN_P50 | $PN_P99 | $PN_CPU |"
 echo
-awk -v p="$P_RPS" -v n="$N_RPS" -v pn="$PN_RPS" -v nn="$NN_RPS" -v d="$D_RPS" -v u="$U_RPS" \
+awk -v p="$P_RPS" -v n="$N_RPS" -v pn="$PN_RPS" -v nn="$NN_RPS" -v d="$D_RPS" -v u="$U_RPS" -v r="$R_RPS" -v rc="$R_CPU" -v uc="$U_CPU" \
   -v pp="$P_P99" -v np="$N_P99" -v pnp="$PN_P99" -v nnp="$NN_P99" -v pc="$P_CPU" -v nc="$N_CPU" -v pnc="$PN_CPU" -v nnc="$NN_CPU" 'BEGIN {
   printf "| ratio | value | goal |\n| --- | ---: | --- |\n"
   printf "| Pier 1 worker / nginx 1 worker, req/s | %.2f | >= 0.6 (aim 1.0) |\n", p/n
   printf "| Pier auto / nginx %s workers, req/s | %.2f | >= 1.0 |\n", "'"$CORES"'", pn/nn
   printf "| Pier p99 / nginx p99 (1 worker; auto) | %.2f; %.2f | <= 2 |\n", pp/np, pnp/nnp
   printf "| Pier CPU / nginx CPU per request (1 worker; auto) | %.2f; %.2f | <= 1.25 |\n", pc/nc, pnc/nnc
-  printf "| Pier 1 worker / bare undici proxy, req/s | %.2f | |\n| Pier 1 worker / direct, req/s | %.2f | |\n", p/u, p/d }'
+  printf "| Pier 1 worker / bare undici proxy, req/s | %.2f | |\n| Pier 1 worker / direct, req/s | %.2f | |\n", p/u, p/d
+  printf "| floors: bare undici / nginx, raw llhttp / nginx, CPU per request | %.2f; %.2f | |\n", uc/nc, rc/nc
+  printf "| raw llhttp proxy / nginx 1 worker, req/s | %.2f | |\n", r/n }'
 
 if [[ "${PROFILE:-}" == 1 ]]; then
   kill -INT "$PIER_PID"

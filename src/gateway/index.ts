@@ -7,3 +7,4 @@ export { createRemoteEndpointSource, type RemoteEndpointSource, type RemoteSourc
 export { createEndpointStore, type EndpointStore } from './store.js';
 export { type DiscoveryMode, DISCOVERY_MODES, isDiscoveryMode } from './discovery.js';
 export { groupShares, type Share } from './groups/pick.js';
+export { payloadTooLarge, queueSideOf } from './queue-side.js';

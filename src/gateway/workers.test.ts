@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,10 +17,16 @@ import type { WorkerGateway } from './workers/main.js';
 const auth = { authorization: TOKEN };
 
 async function holdingBackend() {
-  const held: { req: IncomingMessage; res: ServerResponse }[] = [];
-  const backend = await startBackend((req, res) => held.push({ req, res }));
+  const held: { req: IncomingMessage; res: ServerResponse; aborted: boolean }[] = [];
+  const backend = await startBackend((req, res) => {
+    const entry = { req, res, aborted: false };
+    res.on('close', () => {
+      if (!res.writableEnded) entry.aborted = true;
+    });
+    held.push(entry);
+  });
   const releaseAll = () => {
-    for (const e of held) if (!e.res.writableEnded) e.res.end('done');
+    for (const e of held) if (!e.res.writableEnded && !e.aborted) e.res.end('done');
   };
   return { backend, held, releaseAll };
 }
@@ -137,6 +143,49 @@ describe('gateway workers (2 threads, one port)', () => {
     expect(text).toContain('pier_gateway_retries_total');
     await waitFor(() => observed.length === 20, { what: 'both threads observed by the main thread' });
     expect(observed.every((s) => s === 200)).toBe(true);
+  });
+
+  it('answers 408 after rpc.keepalive in either thread and aborts the upstream request', async () => {
+    const hb = await holdingBackend();
+    backend = hb.backend;
+    const h = await startGateway(
+      [service('s', [backend.endpoint('a')], { rpc: { keepalive: 500, worker_threads: 64, max_queue_size: 0 } })],
+      { workers: 2 },
+    );
+    gw = h.gw;
+    const calls: Promise<{ status: number }>[] = [];
+    for (let i = 0; i < 40 && (calls.length < 4 || !both(gw)); i++) {
+      calls.push(call(h.port, '/api/predict/s/slow', { headers: auth }));
+      await waitFor(() => hb.held.length === calls.length, { what: 'request at backend' });
+    }
+    expect(both(gw)).toBe(true);
+    const answers = await Promise.all(calls);
+    expect(answers.map((a) => a.status)).toEqual(Array(calls.length).fill(408));
+    await waitFor(() => hb.held.every((e) => e.aborted), { what: 'every upstream request aborted' });
+    expect(await gw.waitForIdle('a', 10_000)).toBe(true);
+  });
+
+  it('records 499 in the thread whose client went away, and aborts its upstream request', async () => {
+    const hb = await holdingBackend();
+    backend = hb.backend;
+    const observed: number[] = [];
+    const observer = { record: (_service: string, status: number) => observed.push(status) };
+    const h = await startGateway([service('s', [backend.endpoint('a')])], { workers: 2, observer });
+    gw = h.gw;
+    let left = 0;
+    for (let i = 0; i < 40 && (left < 4 || !both(gw)); i++) {
+      const req = request({ host: '127.0.0.1', port: h.port, path: '/api/predict/s', headers: auth, agent: false });
+      req.on('error', () => {});
+      req.end();
+      await waitFor(() => hb.held.length === left + 1, { what: 'request at backend' });
+      req.destroy();
+      left++;
+      await waitFor(() => hb.held[left - 1]!.aborted, { what: 'upstream abort' });
+    }
+    expect(both(gw)).toBe(true);
+    await waitFor(() => observed.length === left, { what: 'every call recorded by the main thread' });
+    expect(observed).toEqual(Array(left).fill(499));
+    expect(await gw.waitForIdle('a', 10_000)).toBe(true);
   });
 
   it('drain waits for a request in flight in the other thread; close stops every thread', async () => {

@@ -4,6 +4,7 @@
  * 4xx with `{code, message}` and changes nothing.
  */
 
+import { payloadTooLarge } from '../gateway/index.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeAttributes, encodeFrameList, type Frame, frameJson, PROTOBUF } from './proto.js';
@@ -135,7 +136,7 @@ async function put(queue: Queue, q: QueueQuery, req: IncomingMessage, res: Serve
       413,
       {
         code: 'BODY_TOO_LARGE',
-        message: `payload is larger than the queue's ${queue.maxPayloadBytes} bytes (queue.source.max_payload_size_kb)`,
+        message: payloadTooLarge(queue.name.endsWith('/sink') ? 'sink' : 'source', queue.maxPayloadBytes),
       },
       { connection: 'close' },
     );

@@ -8,7 +8,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { type Clock, createRealClock } from '../clock.js';
-import type { EndpointSnapshot, EndpointSource, QueueFront, ServiceRoute } from '../gateway/index.js';
+import {
+  type EndpointSnapshot,
+  type EndpointSource,
+  type QueueFront,
+  queueSideOf,
+  type ServiceRoute,
+} from '../gateway/index.js';
 import { Dispatcher } from './dispatcher.js';
 import { handleQueueHttp } from './http.js';
 import { Queue } from './queue.js';
@@ -103,9 +109,8 @@ export function createQueueService(opts: QueueServiceOptions): QueueService {
   const target = (svc: ServiceRoute, subPath: string): Queue | undefined => {
     const pair = pairs.get(svc.name) ?? ensure(svc);
     if (!pair) return undefined;
-    if (subPath === '/' || subPath === '') return pair.source;
-    if (subPath === '/sink' || subPath === '/sink/') return pair.sink;
-    return undefined;
+    const side = queueSideOf(subPath);
+    return side === undefined ? undefined : pair[side];
   };
   const noQueue = (svc: ServiceRoute, subPath: string) =>
     `no queue at ${subPath} of ${svc.name}: use /api/predict/${svc.name} (input) or /api/predict/${svc.name}/sink`;

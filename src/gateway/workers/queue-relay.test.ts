@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -64,6 +65,22 @@ describe('async services with gateway workers (issue 14)', () => {
     return h.port;
   }
 
+  /** A POST whose body goes chunked in 16 KiB writes (no Content-Length); resolves with the answer's status and code. */
+  function chunkedPost(port: number, path: string, size: number) {
+    return new Promise<{ status: number; code: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: auth, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, code: JSON.parse(body).code }));
+      });
+      // The gateway may stop reading once it has answered; the answer is what counts.
+      req.on('error', (err) => (req.writableEnded ? undefined : reject(err)));
+      const chunk = Buffer.alloc(Math.min(size, 16 * 1024), 'x');
+      for (let sent = 0; sent < size; sent += chunk.length) req.write(chunk);
+      req.end();
+    });
+  }
+
   const bothThreads = () => (h!.gw as WorkerGateway).perThread().every((n) => n > 0);
 
   function watch(port: number, query: string) {
@@ -118,12 +135,15 @@ describe('async services with gateway workers (issue 14)', () => {
       expect((await call(port, '/api/predict/jobs/nope', { headers: auth })).status).toBe(404);
       expect((await call(port, '/api/predict/jobs', { headers: { authorization: 'wrong' } })).status).toBe(401);
     }
-    // A put over the source's payload bound (1 KiB here): refused the same by either thread, big body or not.
+    // A put over the source's payload bound (1 KiB here): refused the same by either thread, big body
+    // or not, with a Content-Length or chunked (where the bound is only found while reading).
     for (const size of [2048, 512 * 1024]) {
       for (let i = 0; i < 4; i++) {
         const big = await call(port, '/api/predict/jobs', { method: 'POST', headers: auth, body: 'x'.repeat(size) });
         expect(big.status).toBe(413);
         expect(JSON.parse(big.body).message).toContain('max_payload_size_kb');
+        const chunked = await chunkedPost(port, '/api/predict/jobs', size);
+        expect([chunked.status, chunked.code]).toEqual([413, 'BODY_TOO_LARGE']);
       }
     }
     expect((await call(port, '/api/predict/jobs?_count_=true', { headers: auth })).body).toBe('0');

@@ -1,7 +1,8 @@
-import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { type ClientRequest, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { tokenMatches, tokenSecret } from '../auth.js';
+import { payloadTooLarge, type QueueSide, queueBoundsOf } from '../queue-side.js';
 import { filterRawHeaders } from '../respond.js';
 import type { QueueFront, ServiceRoute } from '../types.js';
 
@@ -136,8 +137,13 @@ export function relayQueueFront(secret: string): QueueRelayFront {
       const body = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
       const up = target(svc, subPath, query, req, false, body);
       let answered = false;
-      if (body) up.once('continue', () => req.pipe(up));
-      else up.end();
+      const bound = req.headers['content-length'] === undefined ? chunkedPutBound(svc, subPath, req) : undefined;
+      if (body) {
+        up.once('continue', () => {
+          req.pipe(up);
+          if (bound) limitChunkedPut(req, up, res, bound, () => answered);
+        });
+      } else up.end();
       up.once('response', (answer: IncomingMessage) => {
         answered = true;
         // The main thread's `connection: close` (after a refused put) reaches the caller too.
@@ -204,6 +210,43 @@ export function relayQueueFront(secret: string): QueueRelayFront {
       up.end();
     },
   };
+}
+
+/**
+ * A chunked put declares no length, so the main thread finds it too large only while
+ * reading it, and its 413 would race the reset of the loopback connection it closes with
+ * body bytes unread. This thread has sent every byte first: past the queue's bound it
+ * stops, drops the relayed call and answers the 413 itself.
+ */
+function chunkedPutBound(
+  svc: ServiceRoute,
+  subPath: string,
+  req: IncomingMessage,
+): { side: QueueSide; maxBytes: number } | undefined {
+  if (req.method !== 'POST' || !svc.queue) return undefined;
+  const target = queueBoundsOf(svc.queue, subPath);
+  return target && { side: target.side, maxBytes: target.bounds.maxPayloadBytes };
+}
+
+function limitChunkedPut(
+  req: IncomingMessage,
+  up: ClientRequest,
+  res: ServerResponse,
+  bound: { side: QueueSide; maxBytes: number },
+  answered: () => boolean,
+): void {
+  let sent = 0;
+  const count = (chunk: Buffer) => {
+    sent += chunk.length;
+    if (sent <= bound.maxBytes) return;
+    req.off('data', count);
+    req.unpipe(up);
+    up.destroy();
+    if (answered() || res.headersSent || res.destroyed) return;
+    res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+    res.end(JSON.stringify({ code: 'BODY_TOO_LARGE', message: payloadTooLarge(bound.side, bound.maxBytes) }));
+  };
+  req.on('data', count);
 }
 
 const NOT_READY = "the queue service (the gateway's main thread) did not answer";
