@@ -107,6 +107,8 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
   private unhold: (() => void) | undefined;
   /** When the current attempt was handed to undici (performance.now; 0: not sampled), for the policy's latency samples. */
   private sentAt = 0;
+  /** Requests at the instance when this attempt was sent, this one included. */
+  private runningAtSend = 1;
 
   constructor(
     private readonly deps: ProxyDeps,
@@ -245,6 +247,7 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
     this.sink = this.pump ? new UpstreamBody() : undefined;
     // Latency samples only matter where there is a choice; one instance skips the clock reads.
     this.sentAt = this.svc.endpoints.length > 1 ? performance.now() : 0;
+    if (this.sentAt > 0) this.runningAtSend = this.deps.upstreams.running(this.state!);
     this.state!.pool.dispatch(
       {
         method: this.req.method ?? 'GET',
@@ -271,7 +274,11 @@ export class ProxyCall implements ProxyResult, ConnectionAware, Dispatcher.Dispa
   onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
     if (!this.live || this.finished) return false;
     this.stopDeadline();
-    if (this.sentAt > 0) this.deps.policy.record?.(this.instance, performance.now() - this.sentAt);
+    if (this.sentAt > 0) {
+      // The mean of the two ends estimates how many requests shared the instance meanwhile.
+      const running = (this.runningAtSend + this.deps.upstreams.running(this.state!)) / 2;
+      this.deps.policy.record?.(this.instance, performance.now() - this.sentAt, running);
+    }
     this.answered = true;
     this.resumeUp = resume;
     this.status = status;

@@ -133,9 +133,11 @@ export type LbPolicy = ((
 ) => Endpoint | undefined) & {
   /**
    * Latency-aware policies are fed the time from sending a request to the arrival
-   * of its response's headers (lb/peak-ewma.ts); others leave it out.
+   * of its response's headers, and how many requests the instance had meanwhile
+   * (the mean of the counts at send and at the answer, this one included; ≥ 1)
+   * (lb/peak-ewma.ts); others leave it out.
    */
-  record?: (instanceId: string, rttMs: number) => void;
+  record?: (instanceId: string, rttMs: number, running: number) => void;
 };
 
 export interface GatewayLimits {

@@ -126,6 +126,11 @@ export class Upstreams {
     return s.active + s.queue.length + s.tunnels;
   }
 
+  /** Requests at the instance now (holding a worker slot, in any thread), not those queued for one. */
+  running(state: InstanceState): number {
+    return state.slot >= 0 ? this.board!.running(state.slot) : state.active;
+  }
+
   isFull(state: InstanceState, workers: number, maxQueue: number): boolean {
     if (state.slot >= 0) return this.board!.isFull(state.slot, workers, maxQueue);
     return state.active >= workers && state.queue.length >= maxQueue;

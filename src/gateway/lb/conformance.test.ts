@@ -60,11 +60,11 @@ describe.each(policies)('LB policy %s', (_name, make) => {
     const all = ['a', 'b', 'c', 'd'].map(ep);
     const load: Record<string, number> = { a: 0, b: 0, c: 0, d: 0 };
     const random = seededRandom(13);
-    for (const e of all) policy.record?.(e.instanceId, 1);
+    for (const e of all) policy.record?.(e.instanceId, 1, 1);
     for (let i = 0; i < 4000; i++) {
       const id = policy(all, (x) => load[x]!, random)!.instanceId;
       load[id]!++;
-      policy.record?.(id, 1);
+      policy.record?.(id, 1, 1);
     }
     for (const id of Object.keys(load)) expect(load[id]!).toBeLessThan(2000);
     for (const id of Object.keys(load)) expect(load[id]!).toBeGreaterThan(500);

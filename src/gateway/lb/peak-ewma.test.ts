@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Endpoint, LbPolicy } from '../types.js';
-import { cost, createPeakEwma, estimateAt, nextEstimate, pickPeakEwma, type RttEstimate } from './peak-ewma.js';
+import {
+  cost,
+  createPeakEwma,
+  estimateAt,
+  nextEstimate,
+  perRequestMs,
+  pickPeakEwma,
+  type RttEstimate,
+} from './peak-ewma.js';
 import { seededRandom } from '../../../test/support/random.js';
 
 const ep = (id: string): Endpoint => ({ instanceId: id, host: '127.0.0.1', port: 1, revision: 1 });
@@ -28,6 +36,9 @@ describe('peak-EWMA arithmetic', () => {
       got: () => nextEstimate(e(20, 0), 10, TAU, TAU),
       want: 10,
     },
+    { name: 'a sample is the time shared by the requests in flight', got: () => perRequestMs(20, 4), want: 5 },
+    { name: 'a count below 1 is taken as 1', got: () => perRequestMs(20, 0), want: 20 },
+    { name: 'a negative time is taken as 0', got: () => perRequestMs(-1, 1), want: 0 },
     { name: 'cost is estimate × (outstanding + 1)', got: () => cost(e(2, 0), 3, 0, TAU), want: 8 },
     { name: 'cost keeps counting outstanding at a ~0 estimate', got: () => cost(e(0, 0), 3, 0, TAU), want: 0.004 },
   ];
@@ -81,14 +92,15 @@ describe('pickPeakEwma', () => {
 
 /**
  * A closed-loop run on a simulated clock: `clients` each send one request, wait
- * `latency(id, t)`, record it, and send the next. Returns the picks per instance
- * of the requests sent at or after `countFrom` (simulated ms).
+ * `latency(id, t, total)` (`total`: requests in flight everywhere), record it with
+ * the instance's mean count in flight, and send the next. Returns the picks per
+ * instance of the requests sent at or after `countFrom` (simulated ms).
  */
 function simulate(opts: {
   policy: LbPolicy;
   clock: { t: number };
   ids: () => string[];
-  latency: (id: string, t: number) => number;
+  latency: (id: string, t: number, total: number) => number;
   clients: number;
   untilMs: number;
   countFrom: number;
@@ -98,12 +110,13 @@ function simulate(opts: {
   const random = seededRandom(opts.seed);
   const inflight = new Map<string, number>();
   const picks: Record<string, number> = {};
-  const pending: { done: number; sent: number; id: string }[] = [];
+  const pending: { done: number; sent: number; id: string; running: number }[] = [];
   const send = () => {
     const id = policy(opts.ids().map(ep), (x) => inflight.get(x) ?? 0, random)!.instanceId;
-    inflight.set(id, (inflight.get(id) ?? 0) + 1);
+    const running = (inflight.get(id) ?? 0) + 1;
+    inflight.set(id, running);
     if (clock.t >= opts.countFrom) picks[id] = (picks[id] ?? 0) + 1;
-    pending.push({ done: clock.t + opts.latency(id, clock.t), sent: clock.t, id });
+    pending.push({ done: clock.t + opts.latency(id, clock.t, pending.length + 1), sent: clock.t, id, running });
   };
   for (let k = 0; k < opts.clients; k++) send();
   for (let steps = 0; steps < 1_000_000 && clock.t < opts.untilMs; steps++) {
@@ -111,8 +124,8 @@ function simulate(opts: {
     for (let k = 1; k < pending.length; k++) if (pending[k]!.done < pending[next]!.done) next = k;
     const [r] = pending.splice(next, 1);
     clock.t = r!.done;
+    policy.record!(r!.id, clock.t - r!.sent, (r!.running + inflight.get(r!.id)!) / 2);
     inflight.set(r!.id, inflight.get(r!.id)! - 1);
-    policy.record!(r!.id, clock.t - r!.sent);
     send();
   }
   expect(clock.t).toBeGreaterThanOrEqual(opts.untilMs);
@@ -175,6 +188,22 @@ describe('createPeakEwma under a simulated closed loop (4 instances, one slow)',
       row.check(share(picks, 'slow'));
     });
   }
+
+  it('keeps a 20 ms instance under 0.1 % when the gateway is the queue, where the time itself as the sample gives it over 0.5 %', () => {
+    // 32 clients on 4 instances, every answer 0.1 ms later per request in flight anywhere (a
+    // saturated gateway's event loop); the fast instances then sit ~10 deep at ~3.4 ms each.
+    const latency = (id: string, _t: number, total: number) => 0.1 * total + (id === 'slow' ? 20 : 0.2);
+    const run = (policy: LbPolicy, clock: { t: number }) =>
+      share(simulate({ policy, clock, ids, latency, clients: 32, untilMs: 4_000, countFrom: 1_000, seed: 3 }), 'slow');
+    const perRequest = { t: 0 };
+    expect(run(createPeakEwma({ decayMs: 1_000, now: () => perRequest.t }), perRequest)).toBeLessThan(0.001);
+    const timeItself = { t: 0 };
+    const finagle = createPeakEwma({ decayMs: 1_000, now: () => timeItself.t });
+    const asFinagle: LbPolicy = Object.assign((...args: Parameters<LbPolicy>) => finagle(...args), {
+      record: (id: string, rttMs: number) => finagle.record!(id, rttMs, 1),
+    });
+    expect(run(asFinagle, timeItself)).toBeGreaterThan(0.005);
+  });
 
   it('a new instance added to sampled ones gets traffic at once', () => {
     const clock = { t: 0 };

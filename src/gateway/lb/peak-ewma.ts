@@ -4,11 +4,21 @@ import { firstDraw, secondDraw } from './p2c.js';
 /**
  * Latency-aware power of two choices: draw two distinct candidates and keep the
  * one with the lower cost `estimate × (outstanding + 1)`, where `estimate` is a
- * peak-EWMA of the time to response headers (Finagle's `PeakEwma` load metric,
+ * peak-EWMA of the instance's latency per request (Finagle's `PeakEwma` load metric,
  * https://github.com/twitter/finagle/blob/develop/finagle-core/src/main/scala/com/twitter/finagle/loadbalancer/PeakEwma.scala,
  * and tower's `tower::load::PeakEwma` that Linkerd2-proxy uses,
  * https://github.com/tower-rs/tower/blob/master/tower/src/load/peak_ewma.rs).
  *
+ * - The sample is the time to response headers divided by how many requests the
+ *   instance had meanwhile (`perRequestMs`). Finagle and tower take the time
+ *   itself; but that time already includes the wait behind the other requests in
+ *   flight, so `× (outstanding + 1)` counted the queue twice, and when the gateway
+ *   itself is the queue (its event loop busy with every connection) the fast
+ *   instances, ten requests deep, looked as costly as a 20 ms one with none: in
+ *   bench/gateway/tail.sh the 20 ms instance kept 0.9–1.9 % of the requests with
+ *   the time itself and 0.03–0.26 % with the time per request (BENCHMARKS.md). The
+ *   cost is then what one more request would wait: a per-request time × the
+ *   requests it would share the instance with.
  * - A sample above the estimate replaces it at once (the peak), so one slow
  *   answer takes traffic away immediately.
  * - A sample below it moves the estimate toward it with weight
@@ -38,7 +48,7 @@ export const DEFAULT_DECAY_MS = 1_000;
 
 /** One instance's estimate as of its last sample. */
 export interface RttEstimate {
-  /** Peak-EWMA of the time to response headers, milliseconds. */
+  /** Peak-EWMA of the time to response headers per request at the instance, milliseconds. */
   rttMs: number;
   /** When the last sample arrived (the `now` timeline, milliseconds). */
   at: number;
@@ -57,6 +67,14 @@ export function nextEstimate(est: RttEstimate, rttMs: number, now: number, decay
   const decayed = est.rttMs * keep;
   if (rttMs >= decayed) return rttMs;
   return est.rttMs * keep + rttMs * (1 - keep);
+}
+
+/**
+ * A sample: the time to headers shared by the requests the instance had meanwhile
+ * (`running`, this one included; counts below 1 are taken as 1).
+ */
+export function perRequestMs(rttMs: number, running: number): number {
+  return Math.max(rttMs, 0) / Math.max(running, 1);
 }
 
 /**
@@ -117,9 +135,9 @@ export function createPeakEwma(opts: PeakEwmaOptions = {}): LbPolicy {
   let sweepAt = SWEEP_ABOVE;
   const policy: LbPolicy = (candidates, outstanding, random) =>
     candidates.length < 2 ? candidates[0] : pickPeakEwma(candidates, outstanding, random, estimates, now(), decayMs);
-  policy.record = (instanceId, rttMs) => {
+  policy.record = (instanceId, rttMs, running) => {
     const t = now();
-    const sample = Math.max(rttMs, 0);
+    const sample = perRequestMs(rttMs, running);
     const est = estimates.get(instanceId);
     if (est !== undefined) {
       est.rttMs = nextEstimate(est, sample, t, decayMs);

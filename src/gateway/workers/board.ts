@@ -91,6 +91,11 @@ export class Board {
     return Atomics.load(a, b + I_ACTIVE) + Atomics.load(a, b + I_QUEUED) + Atomics.load(a, b + I_TUNNELS);
   }
 
+  /** Requests holding a worker slot, i.e. at the instance (not queued in a gateway), every thread. */
+  running(slot: number): number {
+    return Atomics.load(this.i32, slot * I_FIELDS + I_ACTIVE);
+  }
+
   isFull(slot: number, workers: number, maxQueue: number): boolean {
     const b = slot * I_FIELDS;
     return Atomics.load(this.i32, b + I_ACTIVE) >= workers && Atomics.load(this.i32, b + I_QUEUED) >= maxQueue;
