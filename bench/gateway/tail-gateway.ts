@@ -2,7 +2,9 @@
  * Pier's gateway for the tail benchmark: one service `bench` whose endpoints are
  * the backends on the ports in argv[4..], access log off. POLICY=p2c uses the
  * former default (power of two choices on outstanding requests alone) instead of
- * the default peak-EWMA policy; DECAY_MS sets peak-EWMA's τ.
+ * the default peak-EWMA policy; POLICY=per-request feeds peak-EWMA the time to
+ * headers per request in flight instead of the time itself (lb/peak-ewma.ts);
+ * DECAY_MS sets peak-EWMA's τ.
  */
 import pino from 'pino';
 import { createEndpointStore, createGateway, pickEndpoint } from '../../src/gateway/index.js';
@@ -30,7 +32,9 @@ const store = createEndpointStore({
   },
 });
 const decayMs = process.env.DECAY_MS ? Number(process.env.DECAY_MS) : undefined;
-const policy = process.env.POLICY === 'p2c' ? pickEndpoint : createPeakEwma(decayMs ? { decayMs } : {});
+const sample = process.env.POLICY === 'per-request' ? 'per-request' : 'time';
+const policy =
+  process.env.POLICY === 'p2c' ? pickEndpoint : createPeakEwma({ sample, ...(decayMs ? { decayMs } : {}) });
 const gateway = createGateway({ source: store, logger: pino({ level: 'warn' }), policy });
 await gateway.listen(listenPort, '127.0.0.1');
 const stop = () => {

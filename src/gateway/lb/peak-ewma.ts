@@ -4,21 +4,11 @@ import { firstDraw, secondDraw } from './p2c.js';
 /**
  * Latency-aware power of two choices: draw two distinct candidates and keep the
  * one with the lower cost `estimate × (outstanding + 1)`, where `estimate` is a
- * peak-EWMA of the instance's latency per request (Finagle's `PeakEwma` load metric,
+ * peak-EWMA of the time to response headers (Finagle's `PeakEwma` load metric,
  * https://github.com/twitter/finagle/blob/develop/finagle-core/src/main/scala/com/twitter/finagle/loadbalancer/PeakEwma.scala,
  * and tower's `tower::load::PeakEwma` that Linkerd2-proxy uses,
  * https://github.com/tower-rs/tower/blob/master/tower/src/load/peak_ewma.rs).
  *
- * - The sample is the time to response headers divided by how many requests the
- *   instance had meanwhile (`perRequestMs`). Finagle and tower take the time
- *   itself; but that time already includes the wait behind the other requests in
- *   flight, so `× (outstanding + 1)` counted the queue twice, and when the gateway
- *   itself is the queue (its event loop busy with every connection) the fast
- *   instances, ten requests deep, looked as costly as a 20 ms one with none: in
- *   bench/gateway/tail.sh the 20 ms instance kept 0.9–1.9 % of the requests with
- *   the time itself and 0.03–0.26 % with the time per request (BENCHMARKS.md). The
- *   cost is then what one more request would wait: a per-request time × the
- *   requests it would share the instance with.
  * - A sample above the estimate replaces it at once (the peak), so one slow
  *   answer takes traffic away immediately.
  * - A sample below it moves the estimate toward it with weight
@@ -29,6 +19,18 @@ import { firstDraw, secondDraw } from './p2c.js';
  *   gets no traffic, because it was slow, be tried again and recover.
  * - An instance without a sample yet is compared on outstanding requests alone,
  *   so a new instance gets traffic at once instead of waiting behind a guess.
+ *
+ * `sample: 'per-request'` feeds the estimate the time divided by how many requests
+ * the instance had meanwhile (`perRequestMs`), so the cost is what one more request
+ * would wait. The time itself already includes the wait behind the requests in
+ * flight, so `× (outstanding + 1)` counts that queue twice: when the gateway is the
+ * queue (its event loop saturated), fast instances ten requests deep cost as much
+ * as a 20 ms one with none, and in bench/gateway/tail.sh that 20 ms instance keeps
+ * about 1 % of the requests, against under 0.15 % per request. It is not the default
+ * because it takes away what balances equal instances: with the time shared out,
+ * an instance's cost no longer grows with its own load, and two equal instances
+ * behind a saturated gateway drifted to 36/64 where the time itself keeps 50/50
+ * (BENCHMARKS.md).
  *
  * The arithmetic is pure (state and `now` are arguments); `createPeakEwma` keeps
  * one small record per instance, updated in place: no allocation per pick or sample.
@@ -48,7 +50,7 @@ export const DEFAULT_DECAY_MS = 1_000;
 
 /** One instance's estimate as of its last sample. */
 export interface RttEstimate {
-  /** Peak-EWMA of the time to response headers per request at the instance, milliseconds. */
+  /** Peak-EWMA of the time to response headers (or that time per request in flight), milliseconds. */
   rttMs: number;
   /** When the last sample arrived (the `now` timeline, milliseconds). */
   at: number;
@@ -117,6 +119,8 @@ export function pickPeakEwma(
 export interface PeakEwmaOptions {
   /** τ, milliseconds. Default 1 s (DEFAULT_DECAY_MS). */
   decayMs?: number;
+  /** What a sample is: the time to headers (default, as Finagle and tower), or that time per request in flight. */
+  sample?: 'time' | 'per-request';
   /** Monotonic milliseconds with sub-millisecond resolution. Default `performance.now`. */
   now?: () => number;
 }
@@ -131,13 +135,14 @@ export function createPeakEwma(opts: PeakEwmaOptions = {}): LbPolicy {
   const decayMs = opts.decayMs ?? DEFAULT_DECAY_MS;
   if (!(decayMs > 0)) throw new Error('createPeakEwma: decayMs must be > 0');
   const now = opts.now ?? (() => performance.now());
+  const perRequest = opts.sample === 'per-request';
   const estimates = new Map<string, RttEstimate>();
   let sweepAt = SWEEP_ABOVE;
   const policy: LbPolicy = (candidates, outstanding, random) =>
     candidates.length < 2 ? candidates[0] : pickPeakEwma(candidates, outstanding, random, estimates, now(), decayMs);
   policy.record = (instanceId, rttMs, running) => {
     const t = now();
-    const sample = perRequestMs(rttMs, running);
+    const sample = perRequest ? perRequestMs(rttMs, running) : Math.max(rttMs, 0);
     const est = estimates.get(instanceId);
     if (est !== undefined) {
       est.rttMs = nextEstimate(est, sample, t, decayMs);
