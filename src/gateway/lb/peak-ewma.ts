@@ -26,11 +26,11 @@ import { firstDraw, secondDraw } from './p2c.js';
  * flight, so `× (outstanding + 1)` counts that queue twice: when the gateway is the
  * queue (its event loop saturated), fast instances ten requests deep cost as much
  * as a 20 ms one with none, and in bench/gateway/tail.sh that 20 ms instance keeps
- * about 1 % of the requests, against under 0.15 % per request. It is not the default
+ * 0.8–1.7 % of the requests, against 0.01–0.26 % per request. It is not the default
  * because it takes away what balances equal instances: with the time shared out,
  * an instance's cost no longer grows with its own load, and two equal instances
- * behind a saturated gateway drifted to 36/64 where the time itself keeps 50/50
- * (BENCHMARKS.md).
+ * behind a saturated gateway drifted as far as 36/64 where the time itself kept them
+ * within 49–52 % (BENCHMARKS.md).
  *
  * The arithmetic is pure (state and `now` are arguments); `createPeakEwma` keeps
  * one small record per instance, updated in place: no allocation per pick or sample.
