@@ -43,35 +43,26 @@ PIDS+=($!)
 wait_port "$RR_PORT"
 wait_port "$LC_PORT"
 
-PIER_PORT=$(free_port)
-node --import tsx bench/gateway/tail-gateway.ts "$PIER_PORT" "$TOKEN" "${PORTS[@]}" >/dev/null &
-PIDS+=($!)
-ALT_PORT=$(free_port)
-DECAY_MS=${ALT_DECAY_MS:-10000} node --import tsx bench/gateway/tail-gateway.ts "$ALT_PORT" "$TOKEN" "${PORTS[@]}" >/dev/null &
-PIDS+=($!)
-P2C_PORT=$(free_port)
-POLICY=p2c node --import tsx bench/gateway/tail-gateway.ts "$P2C_PORT" "$TOKEN" "${PORTS[@]}" >/dev/null &
-PIDS+=($!)
-PER_PORT=$(free_port)
-POLICY=per-request node --import tsx bench/gateway/tail-gateway.ts "$PER_PORT" "$TOKEN" "${PORTS[@]}" >/dev/null &
-PIDS+=($!)
-EQ_PORT=$(free_port)
-node --import tsx bench/gateway/tail-gateway.ts "$EQ_PORT" "$TOKEN" "${PORTS[@]:0:2}" >/dev/null &
-PIDS+=($!)
-EQPER_PORT=$(free_port)
-POLICY=per-request node --import tsx bench/gateway/tail-gateway.ts "$EQPER_PORT" "$TOKEN" "${PORTS[@]:0:2}" >/dev/null &
-PIDS+=($!)
+# Starts Pier's tail gateway with the environment in $2 ("" for none) in front of the
+# instances on the remaining ports; sets the variable named $1 to its port once it listens.
+start_pier() {
+  local var=$1 env=$2 port
+  shift 2
+  port=$(free_port)
+  # shellcheck disable=SC2086
+  env $env node --import tsx bench/gateway/tail-gateway.ts "$port" "$TOKEN" "$@" >/dev/null &
+  PIDS+=($!)
+  wait_port "$port"
+  printf -v "$var" '%s' "$port"
+}
+start_pier PIER_PORT "" "${PORTS[@]}"
+start_pier ALT_PORT "DECAY_MS=${ALT_DECAY_MS:-10000}" "${PORTS[@]}"
+start_pier P2C_PORT POLICY=p2c "${PORTS[@]}"
+start_pier PER_PORT POLICY=per-request "${PORTS[@]}"
+start_pier EQ_PORT "" "${PORTS[@]:0:2}"
+start_pier EQPER_PORT POLICY=per-request "${PORTS[@]:0:2}"
 # The floor: Pier in front of the 3 fast instances only (perfect avoidance of the slow one).
-FLOOR_PORT=$(free_port)
-node --import tsx bench/gateway/tail-gateway.ts "$FLOOR_PORT" "$TOKEN" "${PORTS[@]:0:3}" >/dev/null &
-PIDS+=($!)
-wait_port "$PIER_PORT"
-wait_port "$P2C_PORT"
-wait_port "$ALT_PORT"
-wait_port "$FLOOR_PORT"
-wait_port "$PER_PORT"
-wait_port "$EQ_PORT"
-wait_port "$EQPER_PORT"
+start_pier FLOOR_PORT "" "${PORTS[@]:0:3}"
 
 count() { curl -sf "http://127.0.0.1:$1/__count"; }
 slow_count() { count "${PORTS[3]}"; }

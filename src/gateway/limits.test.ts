@@ -1,10 +1,11 @@
-import { type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { request } from 'node:http';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import {
   type Backend,
   call,
+  holdingBackend,
   type Harness,
   service,
   startBackend,
@@ -14,22 +15,6 @@ import {
 import { waitFor } from '../../test/support/wait.js';
 
 const auth = { authorization: TOKEN };
-
-/** A backend that holds every request until the test releases it. */
-async function holdingBackend() {
-  const held: { req: IncomingMessage; res: ServerResponse; aborted: boolean }[] = [];
-  const backend = await startBackend((req, res) => {
-    const entry = { req, res, aborted: false };
-    res.on('close', () => {
-      if (!res.writableEnded) entry.aborted = true;
-    });
-    held.push(entry);
-  });
-  const releaseAll = () => {
-    for (const e of held) if (!e.res.writableEnded && !e.aborted) e.res.end('done');
-  };
-  return { backend, held, releaseAll };
-}
 
 describe('gateway limits', () => {
   let backend: Backend | undefined;

@@ -1,8 +1,16 @@
-import { type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Backend, call, service, startBackend, startGateway, TOKEN } from '../../test/support/gateway.js';
+import {
+  type Backend,
+  call,
+  holdingBackend,
+  service,
+  startBackend,
+  startGateway,
+  TOKEN,
+} from '../../test/support/gateway.js';
 import { waitFor } from '../../test/support/wait.js';
 import type { Gateway } from './gateway.js';
 import type { WorkerGateway } from './workers/main.js';
@@ -15,21 +23,6 @@ import type { WorkerGateway } from './workers/main.js';
  */
 
 const auth = { authorization: TOKEN };
-
-async function holdingBackend() {
-  const held: { req: IncomingMessage; res: ServerResponse; aborted: boolean }[] = [];
-  const backend = await startBackend((req, res) => {
-    const entry = { req, res, aborted: false };
-    res.on('close', () => {
-      if (!res.writableEnded) entry.aborted = true;
-    });
-    held.push(entry);
-  });
-  const releaseAll = () => {
-    for (const e of held) if (!e.res.writableEnded && !e.aborted) e.res.end('done');
-  };
-  return { backend, held, releaseAll };
-}
 
 const both = (gw: Gateway) => (gw as WorkerGateway).perThread().every((n) => n > 0);
 

@@ -29,6 +29,22 @@ export async function startBackend(handler: (req: IncomingMessage, res: ServerRe
   };
 }
 
+/** A backend that holds every request until the test releases it, and tells which ones the gateway aborted. */
+export async function holdingBackend() {
+  const held: { req: IncomingMessage; res: ServerResponse; aborted: boolean }[] = [];
+  const backend = await startBackend((req, res) => {
+    const entry = { req, res, aborted: false };
+    res.on('close', () => {
+      if (!res.writableEnded) entry.aborted = true;
+    });
+    held.push(entry);
+  });
+  const releaseAll = () => {
+    for (const e of held) if (!e.res.writableEnded && !e.aborted) e.res.end('done');
+  };
+  return { backend, held, releaseAll };
+}
+
 export const TOKEN = 'tok3n-ABC_abc.xyz==';
 
 export function service(name: string, endpoints: Endpoint[], over: Partial<ServiceRoute> = {}): ServiceRoute {
