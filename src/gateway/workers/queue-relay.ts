@@ -241,8 +241,10 @@ function limitChunkedPut(
     if (sent <= bound.maxBytes) return;
     req.off('data', count);
     req.unpipe(up);
+    // An answer already on its way (the main thread refused the put for another reason) is relayed whole.
+    if (answered()) return;
     up.destroy();
-    if (answered() || res.headersSent || res.destroyed) return;
+    if (res.headersSent || res.destroyed) return;
     res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
     res.end(JSON.stringify({ code: 'BODY_TOO_LARGE', message: payloadTooLarge(bound.side, bound.maxBytes) }));
   };
