@@ -4,9 +4,9 @@
  * 4xx with `{code, message}` and changes nothing.
  */
 
-import { payloadTooLarge } from '../gateway/index.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { payloadTooLarge } from '../gateway/index.js';
 import { encodeAttributes, encodeFrameList, type Frame, frameJson, PROTOBUF } from './proto.js';
 import {
   MAX_LENGTH,
