@@ -2,9 +2,9 @@
  * Pier's gateway for the tail benchmark: one service `bench` whose endpoints are
  * the backends on the ports in argv[4..], access log off. POLICY=p2c uses the
  * former default (power of two choices on outstanding requests alone) instead of
- * the default peak-EWMA policy; POLICY=per-request feeds peak-EWMA the time to
- * headers per request in flight instead of the time itself (lb/peak-ewma.ts);
- * DECAY_MS sets peak-EWMA's τ.
+ * the default peak-EWMA policy; POLICY=finagle uses peak-EWMA's cost alone
+ * (Finagle's and tower's rule) without the check on the predicted wait
+ * (lb/peak-ewma.ts); DECAY_MS sets peak-EWMA's τ.
  */
 import pino from 'pino';
 import { createEndpointStore, createGateway, pickEndpoint } from '../../src/gateway/index.js';
@@ -32,9 +32,12 @@ const store = createEndpointStore({
   },
 });
 const decayMs = process.env.DECAY_MS ? Number(process.env.DECAY_MS) : undefined;
-const sample = process.env.POLICY === 'per-request' ? 'per-request' : 'time';
+// POLICY=finagle: peak-EWMA's cost alone, without the check on the predicted wait.
+const waitRatio = process.env.POLICY === 'finagle' ? Infinity : undefined;
 const policy =
-  process.env.POLICY === 'p2c' ? pickEndpoint : createPeakEwma({ sample, ...(decayMs ? { decayMs } : {}) });
+  process.env.POLICY === 'p2c'
+    ? pickEndpoint
+    : createPeakEwma({ ...(decayMs ? { decayMs } : {}), ...(waitRatio ? { waitRatio } : {}) });
 const gateway = createGateway({ source: store, logger: pino({ level: 'warn' }), policy });
 await gateway.listen(listenPort, '127.0.0.1');
 const stop = () => {

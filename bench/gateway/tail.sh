@@ -7,9 +7,9 @@
 #   WRK_ARGS (default "-t2 -c32 -d10s")   WARMUP (default 3s)   SLOW_MS (default 20)
 #   DECAY_MS peak-EWMA's τ for the default Pier row (default the policy's, 1 s)
 #   ALT_DECAY_MS τ for a second peak-EWMA row (default 10000 ms, Finagle's and Linkerd's)
-# It also runs peak-EWMA on the time per request in flight (not the default, see
-# src/gateway/lb/peak-ewma.ts), and both peak-EWMA samples in front of two equal
-# instances, printing how they split (what the per-request sample gives up).
+# It also runs peak-EWMA's cost alone (Finagle's and tower's rule, without the check on
+# the predicted wait; src/gateway/lb/peak-ewma.ts), and both in front of two equal
+# instances, printing how they split.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WRK_ARGS=${WRK_ARGS:-"-t2 -c32 -d10s"}
@@ -58,9 +58,9 @@ start_pier() {
 start_pier PIER_PORT "" "${PORTS[@]}"
 start_pier ALT_PORT "DECAY_MS=${ALT_DECAY_MS:-10000}" "${PORTS[@]}"
 start_pier P2C_PORT POLICY=p2c "${PORTS[@]}"
-start_pier PER_PORT POLICY=per-request "${PORTS[@]}"
+start_pier FIN_PORT POLICY=finagle "${PORTS[@]}"
 start_pier EQ_PORT "" "${PORTS[@]:0:2}"
-start_pier EQPER_PORT POLICY=per-request "${PORTS[@]:0:2}"
+start_pier EQFIN_PORT POLICY=finagle "${PORTS[@]:0:2}"
 # The floor: Pier in front of the 3 fast instances only (perfect avoidance of the slow one).
 start_pier FLOOR_PORT "" "${PORTS[@]:0:3}"
 
@@ -102,7 +102,7 @@ read -r P_RPS P_P50 P_P99 P_SLOW < <(measure "http://127.0.0.1:$PIER_PORT/api/pr
 read -r T_RPS T_P50 T_P99 T_SLOW < <(measure "http://127.0.0.1:$ALT_PORT/api/predict/bench/predict" -H "Authorization: $TOKEN")
 read -r Q_RPS Q_P50 Q_P99 Q_SLOW < <(measure "http://127.0.0.1:$P2C_PORT/api/predict/bench/predict" -H "Authorization: $TOKEN")
 read -r F_RPS F_P50 F_P99 F_SLOW < <(measure "http://127.0.0.1:$FLOOR_PORT/api/predict/bench/predict" -H "Authorization: $TOKEN")
-read -r E_RPS E_P50 E_P99 E_SLOW < <(measure "http://127.0.0.1:$PER_PORT/api/predict/bench/predict" -H "Authorization: $TOKEN")
+read -r E_RPS E_P50 E_P99 E_SLOW < <(measure "http://127.0.0.1:$FIN_PORT/api/predict/bench/predict" -H "Authorization: $TOKEN")
 # Two equal instances: the first one's share of what the two served in the measured run.
 first_share() {
   local a0 b0 a1 b1
@@ -114,7 +114,7 @@ first_share() {
   awk -v a=$((a1 - a0)) -v b=$((b1 - b0)) 'BEGIN { printf "%.1f", (a + b > 0 ? 100 * a / (a + b) : 0) }'
 }
 EQ_SPLIT=$(first_share "http://127.0.0.1:$EQ_PORT/api/predict/bench/predict" -H "Authorization: $TOKEN")
-EQPER_SPLIT=$(first_share "http://127.0.0.1:$EQPER_PORT/api/predict/bench/predict" -H "Authorization: $TOKEN")
+EQFIN_SPLIT=$(first_share "http://127.0.0.1:$EQFIN_PORT/api/predict/bench/predict" -H "Authorization: $TOKEN")
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo
@@ -125,10 +125,10 @@ echo "| target | req/s | p50 ms | p99 ms | slow instance's share % |"
 echo "| --- | ---: | ---: | ---: | ---: |"
 echo "| nginx round-robin | $R_RPS | $R_P50 | $R_P99 | $R_SLOW |"
 echo "| nginx least_conn | $L_RPS | $L_P50 | $L_P99 | $L_SLOW |"
-echo "| Pier peak-EWMA (default, τ ${DECAY_MS:-1000} ms) | $P_RPS | $P_P50 | $P_P99 | $P_SLOW |"
-echo "| Pier peak-EWMA, τ ${ALT_DECAY_MS:-10000} ms | $T_RPS | $T_P50 | $T_P99 | $T_SLOW |"
+echo "| Pier (default: peak-EWMA with the wait check, τ ${DECAY_MS:-1000} ms) | $P_RPS | $P_P50 | $P_P99 | $P_SLOW |"
+echo "| Pier default with τ ${ALT_DECAY_MS:-10000} ms | $T_RPS | $T_P50 | $T_P99 | $T_SLOW |"
 echo "| Pier p2c, outstanding only | $Q_RPS | $Q_P50 | $Q_P99 | $Q_SLOW |"
-echo "| Pier peak-EWMA per request in flight (not the default) | $E_RPS | $E_P50 | $E_P99 | $E_SLOW |"
+echo "| Pier peak-EWMA cost alone (Finagle, tower: no wait check) | $E_RPS | $E_P50 | $E_P99 | $E_SLOW |"
 echo "| Pier, 3 fast instances only (floor) | $F_RPS | $F_P50 | $F_P99 | $F_SLOW |"
 echo
 awk -v ep="$E_P99" -v pp="$P_P99" -v lp="$L_P99" -v rp="$R_P99" -v qp="$Q_P99" -v pr="$P_RPS" -v lr="$L_RPS" -v fp="$F_P99" 'BEGIN {
@@ -137,7 +137,7 @@ awk -v ep="$E_P99" -v pp="$P_P99" -v lp="$L_P99" -v rp="$R_P99" -v qp="$Q_P99" -
   printf "| Pier p99 / nginx round-robin p99 | %.2f |\n| Pier p99 / Pier p2c p99 | %.2f |\n", pp/rp, pp/qp
   printf "| Pier / nginx least_conn req/s | %.2f |\n", pr/lr
   printf "| Pier floor p99 / nginx least_conn p99 | %.2f |\n", fp/lp
-  printf "| Pier per request in flight p99 / nginx least_conn p99 | %.2f |\n", ep/lp }'
+  printf "| Pier peak-EWMA cost alone p99 / nginx least_conn p99 | %.2f |\n", ep/lp }'
 echo
-echo "Two equal instances, the first one's share of the requests (50 is even): peak-EWMA (default) $EQ_SPLIT %, per request in flight $EQPER_SPLIT %."
+echo "Two equal instances, the first one's share of the requests (50 is even): Pier default $EQ_SPLIT %, peak-EWMA cost alone $EQFIN_SPLIT %."
 

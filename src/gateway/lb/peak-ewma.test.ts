@@ -4,9 +4,11 @@ import {
   cost,
   createPeakEwma,
   estimateAt,
+  nextAverage,
   nextEstimate,
   perRequestMs,
   pickPeakEwma,
+  predictedWait,
   type RttEstimate,
 } from './peak-ewma.js';
 import { seededRandom } from '../../../test/support/random.js';
@@ -17,7 +19,8 @@ const seq = (...values: number[]) => {
   return () => values[i++ % values.length]!;
 };
 const TAU = 10_000;
-const e = (rttMs: number, at: number): RttEstimate => ({ rttMs, at });
+/** An estimate whose per-request average is the time itself unless given (one request in flight). */
+const e = (rttMs: number, at: number, perMs = rttMs): RttEstimate => ({ rttMs, perMs, at });
 
 describe('peak-EWMA arithmetic', () => {
   const table: { name: string; got: () => number; want: number }[] = [
@@ -36,9 +39,28 @@ describe('peak-EWMA arithmetic', () => {
       got: () => nextEstimate(e(20, 0), 10, TAU, TAU),
       want: 10,
     },
-    { name: 'a sample is the time shared by the requests in flight', got: () => perRequestMs(20, 4), want: 5 },
+    {
+      name: 'a per-request sample is the time shared by the requests in flight',
+      got: () => perRequestMs(20, 4),
+      want: 5,
+    },
     { name: 'a count below 1 is taken as 1', got: () => perRequestMs(20, 0), want: 20 },
     { name: 'a negative time is taken as 0', got: () => perRequestMs(-1, 1), want: 0 },
+    {
+      name: 'the per-request average takes no peak: a higher sample right away barely moves it',
+      got: () => nextAverage(e(1, 0, 1), 20, 0, TAU),
+      want: 1,
+    },
+    {
+      name: 'the per-request average moves by 1 − 1/e toward a sample one τ later',
+      got: () => nextAverage(e(1, 0, 1), 20, TAU, TAU),
+      want: 1 / Math.E + 20 * (1 - 1 / Math.E),
+    },
+    {
+      name: 'the predicted wait is that average × (outstanding + 1)',
+      got: () => predictedWait(e(9, 0, 0.5), 3, 0, TAU),
+      want: 2,
+    },
     { name: 'cost is estimate × (outstanding + 1)', got: () => cost(e(2, 0), 3, 0, TAU), want: 8 },
     { name: 'cost keeps counting outstanding at a ~0 estimate', got: () => cost(e(0, 0), 3, 0, TAU), want: 0.004 },
   ];
@@ -80,6 +102,23 @@ describe('pickPeakEwma', () => {
       want: 'c',
     },
     { name: 'tie keeps the first drawn', est: { a: e(1, 0), c: e(1, 0) }, load: {}, rnd: [0.99, 0], want: 'c' },
+    {
+      // a: 3.4 ms to headers ten deep (0.34 ms per request); b: 23 ms with none. Finagle's cost
+      // prefers b (23 < 37.4); the predicted waits, 3.74 against 23, decide for a.
+      name: 'a predicted wait over 1.5× the other loses, whatever the cost says',
+      est: { a: e(3.4, 0, 0.34), b: e(23, 0) },
+      load: { a: 10, b: 0 },
+      rnd: [0, 0],
+      want: 'a',
+    },
+    {
+      // Equal instances, 12 and 9 deep: waits 3.9 and 3.0 are within 1.5×, so the cost decides (39 against 30).
+      name: 'within 1.5× the cost decides, and the less loaded of equal instances wins',
+      est: { a: e(3, 0, 0.3), b: e(3, 0, 0.3) },
+      load: { a: 12, b: 9 },
+      rnd: [0, 0],
+      want: 'b',
+    },
   ];
   for (const row of table) {
     it(row.name, () => {
@@ -189,20 +228,20 @@ describe('createPeakEwma under a simulated closed loop (4 instances, one slow)',
     });
   }
 
-  it('per request in flight keeps a 20 ms instance under 0.1 % when the gateway is the queue; the time itself, over 0.5 %', () => {
+  it('keeps a 20 ms instance under 0.1 % when the gateway is the queue, where the cost alone gives it over 0.5 %', () => {
     // 32 clients on 4 instances, every answer 0.1 ms later per request in flight anywhere (a
     // saturated gateway's event loop); the fast instances then sit ~10 deep at ~3.4 ms each.
     const latency = (id: string, _t: number, total: number) => 0.1 * total + (id === 'slow' ? 20 : 0.2);
-    const run = (sample: 'time' | 'per-request') => {
+    const run = (waitRatio: number) => {
       const clock = { t: 0 };
-      const policy = createPeakEwma({ decayMs: 1_000, now: () => clock.t, sample });
+      const policy = createPeakEwma({ decayMs: 1_000, now: () => clock.t, waitRatio });
       return share(
         simulate({ policy, clock, ids, latency, clients: 32, untilMs: 4_000, countFrom: 1_000, seed: 3 }),
         'slow',
       );
     };
-    expect(run('per-request')).toBeLessThan(0.001);
-    expect(run('time')).toBeGreaterThan(0.005);
+    expect(run(1.5)).toBeLessThan(0.001);
+    expect(run(Infinity)).toBeGreaterThan(0.005);
   });
 
   it('a new instance added to sampled ones gets traffic at once', () => {
@@ -225,7 +264,8 @@ describe('createPeakEwma under a simulated closed loop (4 instances, one slow)',
     expect(share(picks, 'new')).toBeGreaterThan(0.15);
   });
 
-  it('rejects a decay time that is not positive', () => {
+  it('rejects a decay time that is not positive, and a wait ratio below 1', () => {
     expect(() => createPeakEwma({ decayMs: 0 })).toThrow(/decayMs/);
+    expect(() => createPeakEwma({ waitRatio: 0.5 })).toThrow(/waitRatio/);
   });
 });

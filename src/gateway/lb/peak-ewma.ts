@@ -20,17 +20,21 @@ import { firstDraw, secondDraw } from './p2c.js';
  * - An instance without a sample yet is compared on outstanding requests alone,
  *   so a new instance gets traffic at once instead of waiting behind a guess.
  *
- * `sample: 'per-request'` feeds the estimate the time divided by how many requests
- * the instance had meanwhile (`perRequestMs`), so the cost is what one more request
- * would wait. The time itself already includes the wait behind the requests in
- * flight, so `× (outstanding + 1)` counts that queue twice: when the gateway is the
- * queue (its event loop saturated), fast instances ten requests deep cost as much
- * as a 20 ms one with none, and in bench/gateway/tail.sh that 20 ms instance keeps
- * 0.8–1.7 % of the requests, against 0.01–0.26 % per request. It is not the default
- * because it takes away what balances equal instances: with the time shared out,
- * an instance's cost no longer grows with its own load, and two equal instances
- * behind a saturated gateway drifted as far as 36/64 where the time itself kept them
- * within 49–52 % (BENCHMARKS.md).
+ * Before that cost, a check on the wait: each instance also keeps a plain
+ * time-weighted EWMA (no peak) of the time to headers per request it had in flight
+ * meanwhile (`perRequestMs`), and `that × (outstanding + 1)` predicts what one more
+ * request would wait there. When one candidate's predicted wait is over `waitRatio`
+ * (1.5) × the other's, the other wins outright. Why: the time to headers already
+ * includes the wait behind the requests in flight, so `× (outstanding + 1)` counts
+ * that queue twice. When the gateway itself is the queue (its event loop saturated),
+ * fast instances ten requests deep cost as much as a 20 ms one with none, and in
+ * bench/gateway/tail.sh that 20 ms instance kept 0.6–1.7 % of the requests on
+ * Finagle's cost alone and 0.01–0.08 % with the check (BENCHMARKS.md). Within the ratio
+ * Finagle's cost decides, because it is what keeps equal instances equal: the
+ * per-request wait alone stops growing with an instance's own load, and two equal
+ * instances behind a saturated gateway drifted as far as 36/64 on it, where with the
+ * check they stay within 49–52 %. The per-request average takes no peaks: divided by
+ * a count that swings, its rare highs would stand for every instance's estimate.
  *
  * The arithmetic is pure (state and `now` are arguments); `createPeakEwma` keeps
  * one small record per instance, updated in place: no allocation per pick or sample.
@@ -48,18 +52,20 @@ import { firstDraw, secondDraw } from './p2c.js';
  */
 export const DEFAULT_DECAY_MS = 1_000;
 
-/** One instance's estimate as of its last sample. */
+/** One instance's estimates as of its last sample. */
 export interface RttEstimate {
-  /** Peak-EWMA of the time to response headers (or that time per request in flight), milliseconds. */
+  /** Peak-EWMA of the time to response headers, milliseconds. */
   rttMs: number;
+  /** Time-weighted EWMA (no peak) of that time per request in flight, milliseconds. */
+  perMs: number;
   /** When the last sample arrived (the `now` timeline, milliseconds). */
   at: number;
 }
 
 /** The estimate at `now`: the stored one decayed toward 0 since its last sample. */
-export function estimateAt(est: RttEstimate, now: number, decayMs: number): number {
+export function estimateAt(est: RttEstimate, now: number, decayMs: number, value = est.rttMs): number {
   const elapsed = now - est.at;
-  return elapsed > 0 ? est.rttMs * Math.exp(-elapsed / decayMs) : est.rttMs;
+  return elapsed > 0 ? value * Math.exp(-elapsed / decayMs) : value;
 }
 
 /** The estimate after a sample of `rttMs` at `now` (peak at once, else an EWMA weighted by elapsed time). */
@@ -71,9 +77,16 @@ export function nextEstimate(est: RttEstimate, rttMs: number, now: number, decay
   return est.rttMs * keep + rttMs * (1 - keep);
 }
 
+/** The per-request average after a sample at `now`: an EWMA weighted by elapsed time, no peak. */
+export function nextAverage(est: RttEstimate, perMs: number, now: number, decayMs: number): number {
+  const elapsed = now - est.at;
+  const keep = elapsed > 0 ? Math.exp(-elapsed / decayMs) : 1;
+  return est.perMs * keep + perMs * (1 - keep);
+}
+
 /**
- * A sample: the time to headers shared by the requests the instance had meanwhile
- * (`running`, this one included; counts below 1 are taken as 1).
+ * A per-request sample: the time to headers shared by the requests the instance had
+ * meanwhile (`running`, this one included; counts below 1 are taken as 1).
  */
 export function perRequestMs(rttMs: number, running: number): number {
   return Math.max(rttMs, 0) / Math.max(running, 1);
@@ -90,6 +103,14 @@ export function cost(est: RttEstimate, outstanding: number, now: number, decayMs
   return Math.max(MIN_ESTIMATE_MS, estimateAt(est, now, decayMs)) * (outstanding + 1);
 }
 
+/** What one more request would wait: per-request average × (outstanding + 1). */
+export function predictedWait(est: RttEstimate, outstanding: number, now: number, decayMs: number): number {
+  return Math.max(MIN_ESTIMATE_MS, estimateAt(est, now, decayMs, est.perMs)) * (outstanding + 1);
+}
+
+/** Default `waitRatio`: in bench/gateway/tail.sh 1.25 and 2 kept the slow share near 1.5's but p99 above it. */
+export const DEFAULT_WAIT_RATIO = 1.5;
+
 /**
  * The pick over explicit state: `estimates` maps instance ids to their records
  * (missing = no sample yet). Ties keep the first drawn, like `pickEndpoint`.
@@ -101,6 +122,7 @@ export function pickPeakEwma(
   estimates: ReadonlyMap<string, RttEstimate>,
   now: number,
   decayMs: number = DEFAULT_DECAY_MS,
+  waitRatio: number = DEFAULT_WAIT_RATIO,
 ): Endpoint | undefined {
   const n = candidates.length;
   if (n === 0) return undefined;
@@ -113,14 +135,21 @@ export function pickPeakEwma(
   const oa = outstanding(a.instanceId);
   const ob = outstanding(b.instanceId);
   if (ea === undefined || eb === undefined) return ob < oa ? b : a;
+  const wa = predictedWait(ea, oa, now, decayMs);
+  const wb = predictedWait(eb, ob, now, decayMs);
+  if (wa > waitRatio * wb) return b;
+  if (wb > waitRatio * wa) return a;
   return cost(eb, ob, now, decayMs) < cost(ea, oa, now, decayMs) ? b : a;
 }
 
 export interface PeakEwmaOptions {
   /** τ, milliseconds. Default 1 s (DEFAULT_DECAY_MS). */
   decayMs?: number;
-  /** What a sample is: the time to headers (default, as Finagle and tower), or that time per request in flight. */
-  sample?: 'time' | 'per-request';
+  /**
+   * A candidate whose predicted wait is over this × the other's loses outright.
+   * Default 1.5 (DEFAULT_WAIT_RATIO); `Infinity` leaves Finagle's cost alone.
+   */
+  waitRatio?: number;
   /** Monotonic milliseconds with sub-millisecond resolution. Default `performance.now`. */
   now?: () => number;
 }
@@ -135,21 +164,26 @@ export function createPeakEwma(opts: PeakEwmaOptions = {}): LbPolicy {
   const decayMs = opts.decayMs ?? DEFAULT_DECAY_MS;
   if (!(decayMs > 0)) throw new Error('createPeakEwma: decayMs must be > 0');
   const now = opts.now ?? (() => performance.now());
-  const perRequest = opts.sample === 'per-request';
+  const waitRatio = opts.waitRatio ?? DEFAULT_WAIT_RATIO;
+  if (!(waitRatio >= 1)) throw new Error('createPeakEwma: waitRatio must be >= 1');
   const estimates = new Map<string, RttEstimate>();
   let sweepAt = SWEEP_ABOVE;
   const policy: LbPolicy = (candidates, outstanding, random) =>
-    candidates.length < 2 ? candidates[0] : pickPeakEwma(candidates, outstanding, random, estimates, now(), decayMs);
+    candidates.length < 2
+      ? candidates[0]
+      : pickPeakEwma(candidates, outstanding, random, estimates, now(), decayMs, waitRatio);
   policy.record = (instanceId, rttMs, running) => {
     const t = now();
-    const sample = perRequest ? perRequestMs(rttMs, running) : Math.max(rttMs, 0);
+    const sample = Math.max(rttMs, 0);
+    const perMs = perRequestMs(rttMs, running);
     const est = estimates.get(instanceId);
     if (est !== undefined) {
+      est.perMs = nextAverage(est, perMs, t, decayMs);
       est.rttMs = nextEstimate(est, sample, t, decayMs);
       est.at = t;
       return;
     }
-    estimates.set(instanceId, { rttMs: sample, at: t });
+    estimates.set(instanceId, { rttMs: sample, perMs, at: t });
     if (estimates.size > sweepAt) {
       // Instances come and go; drop the ones not heard from in 20 τ.
       for (const [id, e] of estimates) if (t - e.at > FORGET_AFTER_TAU * decayMs) estimates.delete(id);
