@@ -1,29 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ApiServer, createApiServer } from './api-server.js';
-import { createFakeControl, type FakeControl } from '../../test/support/fake-control.js';
+import { ADMIN_TOKEN, fakeApi, postJson } from '../../test/support/api.js';
 import { waitFor } from '../../test/support/wait.js';
 
-const TOKEN = 't0ken';
-let api: ApiServer | undefined;
-
-afterEach(async () => {
-  await api?.close();
-  api = undefined;
-});
-
-async function start(): Promise<{ control: FakeControl; base: string }> {
-  const control = createFakeControl();
-  api = createApiServer({ control, adminToken: TOKEN });
-  const port = await api.listen(0, '127.0.0.1');
-  return { control, base: `http://127.0.0.1:${port}` };
-}
-
-const ack = (base: string, body: unknown, token = TOKEN) =>
-  fetch(`${base}/api/v1/endpoints/ack`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+const TOKEN = ADMIN_TOKEN;
+const api = fakeApi();
+afterEach(() => api.close());
+const start = () => api.start();
+const ack = (base: string, body: unknown, token = TOKEN) => postJson(`${base}/api/v1/endpoints/ack`, body, token);
 
 describe('POST /api/v1/endpoints/ack', () => {
   it('hands a valid ack to the control plane and answers 204', async () => {

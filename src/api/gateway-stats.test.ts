@@ -2,30 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { ManualClock } from '../clock.js';
 import { createStatsReporter } from '../gateway/index.js';
-import { type ApiServer, createApiServer } from './api-server.js';
-import { createFakeControl, type FakeControl } from '../../test/support/fake-control.js';
+import { ADMIN_TOKEN, fakeApi, postJson } from '../../test/support/api.js';
 
-const TOKEN = 't0ken';
-let api: ApiServer | undefined;
-
-afterEach(async () => {
-  await api?.close();
-  api = undefined;
-});
-
-async function start(): Promise<{ control: FakeControl; base: string }> {
-  const control = createFakeControl();
-  api = createApiServer({ control, adminToken: TOKEN });
-  const port = await api.listen(0, '127.0.0.1');
-  return { control, base: `http://127.0.0.1:${port}` };
-}
-
-const post = (base: string, body: unknown, token = TOKEN) =>
-  fetch(`${base}/api/v1/gateways/stats`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+const TOKEN = ADMIN_TOKEN;
+const api = fakeApi();
+afterEach(() => api.close());
+const start = () => api.start();
+const post = (base: string, body: unknown, token = TOKEN) => postJson(`${base}/api/v1/gateways/stats`, body, token);
 
 describe('POST /api/v1/gateways/stats', () => {
   it('hands a valid report to the control plane and answers 204', async () => {
@@ -89,8 +72,7 @@ describe('createStatsReporter', () => {
         { gateway: 'gw-7', services: { echo: { instances: { 'echo-1': { requests: 5, inflight: 3 } } } } },
         { gateway: 'gw-7', services: { echo: { instances: { 'echo-1': { requests: 5, inflight: 1 } } } } },
       ]);
-      await api?.close();
-      api = undefined;
+      await api.close();
       await reporter.step(); // no control plane: logged, not thrown
     } finally {
       reporter.close();
