@@ -11,7 +11,7 @@ import { afterAll, expect, it } from 'vitest';
 import type { ServiceDescription } from '../../src/api/index.js';
 import { decodeFrameList, PROTOBUF } from '../../src/queue/index.js';
 import { waitFor } from '../support/wait.js';
-import { callApi, freePort, type PierChild, repoRoot, startPierProcess } from './helpers.js';
+import { asyncModelSpec, callApi, freePort, type PierChild, startPierProcess } from './helpers.js';
 
 const admin = 'async-restart-admin-token-0123456789';
 const home = mkdtempSync(path.join(tmpdir(), 'pier-async-restart-'));
@@ -34,17 +34,7 @@ it('every acknowledged put is answered exactly once across a kill -9 of Pier', a
   children.push(first);
   const api = <T>(method: string, route: string, body?: unknown) =>
     callApi<T>(first.controlUrl, admin, method, route, body);
-  const spec = {
-    name,
-    metadata: { type: 'Async', instance: 3, rpc: { worker_threads: 2 }, eas: { termination_grace_period: 2 } },
-    containers: [
-      {
-        command: `node ${path.join(repoRoot, 'test/e2e/fixtures/async-model.mjs')}`,
-        port: 8000,
-        readiness_check: { http_get: { path: '/health', port: 8000 }, period_seconds: 1 },
-      },
-    ],
-  };
+  const spec = asyncModelSpec(name, 3, 2);
   expect((await api('POST', '/api/v1/services', spec)).status).toBe(201);
   const running = async () =>
     waitFor(

@@ -15,7 +15,7 @@ import { decodeFrameList, PROTOBUF } from '../../src/queue/index.js';
 import { queueBackends } from '../support/queue.js';
 import { pidOf } from '../support/instance.js';
 import { waitFor } from '../support/wait.js';
-import { callApi, freePort, type PierChild, repoRoot, startPierProcess } from './helpers.js';
+import { asyncModelSpec, callApi, freePort, type PierChild, startPierProcess } from './helpers.js';
 
 const TOTAL = 1000;
 const PUTTERS = 8;
@@ -50,17 +50,7 @@ for (const store of queueBackends()) {
       children.push(pier);
       const api = <T>(method: string, route: string, body?: unknown) =>
         callApi<T>(pier.controlUrl, admin, method, route, body);
-      const spec = {
-        name,
-        metadata: { type: 'Async', instance: 3, rpc: { worker_threads: 4 }, eas: { termination_grace_period: 2 } },
-        containers: [
-          {
-            command: `node ${path.join(repoRoot, 'test/e2e/fixtures/async-model.mjs')}`,
-            port: 8000,
-            readiness_check: { http_get: { path: '/health', port: 8000 }, period_seconds: 1 },
-          },
-        ],
-      };
+      const spec = asyncModelSpec(name, 3, 4);
       expect((await api('POST', '/api/v1/services', spec)).status).toBe(201);
       const running = () =>
         waitFor(

@@ -13,7 +13,7 @@ import type { ServiceDescription } from '../../src/api/index.js';
 import { decodeFrame, decodeFrameList, PROTOBUF } from '../../src/queue/index.js';
 import { call } from '../support/gateway.js';
 import { waitFor } from '../support/wait.js';
-import { callApi, freePort, type PierChild, repoRoot, startPierProcess } from './helpers.js';
+import { asyncModelSpec, callApi, freePort, type PierChild, startPierProcess } from './helpers.js';
 
 const admin = 'async-workers-admin-token-0123456789';
 const home = mkdtempSync(path.join(tmpdir(), 'pier-async-workers-'));
@@ -36,17 +36,7 @@ it('put → dispatch → get and watches through pier server --gateway-workers 2
   children.push(pier);
   const api = <T>(method: string, route: string, body?: unknown) =>
     callApi<T>(pier.controlUrl, admin, method, route, body);
-  const spec = {
-    name,
-    metadata: { type: 'Async', instance: 1, rpc: { worker_threads: 4 }, eas: { termination_grace_period: 2 } },
-    containers: [
-      {
-        command: `node ${path.join(repoRoot, 'test/e2e/fixtures/async-model.mjs')}`,
-        port: 8000,
-        readiness_check: { http_get: { path: '/health', port: 8000 }, period_seconds: 1 },
-      },
-    ],
-  };
+  const spec = asyncModelSpec(name, 1, 4);
   expect((await api('POST', '/api/v1/services', spec)).status).toBe(201);
   const { token } = await waitFor(
     async () => {

@@ -13,6 +13,29 @@ import { type PierOptions, type RunningPier, startPier } from '../../src/server.
 import { waitFor } from '../support/wait.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * An async service on test/e2e/fixtures/async-model.mjs (it answers each item and
+ * reports ready on /health), with `instances` replicas of `workerThreads` slots each.
+ */
+export function asyncModelSpec(name: string, instances: number, workerThreads: number) {
+  return {
+    name,
+    metadata: {
+      type: 'Async',
+      instance: instances,
+      rpc: { worker_threads: workerThreads },
+      eas: { termination_grace_period: 2 },
+    },
+    containers: [
+      {
+        command: `node ${path.join(repoRoot, 'test/e2e/fixtures/async-model.mjs')}`,
+        port: 8000,
+        readiness_check: { http_get: { path: '/health', port: 8000 }, period_seconds: 1 },
+      },
+    ],
+  };
+}
 export const fixtureApp = path.join(repoRoot, 'test/e2e/fixtures/app.mjs');
 
 export interface TestPier extends RunningPier {

@@ -4,10 +4,9 @@
  * (requestId of sink frames equals the put's, watch in index order, stream.length 0
  * after commit or auto-commit, items put on the input reach the sink).
  */
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceDescription } from '../../../src/api/index.js';
-import { repoRoot, startTestPier, type TestPier, waitRunning } from '../../e2e/helpers.js';
+import { asyncModelSpec, startTestPier, type TestPier, waitRunning } from '../../e2e/helpers.js';
 import { hasSdkPython, runPython, sdkPython } from './python.js';
 
 const name = 'pyqueue';
@@ -17,17 +16,7 @@ let svc: ServiceDescription;
 beforeAll(async () => {
   if (!hasSdkPython()) return; // each test then fails, naming setup.sh
   pier = await startTestPier();
-  const spec = {
-    name,
-    metadata: { type: 'Async', instance: 2, rpc: { worker_threads: 2 }, eas: { termination_grace_period: 2 } },
-    containers: [
-      {
-        command: `node ${path.join(repoRoot, 'test/e2e/fixtures/async-model.mjs')}`,
-        port: 8000,
-        readiness_check: { http_get: { path: '/health', port: 8000 }, period_seconds: 1 },
-      },
-    ],
-  };
+  const spec = asyncModelSpec(name, 2, 2);
   expect((await pier.api('POST', '/api/v1/services', spec)).status).toBe(201);
   svc = await waitRunning(pier, name);
 });
