@@ -16,7 +16,7 @@ import { startGatewayOnly } from '../../src/server.js';
 import { startTestPier, type TestPier } from '../e2e/helpers.js';
 import { validateKubeObject } from '../support/kubernetes-schema.js';
 import { type Cluster, downCluster, type KubeList, kube, kubeOk, upCluster, waitOnCluster } from './cluster.js';
-import { type KubeDoc, manifests, serviceAccountKubeconfig } from './manifests.js';
+import { manifestPath, manifests, serviceAccountKubeconfig } from './manifests.js';
 
 const ns = 'pier-system';
 
@@ -46,25 +46,6 @@ afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 }, 120_000);
-
-/** Where an object is written on the apiserver (the kinds the manifests hold). */
-function itemPath(o: KubeDoc): string {
-  const plural: Record<string, string> = {
-    Namespace: 'namespaces',
-    CustomResourceDefinition: 'customresourcedefinitions',
-    ServiceAccount: 'serviceaccounts',
-    Role: 'roles',
-    RoleBinding: 'rolebindings',
-    ClusterRole: 'clusterroles',
-    ClusterRoleBinding: 'clusterrolebindings',
-    Deployment: 'deployments',
-    Service: 'services',
-    PodDisruptionBudget: 'poddisruptionbudgets',
-  };
-  const base = o.apiVersion.includes('/') ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
-  const scope = o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : '';
-  return `${base}${scope}/${plural[o.kind]}/${o.metadata.name}`;
-}
 
 describe('deploy/kubernetes', () => {
   it('holds valid objects, the CRD the code installs, and a namespace on every namespaced one', () => {
@@ -100,7 +81,7 @@ describe('deploy/kubernetes', () => {
       const res = await kube(
         cluster(),
         'PATCH',
-        `${itemPath(d)}?fieldManager=kubectl&force=true&fieldValidation=Strict`,
+        `${manifestPath(d)}?fieldManager=kubectl&force=true&fieldValidation=Strict`,
         d,
         'application/apply-patch+yaml',
       );

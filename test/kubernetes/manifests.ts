@@ -42,7 +42,7 @@ export function rulesOf(ns: string, account: string): { rules: PolicyRule[]; rol
   };
 }
 
-export const PLURALS: Record<string, string> = {
+const PLURALS: Record<string, string> = {
   Namespace: 'namespaces',
   CustomResourceDefinition: 'customresourcedefinitions',
   ServiceAccount: 'serviceaccounts',
@@ -50,7 +50,28 @@ export const PLURALS: Record<string, string> = {
   RoleBinding: 'rolebindings',
   ClusterRole: 'clusterroles',
   ClusterRoleBinding: 'clusterrolebindings',
+  Deployment: 'deployments',
+  Service: 'services',
+  PodDisruptionBudget: 'poddisruptionbudgets',
 };
+
+/** The kinds that set Pier up (its namespace, the CRD, the accounts and their roles), before its Deployments. */
+export const SETUP_KINDS = [
+  'Namespace',
+  'CustomResourceDefinition',
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+  'ClusterRole',
+  'ClusterRoleBinding',
+];
+
+/** Where an object is written on the apiserver (the kinds the manifests hold). */
+export function manifestPath(o: KubeDoc): string {
+  const base = o.apiVersion.includes('/') ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
+  const scope = o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : '';
+  return `${base}${scope}/${PLURALS[o.kind]}/${o.metadata.name}`;
+}
 
 /** A kubeconfig (in dir) holding a fresh token of a ServiceAccount of namespace ns. */
 export async function serviceAccountKubeconfig(c: Cluster, dir: string, ns: string, account: string): Promise<string> {

@@ -19,7 +19,7 @@ import type { InstanceView, ServiceDescription } from '../../src/api/index.js';
 import { startGatewayOnly } from '../../src/server.js';
 import { startTestPier, type TestPier } from '../e2e/helpers.js';
 import { compare, granted, permission, usageByUser } from '../support/rbac.js';
-import { manifests, PLURALS, rulesOf, serviceAccountKubeconfig } from './manifests.js';
+import { manifestPath, manifests, rulesOf, SETUP_KINDS, serviceAccountKubeconfig } from './manifests.js';
 import { type Cluster, downCluster, type KubeList, kube, kubeOk, upCluster, waitOnCluster } from './cluster.js';
 
 const ns = 'pier-system';
@@ -140,14 +140,11 @@ const objectPath = (name: string) => `/apis/pier.dev/v1alpha1/namespaces/${ns}/p
 
 describe('the RBAC of deploy/kubernetes', () => {
   it('installs the namespace, the CRD and the accounts (as an admin)', async () => {
-    const wanted = ['Namespace', ...Object.keys(PLURALS).filter((k) => k !== 'Namespace')];
-    for (const d of manifests().filter((m) => wanted.includes(m.kind))) {
-      const base = d.apiVersion.includes('/') ? `/apis/${d.apiVersion}` : `/api/${d.apiVersion}`;
-      const scope = d.metadata.namespace ? `/namespaces/${d.metadata.namespace}` : '';
+    for (const d of manifests().filter((m) => SETUP_KINDS.includes(m.kind))) {
       const res = await kube(
         cluster(),
         'PATCH',
-        `${base}${scope}/${PLURALS[d.kind]}/${d.metadata.name}?fieldManager=kubectl&force=true`,
+        `${manifestPath(d)}?fieldManager=kubectl&force=true`,
         d,
         'application/apply-patch+yaml',
       );
